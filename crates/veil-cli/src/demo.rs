@@ -19,7 +19,10 @@ fn ms(t: Instant) -> f64 {
 }
 
 pub(crate) fn run(args: &DemoArgs) -> CliResult<()> {
-    println!("Veil demo: Paillier additive homomorphic encryption ({} bits)\n", args.bits);
+    println!(
+        "Veil demo: Paillier additive homomorphic encryption ({} bits)\n",
+        args.bits
+    );
     let t = Instant::now();
     let sk = KeyGenerator::new(args.bits).generate()?;
     let pk = sk.public_key();
@@ -29,10 +32,17 @@ pub(crate) fn run(args: &DemoArgs) -> CliResult<()> {
     let salaries: [i64; 6] = [52_000, 61_500, 48_250, 75_000, 39_900, 66_300];
     let t = Instant::now();
     let encrypted = pk.encrypt_batch(&salaries)?;
-    println!("  encrypt {} values (public key)        {:>9.1} ms", salaries.len(), ms(t));
+    println!(
+        "  encrypt {} values (public key)        {:>9.1} ms",
+        salaries.len(),
+        ms(t)
+    );
 
     let t = Instant::now();
-    let total = encrypted.iter().skip(1).try_fold(encrypted[0].clone(), |acc, c| pk.add(&acc, c))?;
+    let total = encrypted
+        .iter()
+        .skip(1)
+        .try_fold(encrypted[0].clone(), |acc, c| pk.add(&acc, c))?;
     println!("  homomorphic sum                      {:>9.3} ms", ms(t));
 
     let t = Instant::now();
@@ -44,7 +54,14 @@ pub(crate) fn run(args: &DemoArgs) -> CliResult<()> {
     let decrypted = sk.decrypt_i64(&raise)?;
     println!("  decrypt (CRT, constant-time pow)     {:>9.1} ms", ms(t));
     let expected = 3 * salaries.iter().sum::<i64>() - 1_000;
-    println!("\n  result {decrypted}, expected {expected}: {}", if decrypted == expected { "OK" } else { "MISMATCH" });
+    println!(
+        "\n  result {decrypted}, expected {expected}: {}",
+        if decrypted == expected {
+            "OK"
+        } else {
+            "MISMATCH"
+        }
+    );
 
     let mut pool = RandomnessPool::new(pk);
     let t = Instant::now();
@@ -61,7 +78,10 @@ pub(crate) fn run(args: &DemoArgs) -> CliResult<()> {
     let packed = pk.encrypt_packed(&layout, &many)?;
     let packed_ms = ms(t);
     let unpacked = sk.decrypt_packed_batch(&packed)?;
-    let ok_packed = unpacked.iter().zip(&many).all(|(a, &b)| *a == i128::from(b));
+    let ok_packed = unpacked
+        .iter()
+        .zip(&many)
+        .all(|(a, &b)| *a == i128::from(b));
     println!(
         "  pack {} values into {} ciphertexts    {:>9.1} ms ({} slots of {} bits)",
         many.len(),
@@ -74,6 +94,8 @@ pub(crate) fn run(args: &DemoArgs) -> CliResult<()> {
         println!("\nAll round trips OK.");
         Ok(())
     } else {
-        Err(CliError::Check("a decrypted value differs from the plaintext computation"))
+        Err(CliError::Check(
+            "a decrypted value differs from the plaintext computation",
+        ))
     }
 }

@@ -8,7 +8,10 @@ use std::path::Path;
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum CliError {
     #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Paillier(#[from] veil_paillier::Error),
     #[error("self-check failed: {0}")]
@@ -21,12 +24,20 @@ pub(crate) type CliResult<T> = Result<T, CliError>;
 const MAX_INPUT: u64 = 1 << 20;
 
 pub(crate) fn read_input(path: &Path) -> CliResult<String> {
-    let io_err = |source| CliError::Io { path: path.display().to_string(), source };
+    let io_err = |source| CliError::Io {
+        path: path.display().to_string(),
+        source,
+    };
     let mut text = String::new();
     if path.as_os_str() == "-" {
-        std::io::stdin().take(MAX_INPUT).read_to_string(&mut text).map_err(io_err)?;
+        std::io::stdin()
+            .take(MAX_INPUT)
+            .read_to_string(&mut text)
+            .map_err(io_err)?;
     } else {
-        fs::File::open(path).and_then(|f| f.take(MAX_INPUT).read_to_string(&mut text)).map_err(io_err)?;
+        fs::File::open(path)
+            .and_then(|f| f.take(MAX_INPUT).read_to_string(&mut text))
+            .map_err(io_err)?;
     }
     Ok(text)
 }
@@ -35,11 +46,17 @@ pub(crate) fn read_input(path: &Path) -> CliResult<String> {
 pub(crate) fn write_output(path: Option<&Path>, text: &str) -> CliResult<()> {
     match path {
         Some(p) if p.as_os_str() != "-" => {
-            fs::write(p, format!("{text}\n")).map_err(|source| CliError::Io { path: p.display().to_string(), source })
+            fs::write(p, format!("{text}\n")).map_err(|source| CliError::Io {
+                path: p.display().to_string(),
+                source,
+            })
         }
         _ => {
             let mut out = std::io::stdout().lock();
-            writeln!(out, "{text}").map_err(|source| CliError::Io { path: "<stdout>".into(), source })
+            writeln!(out, "{text}").map_err(|source| CliError::Io {
+                path: "<stdout>".into(),
+                source,
+            })
         }
     }
 }

@@ -1,14 +1,21 @@
 //! The `veil` binary: round trips, the demo, and clean failures on bad files.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::path::PathBuf;
 use std::process::Command;
 
 fn veil(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_veil")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_veil"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn scratch_dir() -> PathBuf {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     let dir = std::env::temp_dir().join(format!("veil-cli-{}-{nanos}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -17,7 +24,11 @@ fn scratch_dir() -> PathBuf {
 #[test]
 fn demo_runs_and_checks_itself() {
     let out = veil(&["demo", "--bits", "1024"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("All round trips OK."));
 }
 
@@ -25,10 +36,41 @@ fn demo_runs_and_checks_itself() {
 fn paillier_round_trip_and_errors() {
     let dir = scratch_dir();
     let p = |n: &str| dir.join(n).to_str().unwrap().to_owned();
-    assert!(veil(&["paillier", "genpkey", "--keysize", "1024", &p("sk.json")]).status.success());
-    assert!(veil(&["paillier", "extract", &p("sk.json"), &p("pk.json")]).status.success());
-    assert!(veil(&["paillier", "encrypt", &p("pk.json"), "-7.25", "--output", &p("c.json")]).status.success());
-    assert!(veil(&["paillier", "multiply", &p("pk.json"), &p("c.json"), "4", "--output", &p("d.json")]).status.success());
+    assert!(
+        veil(&["paillier", "genpkey", "--keysize", "1024", &p("sk.json")])
+            .status
+            .success()
+    );
+    assert!(
+        veil(&["paillier", "extract", &p("sk.json"), &p("pk.json")])
+            .status
+            .success()
+    );
+    assert!(
+        veil(&[
+            "paillier",
+            "encrypt",
+            &p("pk.json"),
+            "-7.25",
+            "--output",
+            &p("c.json")
+        ])
+        .status
+        .success()
+    );
+    assert!(
+        veil(&[
+            "paillier",
+            "multiply",
+            &p("pk.json"),
+            &p("c.json"),
+            "4",
+            "--output",
+            &p("d.json")
+        ])
+        .status
+        .success()
+    );
     let out = veil(&["paillier", "decrypt", &p("sk.json"), &p("d.json")]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "-29.0\n");
 
@@ -46,7 +88,10 @@ fn paillier_round_trip_and_errors() {
         let out = veil(&args);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
-        assert!(stderr.starts_with("error: ") && !stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("error: ") && !stderr.contains("panicked"),
+            "{args:?}: {stderr}"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -21,7 +21,10 @@ pub struct Ciphertext {
 
 impl Ciphertext {
     pub(crate) fn new(c: Integer, pk: &PublicKey) -> Self {
-        Ciphertext { c, key: pk.fingerprint() }
+        Ciphertext {
+            c,
+            key: pk.fingerprint(),
+        }
     }
 
     /// The ciphertext as an integer in (0, n^2).
@@ -59,10 +62,14 @@ impl PublicKey {
     pub fn validate(&self, c: UncheckedCiphertext) -> Result<Ciphertext> {
         let c = c.0;
         if c <= 0 || c >= *self.n_squared() {
-            return Err(Error::InvalidCiphertext { reason: "not in the range (0, n^2)" });
+            return Err(Error::InvalidCiphertext {
+                reason: "not in the range (0, n^2)",
+            });
         }
         if Integer::from(c.gcd_ref(self.n())) != 1 {
-            return Err(Error::InvalidCiphertext { reason: "shares a factor with n" });
+            return Err(Error::InvalidCiphertext {
+                reason: "shares a factor with n",
+            });
         }
         Ok(Ciphertext::new(c, self))
     }
@@ -74,7 +81,9 @@ impl PublicKey {
         let mut out = vec![0u8; self.ciphertext_len()];
         let start = out.len().saturating_sub(digits.len());
         out.get_mut(start..)
-            .ok_or(Error::InvalidCiphertext { reason: "longer than n^2" })?
+            .ok_or(Error::InvalidCiphertext {
+                reason: "longer than n^2",
+            })?
             .copy_from_slice(&digits);
         Ok(out)
     }
@@ -84,13 +93,21 @@ impl PublicKey {
         if bytes.len() != self.ciphertext_len() {
             return Err(Error::malformed(
                 "ciphertext bytes",
-                format!("expected {} bytes, got {}", self.ciphertext_len(), bytes.len()),
+                format!(
+                    "expected {} bytes, got {}",
+                    self.ciphertext_len(),
+                    bytes.len()
+                ),
             ));
         }
         self.validate(UncheckedCiphertext(Integer::from_digits(bytes, Order::Msf)))
     }
 
     pub(crate) fn check_key(&self, ct: &Ciphertext) -> Result<()> {
-        if ct.key == self.fingerprint() { Ok(()) } else { Err(Error::KeyMismatch) }
+        if ct.key == self.fingerprint() {
+            Ok(())
+        } else {
+            Err(Error::KeyMismatch)
+        }
     }
 }

@@ -17,7 +17,11 @@ impl PublicKey {
                 max_bits: self.max_int().significant_bits(),
             });
         }
-        Ok(if *m < 0 { Integer::from(m + self.n()) } else { m.clone() })
+        Ok(if *m < 0 {
+            Integer::from(m + self.n())
+        } else {
+            m.clone()
+        })
     }
 
     /// Maps a residue in [0, n) back to a signed value; the band between max_int and n - max_int
@@ -39,7 +43,11 @@ impl PublicKey {
     }
 
     /// [`Self::encrypt`] with the caller's RNG.
-    pub fn encrypt_with_rng<R: RngCore + CryptoRng + ?Sized>(&self, m: impl Into<Integer>, rng: &mut R) -> Result<Ciphertext> {
+    pub fn encrypt_with_rng<R: RngCore + CryptoRng + ?Sized>(
+        &self,
+        m: impl Into<Integer>,
+        rng: &mut R,
+    ) -> Result<Ciphertext> {
         let m = self.encode_signed(&m.into())?;
         let rn = self.fresh_randomness(rng);
         Ok(self.encrypt_residue_with(&m, &rn))
@@ -69,7 +77,11 @@ impl PublicKey {
     }
 
     /// [`Self::rerandomize`] with the caller's RNG.
-    pub fn rerandomize_with_rng<R: RngCore + CryptoRng + ?Sized>(&self, ct: &Ciphertext, rng: &mut R) -> Result<Ciphertext> {
+    pub fn rerandomize_with_rng<R: RngCore + CryptoRng + ?Sized>(
+        &self,
+        ct: &Ciphertext,
+        rng: &mut R,
+    ) -> Result<Ciphertext> {
         self.check_key(ct)?;
         let rn = self.fresh_randomness(rng);
         Ok(self.mul_by_randomness(ct, &rn))
@@ -93,7 +105,11 @@ impl PrivateKey {
     }
 
     /// [`Self::encrypt`] with the caller's RNG.
-    pub fn encrypt_with_rng<R: RngCore + CryptoRng + ?Sized>(&self, m: impl Into<Integer>, rng: &mut R) -> Result<Ciphertext> {
+    pub fn encrypt_with_rng<R: RngCore + CryptoRng + ?Sized>(
+        &self,
+        m: impl Into<Integer>,
+        rng: &mut R,
+    ) -> Result<Ciphertext> {
         let pk = self.public_key();
         let m = pk.encode_signed(&m.into())?;
         let rho = self.fresh_randomness(rng);
@@ -114,7 +130,13 @@ impl PrivateKey {
             || rp.secure_pow_mod(&self.p, &self.p_squared),
             || rq.secure_pow_mod(&self.q, &self.q_squared),
         );
-        crt_combine(&rho_p, &rho_q, &self.p_squared, &self.q_squared, &self.p2_inv_q2)
+        crt_combine(
+            &rho_p,
+            &rho_q,
+            &self.p_squared,
+            &self.q_squared,
+            &self.p2_inv_q2,
+        )
     }
 
     /// Decrypts to the signed plaintext in [-max_int, max_int]; [`Error::Overflow`] if the
@@ -126,7 +148,9 @@ impl PrivateKey {
 
     /// Decrypts to an `i64`, or [`Error::DoesNotFit`].
     pub fn decrypt_i64(&self, ct: &Ciphertext) -> Result<i64> {
-        self.decrypt(ct)?.to_i64().ok_or(Error::DoesNotFit { target: "i64" })
+        self.decrypt(ct)?
+            .to_i64()
+            .ok_or(Error::DoesNotFit { target: "i64" })
     }
 
     /// Decrypts to the raw residue m in [0, n).
@@ -137,7 +161,7 @@ impl PrivateKey {
     pub fn decrypt_residue(&self, ct: &Ciphertext) -> Result<Integer> {
         self.public_key().check_key(ct)?;
         let half = |prime: &Integer, square: &Integer, exponent: &Integer, h: &Integer| {
-            let base = Integer::from(ct.c.mod_u_or_ref(square));
+            let base = Integer::from(&ct.c % square);
             let x = base.secure_pow_mod(exponent, square);
             let l = (x - 1u32) / prime;
             (l * h).modulo(prime)
@@ -154,14 +178,4 @@ impl PrivateKey {
 fn crt_combine(xa: &Integer, xb: &Integer, a: &Integer, b: &Integer, a_inv_b: &Integer) -> Integer {
     let t = (Integer::from(xb - xa) * a_inv_b).modulo(b);
     t * a + xa
-}
-
-/// Reduction of a ciphertext modulo p^2 (a small helper so the hot path reads clearly).
-trait ModRef {
-    fn mod_u_or_ref(&self, m: &Integer) -> Integer;
-}
-impl ModRef for Integer {
-    fn mod_u_or_ref(&self, m: &Integer) -> Integer {
-        Integer::from(self % m)
-    }
 }

@@ -36,7 +36,11 @@ fn decompose(x: f64) -> (bool, u64, i32) {
     let negative = bits >> 63 == 1;
     let biased = ((bits >> 52) & 0x7ff) as i32;
     let fraction = bits & ((1u64 << 52) - 1);
-    if biased == 0 { (negative, fraction, -1074) } else { (negative, fraction | (1u64 << 52), biased - 1075) }
+    if biased == 0 {
+        (negative, fraction, -1074)
+    } else {
+        (negative, fraction | (1u64 << 52), biased - 1075)
+    }
 }
 
 /// Round-half-to-even of m / 2^shift for a non-negative m (as Python's `round(Fraction)`).
@@ -56,7 +60,10 @@ fn shift_right_round_even(m: Integer, shift: u32) -> Integer {
 impl EncodedNumber {
     /// An integer, exponent 0.
     pub fn from_integer(value: impl Into<Integer>) -> Self {
-        EncodedNumber { mantissa: value.into(), exponent: 0 }
+        EncodedNumber {
+            mantissa: value.into(),
+            exponent: 0,
+        }
     }
 
     /// `x` at the explicit scale 16^-exponent: mantissa = round(x * 16^-exponent), ties to even.
@@ -79,7 +86,10 @@ impl EncodedNumber {
             let shift = u32::try_from(-shift).unwrap_or(u32::MAX).min(2048);
             shift_right_round_even(m, shift)
         };
-        Ok(EncodedNumber { mantissa: if negative { -magnitude } else { magnitude }, exponent })
+        Ok(EncodedNumber {
+            mantissa: if negative { -magnitude } else { magnitude },
+            exponent,
+        })
     }
 
     /// `x` exactly, at the exponent python-paillier picks for a float: the largest exponent that
@@ -94,23 +104,35 @@ impl EncodedNumber {
             let (_, m, e2) = decompose(x);
             e2 + (64 - m.leading_zeros() as i32)
         };
-        Self::from_f64(x, (frexp_exponent - F64_MANTISSA_BITS).div_euclid(LOG2_BASE))
+        Self::from_f64(
+            x,
+            (frexp_exponent - F64_MANTISSA_BITS).div_euclid(LOG2_BASE),
+        )
     }
 
     /// The same value at a smaller exponent (mantissa * 16^(exponent - new_exponent)).
     pub fn decrease_exponent_to(&self, new_exponent: i32) -> Result<Self> {
         let diff = exponent_gap(self.exponent, new_exponent)?;
-        Ok(EncodedNumber { mantissa: Integer::from(&self.mantissa << (LOG2_BASE as u32 * diff)), exponent: new_exponent })
+        Ok(EncodedNumber {
+            mantissa: Integer::from(&self.mantissa << (LOG2_BASE as u32 * diff)),
+            exponent: new_exponent,
+        })
     }
 
     /// The value as an f64, correctly rounded (ties to even), like Python's int / int.
     pub fn to_f64(&self) -> Result<f64> {
-        scaled_to_f64(&self.mantissa, i64::from(LOG2_BASE) * i64::from(self.exponent)).ok_or(Error::FloatOverflow)
+        scaled_to_f64(
+            &self.mantissa,
+            i64::from(LOG2_BASE) * i64::from(self.exponent),
+        )
+        .ok_or(Error::FloatOverflow)
     }
 
     /// The value as an integer when it is one (exponent >= 0).
     pub fn to_integer(&self) -> Option<Integer> {
-        let e = u32::try_from(self.exponent).ok().filter(|&e| e <= crate::keys::MAX_MODULUS_BITS)?;
+        let e = u32::try_from(self.exponent)
+            .ok()
+            .filter(|&e| e <= crate::keys::MAX_MODULUS_BITS)?;
         Some(Integer::from(&self.mantissa << (LOG2_BASE as u32 * e)))
     }
 }
@@ -119,7 +141,10 @@ impl EncodedNumber {
 fn exponent_gap(from: i32, to: i32) -> Result<u32> {
     let diff = i64::from(from) - i64::from(to);
     if diff < 0 {
-        return Err(Error::malformed("exponent", "can only decrease an exponent"));
+        return Err(Error::malformed(
+            "exponent",
+            "can only decrease an exponent",
+        ));
     }
     // 16^diff must fit in a plaintext of the largest key: more is always an overflow.
     u32::try_from(diff)
@@ -146,7 +171,10 @@ pub(crate) fn scaled_to_f64(m: &Integer, shift: i64) -> Option<f64> {
     let drop = bits - keep;
     let magnitude = Integer::from(m.abs_ref());
     let (q, scale) = if drop > 0 {
-        (shift_right_round_even(magnitude, u32::try_from(drop).ok()?), shift + drop)
+        (
+            shift_right_round_even(magnitude, u32::try_from(drop).ok()?),
+            shift + drop,
+        )
     } else {
         (magnitude, shift)
     };
@@ -175,47 +203,91 @@ fn ldexp(mut q: f64, mut k: i64) -> f64 {
 impl PublicKey {
     /// Encrypts an encoded number (|mantissa| <= max_int).
     pub fn encrypt_number(&self, x: &EncodedNumber) -> Result<EncryptedNumber> {
-        Ok(EncryptedNumber { ciphertext: self.encrypt(x.mantissa.clone())?, exponent: x.exponent })
+        Ok(EncryptedNumber {
+            ciphertext: self.encrypt(x.mantissa.clone())?,
+            exponent: x.exponent,
+        })
     }
 
     /// The same encrypted value at a smaller exponent: E(m)^(16^diff).
-    pub fn decrease_exponent_to(&self, a: &EncryptedNumber, new_exponent: i32) -> Result<EncryptedNumber> {
+    pub fn decrease_exponent_to(
+        &self,
+        a: &EncryptedNumber,
+        new_exponent: i32,
+    ) -> Result<EncryptedNumber> {
         let diff = exponent_gap(a.exponent, new_exponent)?;
         let factor = Integer::from(1) << (LOG2_BASE as u32 * diff);
-        Ok(EncryptedNumber { ciphertext: self.mul_scalar(&a.ciphertext, factor)?, exponent: new_exponent })
+        Ok(EncryptedNumber {
+            ciphertext: self.mul_scalar(&a.ciphertext, factor)?,
+            exponent: new_exponent,
+        })
     }
 
     /// Brings both to the smaller exponent, as python-paillier does before adding.
     fn align(&self, a: &EncryptedNumber, b_exponent: i32) -> Result<(EncryptedNumber, i32)> {
         let e = a.exponent.min(b_exponent);
-        Ok((if a.exponent > e { self.decrease_exponent_to(a, e)? } else { a.clone() }, e))
+        Ok((
+            if a.exponent > e {
+                self.decrease_exponent_to(a, e)?
+            } else {
+                a.clone()
+            },
+            e,
+        ))
     }
 
     /// Encrypted sum of two encrypted numbers (exponents aligned to the smaller).
     pub fn add_numbers(&self, a: &EncryptedNumber, b: &EncryptedNumber) -> Result<EncryptedNumber> {
         let (a, e) = self.align(a, b.exponent)?;
         let (b, _) = self.align(b, e)?;
-        Ok(EncryptedNumber { ciphertext: self.add(&a.ciphertext, &b.ciphertext)?, exponent: e })
+        Ok(EncryptedNumber {
+            ciphertext: self.add(&a.ciphertext, &b.ciphertext)?,
+            exponent: e,
+        })
     }
 
     /// Encrypted a + b for a plaintext number b.
-    pub fn add_plain_number(&self, a: &EncryptedNumber, b: &EncodedNumber) -> Result<EncryptedNumber> {
+    pub fn add_plain_number(
+        &self,
+        a: &EncryptedNumber,
+        b: &EncodedNumber,
+    ) -> Result<EncryptedNumber> {
         let (a, e) = self.align(a, b.exponent)?;
-        let b = if b.exponent > e { b.decrease_exponent_to(e)? } else { b.clone() };
-        Ok(EncryptedNumber { ciphertext: self.add_plain(&a.ciphertext, b.mantissa)?, exponent: e })
+        let b = if b.exponent > e {
+            b.decrease_exponent_to(e)?
+        } else {
+            b.clone()
+        };
+        Ok(EncryptedNumber {
+            ciphertext: self.add_plain(&a.ciphertext, b.mantissa)?,
+            exponent: e,
+        })
     }
 
     /// Encrypted a * b for a plaintext number b: exponents add. Variable time in b.
-    pub fn mul_plain_number(&self, a: &EncryptedNumber, b: &EncodedNumber) -> Result<EncryptedNumber> {
-        let exponent = a.exponent.checked_add(b.exponent).ok_or(Error::malformed("exponent", "exponent overflow"))?;
-        Ok(EncryptedNumber { ciphertext: self.mul_scalar(&a.ciphertext, b.mantissa.clone())?, exponent })
+    pub fn mul_plain_number(
+        &self,
+        a: &EncryptedNumber,
+        b: &EncodedNumber,
+    ) -> Result<EncryptedNumber> {
+        let exponent = a
+            .exponent
+            .checked_add(b.exponent)
+            .ok_or(Error::malformed("exponent", "exponent overflow"))?;
+        Ok(EncryptedNumber {
+            ciphertext: self.mul_scalar(&a.ciphertext, b.mantissa.clone())?,
+            exponent,
+        })
     }
 }
 
 impl PrivateKey {
     /// Decrypts an encrypted number; [`Error::Overflow`] if its mantissa left the signed range.
     pub fn decrypt_number(&self, a: &EncryptedNumber) -> Result<EncodedNumber> {
-        Ok(EncodedNumber { mantissa: self.decrypt(&a.ciphertext)?, exponent: a.exponent })
+        Ok(EncodedNumber {
+            mantissa: self.decrypt(&a.ciphertext)?,
+            exponent: a.exponent,
+        })
     }
 }
 
@@ -226,12 +298,25 @@ mod tests {
     #[test]
     fn phe_exponent_rule() {
         // Values from python-paillier 1.5.0 (EncodedNumber.encode of a float).
-        for (x, e) in [(42.0, -12), (3.0, -13), (-4.0, -13), (0.5, -14), (0.0, -14), (1e-10, -22), (1e-30, -38)] {
+        for (x, e) in [
+            (42.0, -12),
+            (3.0, -13),
+            (-4.0, -13),
+            (0.5, -14),
+            (0.0, -14),
+            (1e-10, -22),
+            (1e-30, -38),
+        ] {
             let enc = EncodedNumber::from_f64_exact(x).unwrap();
             assert_eq!(enc.exponent, e, "{x}");
             assert_eq!(enc.to_f64().unwrap(), x);
         }
-        assert_eq!(EncodedNumber::from_f64_exact(9007199254740992.0).unwrap().exponent, 0);
+        assert_eq!(
+            EncodedNumber::from_f64_exact(9007199254740992.0)
+                .unwrap()
+                .exponent,
+            0
+        );
     }
 
     #[test]
@@ -240,12 +325,22 @@ mod tests {
         assert_eq!(EncodedNumber::from_f64(3.5, 0).unwrap().mantissa, 4);
         assert_eq!(EncodedNumber::from_f64(-2.5, 0).unwrap().mantissa, -2);
         // (2^53 + 1) / 1 rounds to 2^53 (even), (2^53 + 3) to 2^53 + 4.
-        let big = |v: u64| EncodedNumber { mantissa: Integer::from(v), exponent: 0 }.to_f64().unwrap();
+        let big = |v: u64| {
+            EncodedNumber {
+                mantissa: Integer::from(v),
+                exponent: 0,
+            }
+            .to_f64()
+            .unwrap()
+        };
         assert_eq!(big((1 << 53) + 1), 9007199254740992.0);
         assert_eq!(big((1 << 53) + 3), 9007199254740996.0);
         let tiny = EncodedNumber::from_f64_exact(f64::from_bits(1)).unwrap();
         assert_eq!(tiny.to_f64().unwrap(), f64::from_bits(1));
-        let huge = EncodedNumber { mantissa: Integer::from(1) << 1030, exponent: 0 };
+        let huge = EncodedNumber {
+            mantissa: Integer::from(1) << 1030,
+            exponent: 0,
+        };
         assert!(matches!(huge.to_f64(), Err(Error::FloatOverflow)));
     }
 }

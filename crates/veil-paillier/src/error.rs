@@ -33,7 +33,9 @@ pub enum Error {
     #[error("ciphertexts belong to different public keys")]
     KeyMismatch,
     /// A plaintext too large in magnitude for the key's message space.
-    #[error("plaintext of {bits} bits is outside the representable range (|m| <= max_int, {max_bits} bits)")]
+    #[error(
+        "plaintext of {bits} bits is outside the representable range (|m| <= max_int, {max_bits} bits)"
+    )]
     PlaintextOutOfRange {
         /// Significant bits of the offending value's magnitude.
         bits: u32,
@@ -42,7 +44,9 @@ pub enum Error {
     },
     /// A decrypted value fell in the band between the positive and negative ranges: a homomorphic
     /// result left the representable range.
-    #[error("overflow: the decrypted value lies outside the signed range (a result left +/- max_int)")]
+    #[error(
+        "overflow: the decrypted value lies outside the signed range (a result left +/- max_int)"
+    )]
     Overflow,
     /// A decrypted value does not fit the requested Rust type.
     #[error("decrypted value does not fit in {target}")]
@@ -66,7 +70,9 @@ pub enum Error {
         reason: &'static str,
     },
     /// A packed result whose slot bound would exceed the slot capacity: refused before it wraps.
-    #[error("packed slot overflow: bound of {bound_bits} bits exceeds the {capacity_bits}-bit slot capacity")]
+    #[error(
+        "packed slot overflow: bound of {bound_bits} bits exceeds the {capacity_bits}-bit slot capacity"
+    )]
     SlotOverflow {
         /// Significant bits of the tracked slot bound.
         bound_bits: u32,
@@ -94,6 +100,9 @@ pub type Result<T> = core::result::Result<T, Error>;
 
 impl Error {
     pub(crate) fn malformed(what: &'static str, reason: impl Into<String>) -> Self {
-        Error::Malformed { what, reason: reason.into() }
+        Error::Malformed {
+            what,
+            reason: reason.into(),
+        }
     }
 }

@@ -8,12 +8,22 @@ use rug::Integer;
 use rug::integer::IsPrime;
 
 use crate::error::{Error, Result};
-use crate::keys::{DEFAULT_MODULUS_BITS, MAX_MODULUS_BITS, MIN_MODULUS_BITS, PRIME_REPS, PrivateKey, PublicKey};
+use crate::keys::{
+    DEFAULT_MODULUS_BITS, MAX_MODULUS_BITS, MIN_MODULUS_BITS, PRIME_REPS, PrivateKey, PublicKey,
+};
 use crate::random::random_bits;
 
 /// Odd primes below 2048, for sieving safe-prime candidates before any exponentiation.
 static SMALL_PRIMES: LazyLock<Vec<u32>> = LazyLock::new(|| {
-    (3u32..2048).step_by(2).filter(|&k| (3u32..).step_by(2).take_while(|d| d * d <= k).all(|d| k % d != 0)).collect()
+    (3u32..2048)
+        .step_by(2)
+        .filter(|&k| {
+            (3u32..)
+                .step_by(2)
+                .take_while(|d| d * d <= k)
+                .all(|d| k % d != 0)
+        })
+        .collect()
 });
 
 /// Builder for Paillier key pairs.
@@ -40,7 +50,11 @@ impl Default for KeyGenerator {
 impl KeyGenerator {
     /// A generator of `bits`-bit moduli (even, at least [`MIN_MODULUS_BITS`]).
     pub fn new(bits: u32) -> Self {
-        KeyGenerator { bits, safe_primes: false, parallel: true }
+        KeyGenerator {
+            bits,
+            safe_primes: false,
+            parallel: true,
+        }
     }
 
     /// Use safe primes (p = 2p' + 1 with p' prime). Much slower; not needed for Paillier's
@@ -58,7 +72,11 @@ impl KeyGenerator {
 
     fn check_size(&self) -> Result<()> {
         if self.bits < MIN_MODULUS_BITS || self.bits > MAX_MODULUS_BITS || self.bits % 2 != 0 {
-            return Err(Error::InvalidKeySize { bits: self.bits, min: MIN_MODULUS_BITS, max: MAX_MODULUS_BITS });
+            return Err(Error::InvalidKeySize {
+                bits: self.bits,
+                min: MIN_MODULUS_BITS,
+                max: MAX_MODULUS_BITS,
+            });
         }
         Ok(())
     }
@@ -79,12 +97,17 @@ impl KeyGenerator {
     }
 
     /// Generates a key pair from `rng`, sequentially: the same seed gives the same key.
-    pub fn generate_with_rng<R: RngCore + CryptoRng + ?Sized>(&self, rng: &mut R) -> Result<PrivateKey> {
+    pub fn generate_with_rng<R: RngCore + CryptoRng + ?Sized>(
+        &self,
+        rng: &mut R,
+    ) -> Result<PrivateKey> {
         self.check_size()?;
         let half = self.bits / 2;
-        self.assemble(|| loop {
-            if let Some(p) = self.try_prime(half, rng) {
-                return p;
+        self.assemble(|| {
+            loop {
+                if let Some(p) = self.try_prime(half, rng) {
+                    return p;
+                }
             }
         })
     }
@@ -105,7 +128,10 @@ impl KeyGenerator {
         let phi = Integer::from(&p - 1u32) * Integer::from(&q - 1u32);
         if Integer::from(n.gcd_ref(&phi)) != 1 {
             // Impossible for distinct primes of equal length; checked anyway.
-            return Err(Error::InvalidKey { key: "private", reason: "gcd(n, phi(n)) != 1" });
+            return Err(Error::InvalidKey {
+                key: "private",
+                reason: "gcd(n, phi(n)) != 1",
+            });
         }
         let (p, q) = if p < q { (p, q) } else { (q, p) };
         PrivateKey::from_validated_primes(PublicKey::from_modulus_unchecked(n), p, q)
@@ -113,7 +139,11 @@ impl KeyGenerator {
 
     /// Draws one random `half`-bit candidate with its two top bits set (so that the product of
     /// two has exactly `2 * half` bits) and returns it if it is prime (a safe prime if asked).
-    fn try_prime<R: RngCore + CryptoRng + ?Sized>(&self, half: u32, rng: &mut R) -> Option<Integer> {
+    fn try_prime<R: RngCore + CryptoRng + ?Sized>(
+        &self,
+        half: u32,
+        rng: &mut R,
+    ) -> Option<Integer> {
         let bits = if self.safe_primes { half - 1 } else { half };
         let mut c = random_bits(bits, rng);
         c.set_bit(bits - 1, true);

@@ -42,13 +42,23 @@ impl PublicKey {
     pub fn from_modulus(n: Integer) -> Result<Self> {
         let bits = n.significant_bits();
         if n <= 0 || !(MIN_MODULUS_BITS..=MAX_MODULUS_BITS).contains(&bits) {
-            return Err(Error::InvalidKeySize { bits, min: MIN_MODULUS_BITS, max: MAX_MODULUS_BITS });
+            return Err(Error::InvalidKeySize {
+                bits,
+                min: MIN_MODULUS_BITS,
+                max: MAX_MODULUS_BITS,
+            });
         }
         if n.is_even() || n.is_perfect_square() {
-            return Err(Error::InvalidKey { key: "public", reason: "modulus is even or a perfect square" });
+            return Err(Error::InvalidKey {
+                key: "public",
+                reason: "modulus is even or a perfect square",
+            });
         }
         if (3u32..1000).step_by(2).any(|d| n.is_divisible_u(d)) {
-            return Err(Error::InvalidKey { key: "public", reason: "modulus has a small prime factor" });
+            return Err(Error::InvalidKey {
+                key: "public",
+                reason: "modulus has a small prime factor",
+            });
         }
         Ok(Self::from_modulus_unchecked(n))
     }
@@ -60,7 +70,12 @@ impl PublicKey {
         let mut h = DefaultHasher::new();
         n.hash(&mut h);
         let fingerprint = h.finish();
-        PublicKey(Arc::new(PublicInner { n, n_squared, max_int, fingerprint }))
+        PublicKey(Arc::new(PublicInner {
+            n,
+            n_squared,
+            max_int,
+            fingerprint,
+        }))
     }
 
     /// The modulus n = pq.
@@ -104,7 +119,12 @@ impl Eq for PublicKey {}
 
 impl fmt::Debug for PublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PublicKey {{ bits: {}, fingerprint: {:016x} }}", self.bits(), self.fingerprint())
+        write!(
+            f,
+            "PublicKey {{ bits: {}, fingerprint: {:016x} }}",
+            self.bits(),
+            self.fingerprint()
+        )
     }
 }
 
@@ -134,24 +154,40 @@ impl PrivateKey {
     pub fn from_primes(p: Integer, q: Integer) -> Result<Self> {
         let (p, q) = if p <= q { (p, q) } else { (q, p) };
         if p == q {
-            return Err(Error::InvalidKey { key: "private", reason: "p and q are equal" });
+            return Err(Error::InvalidKey {
+                key: "private",
+                reason: "p and q are equal",
+            });
         }
         if p < 3 {
-            return Err(Error::InvalidKey { key: "private", reason: "a prime is smaller than 3" });
+            return Err(Error::InvalidKey {
+                key: "private",
+                reason: "a prime is smaller than 3",
+            });
         }
         let n = Integer::from(&p * &q);
         let bits = n.significant_bits();
         if !(MIN_MODULUS_BITS..=MAX_MODULUS_BITS).contains(&bits) {
-            return Err(Error::InvalidKeySize { bits, min: MIN_MODULUS_BITS, max: MAX_MODULUS_BITS });
+            return Err(Error::InvalidKeySize {
+                bits,
+                min: MIN_MODULUS_BITS,
+                max: MAX_MODULUS_BITS,
+            });
         }
         for x in [&p, &q] {
             if x.is_probably_prime(PRIME_REPS) == IsPrime::No {
-                return Err(Error::InvalidKey { key: "private", reason: "p or q is not prime" });
+                return Err(Error::InvalidKey {
+                    key: "private",
+                    reason: "p or q is not prime",
+                });
             }
         }
         let phi = Integer::from(&p - 1u32) * Integer::from(&q - 1u32);
         if Integer::from(n.gcd_ref(&phi)) != 1 {
-            return Err(Error::InvalidKey { key: "private", reason: "gcd(n, phi(n)) != 1" });
+            return Err(Error::InvalidKey {
+                key: "private",
+                reason: "gcd(n, phi(n)) != 1",
+            });
         }
         Self::from_validated_primes(PublicKey::from_modulus_unchecked(n), p, q)
     }
@@ -159,7 +195,10 @@ impl PrivateKey {
     /// Builds a private key for `public` from its primes, checking that they match it.
     pub fn from_public_and_primes(public: &PublicKey, p: Integer, q: Integer) -> Result<Self> {
         if Integer::from(&p * &q) != *public.n() {
-            return Err(Error::InvalidKey { key: "private", reason: "p * q does not equal the public modulus" });
+            return Err(Error::InvalidKey {
+                key: "private",
+                reason: "p * q does not equal the public modulus",
+            });
         }
         let mut key = Self::from_primes(p, q)?;
         key.public = public.clone();
@@ -168,7 +207,10 @@ impl PrivateKey {
 
     /// Precomputes the CRT constants; `p < q` are distinct primes with gcd(n, phi) = 1.
     pub(crate) fn from_validated_primes(public: PublicKey, p: Integer, q: Integer) -> Result<Self> {
-        let bad = || Error::InvalidKey { key: "private", reason: "a CRT constant is not invertible" };
+        let bad = || Error::InvalidKey {
+            key: "private",
+            reason: "a CRT constant is not invertible",
+        };
         let p_squared = Integer::from(p.square_ref());
         let q_squared = Integer::from(q.square_ref());
         let hp = h_constant(&p, &p_squared, public.n()).ok_or_else(bad)?;
@@ -208,7 +250,11 @@ fn h_constant(p: &Integer, p_squared: &Integer, n: &Integer) -> Option<Integer> 
 
 impl fmt::Debug for PrivateKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PrivateKey {{ public: {:?}, primes: <redacted> }}", self.public)
+        write!(
+            f,
+            "PrivateKey {{ public: {:?}, primes: <redacted> }}",
+            self.public
+        )
     }
 }
 

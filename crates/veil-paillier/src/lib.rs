@@ -23,9 +23,10 @@ pub use ciphertext::{Ciphertext, UncheckedCiphertext};
 pub use encoding::{BASE, EncodedNumber, EncryptedNumber};
 pub use error::{Error, Result};
 pub use keygen::KeyGenerator;
+pub use keys::{
+    DEFAULT_MODULUS_BITS, MAX_MODULUS_BITS, MIN_MODULUS_BITS, PrivateKey, PublicKey,
+    SECURE_128_MODULUS_BITS,
+};
 pub use multiexp::PrecomputedCiphertext;
 pub use packing::{PackedCiphertext, PackingLayout};
 pub use pool::RandomnessPool;
-pub use keys::{DEFAULT_MODULUS_BITS, MAX_MODULUS_BITS, MIN_MODULUS_BITS, PrivateKey, PublicKey, SECURE_128_MODULUS_BITS};
-
-

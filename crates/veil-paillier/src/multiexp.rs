@@ -46,7 +46,11 @@ impl PublicKey {
             base = Integer::from(&acc * &base) % m;
             table.push(row);
         }
-        Ok(PrecomputedCiphertext { pk: self.clone(), max_bits, table })
+        Ok(PrecomputedCiphertext {
+            pk: self.clone(),
+            max_bits,
+            table,
+        })
     }
 
     /// sum_i k_i E(x_i) = prod_i E(x_i)^(k_i) by Pippenger's bucket method: per 'w'-bit window,
@@ -56,7 +60,10 @@ impl PublicKey {
     /// Variable time in the scalars.
     pub fn linear_combination(&self, cts: &[Ciphertext], scalars: &[i64]) -> Result<Ciphertext> {
         if cts.len() != scalars.len() {
-            return Err(Error::malformed("linear combination", "as many scalars as ciphertexts needed"));
+            return Err(Error::malformed(
+                "linear combination",
+                "as many scalars as ciphertexts needed",
+            ));
         }
         for c in cts {
             self.check_key(c)?;
@@ -67,8 +74,18 @@ impl PublicKey {
             .par_chunks(chunk)
             .zip(scalars.par_chunks(chunk))
             .map(|(c, k)| {
-                let pos: Vec<(&Integer, u64)> = c.iter().zip(k).filter(|(_, k)| **k > 0).map(|(c, k)| (&c.c, k.unsigned_abs())).collect();
-                let neg: Vec<(&Integer, u64)> = c.iter().zip(k).filter(|(_, k)| **k < 0).map(|(c, k)| (&c.c, k.unsigned_abs())).collect();
+                let pos: Vec<(&Integer, u64)> = c
+                    .iter()
+                    .zip(k)
+                    .filter(|(_, k)| **k > 0)
+                    .map(|(c, k)| (&c.c, k.unsigned_abs()))
+                    .collect();
+                let neg: Vec<(&Integer, u64)> = c
+                    .iter()
+                    .zip(k)
+                    .filter(|(_, k)| **k < 0)
+                    .map(|(c, k)| (&c.c, k.unsigned_abs()))
+                    .collect();
                 (self.bucket_multiexp(&pos), self.bucket_multiexp(&neg))
             })
             .collect();
@@ -78,14 +95,20 @@ impl PublicKey {
             pos = pos * p % m;
             neg = neg * q % m;
         }
-        let neg_inv = neg.invert(m).map_err(|_| Error::InvalidCiphertext { reason: "not invertible mod n^2" })?;
+        let neg_inv = neg.invert(m).map_err(|_| Error::InvalidCiphertext {
+            reason: "not invertible mod n^2",
+        })?;
         Ok(Ciphertext::new(pos * neg_inv % m, self))
     }
 
     /// prod_i c_i^(k_i) mod n^2 for non-negative k_i (Pippenger / bucket method).
     fn bucket_multiexp(&self, terms: &[(&Integer, u64)]) -> Integer {
         let m = self.n_squared();
-        let bits = terms.iter().map(|(_, k)| 64 - k.leading_zeros()).max().unwrap_or(0);
+        let bits = terms
+            .iter()
+            .map(|(_, k)| 64 - k.leading_zeros())
+            .max()
+            .unwrap_or(0);
         if bits == 0 {
             return Integer::from(1);
         }
@@ -138,7 +161,10 @@ impl PrecomputedCiphertext {
     pub fn mul_scalar(&self, k: i64) -> Result<Ciphertext> {
         let mag = k.unsigned_abs();
         if 64 - mag.leading_zeros() > self.max_bits {
-            return Err(Error::malformed("scalar", "larger than the precomputed table allows"));
+            return Err(Error::malformed(
+                "scalar",
+                "larger than the precomputed table allows",
+            ));
         }
         let m = self.pk.n_squared();
         let mut acc = Integer::from(1);
@@ -149,7 +175,13 @@ impl PrecomputedCiphertext {
                 acc %= m;
             }
         }
-        let c = if k < 0 { acc.invert(m).map_err(|_| Error::InvalidCiphertext { reason: "not invertible mod n^2" })? } else { acc };
+        let c = if k < 0 {
+            acc.invert(m).map_err(|_| Error::InvalidCiphertext {
+                reason: "not invertible mod n^2",
+            })?
+        } else {
+            acc
+        };
         Ok(Ciphertext::new(c, &self.pk))
     }
 }

@@ -28,7 +28,12 @@ impl PublicKey {
     /// E(-a) from E(a): the inverse mod n^2.
     pub fn neg(&self, a: &Ciphertext) -> Result<Ciphertext> {
         self.check_key(a)?;
-        let inv = a.c.clone().invert(self.n_squared()).map_err(|_| Error::InvalidCiphertext { reason: "not invertible mod n^2" })?;
+        let inv =
+            a.c.clone()
+                .invert(self.n_squared())
+                .map_err(|_| Error::InvalidCiphertext {
+                    reason: "not invertible mod n^2",
+                })?;
         Ok(Ciphertext::new(inv, self))
     }
 
@@ -50,7 +55,11 @@ impl PublicKey {
         self.check_key(a)?;
         let k = k.into();
         let base = if k < 0 { self.neg(a)?.c } else { a.c.clone() };
-        let c = base.pow_mod(&k.as_abs(), self.n_squared()).map_err(|_| Error::InvalidCiphertext { reason: "not invertible mod n^2" })?;
+        let c =
+            base.pow_mod(&k.as_abs(), self.n_squared())
+                .map_err(|_| Error::InvalidCiphertext {
+                    reason: "not invertible mod n^2",
+                })?;
         Ok(Ciphertext::new(c, self))
     }
 }

@@ -42,9 +42,15 @@ impl PackingLayout {
             .checked_add(guard_bits)
             .and_then(|b| b.checked_add(1))
             .filter(|&b| b <= 128 && value_bits >= 1)
-            .ok_or(Error::Packing { reason: "need 1 <= value_bits and value_bits + guard_bits + 1 <= 128" })?;
+            .ok_or(Error::Packing {
+                reason: "need 1 <= value_bits and value_bits + guard_bits + 1 <= 128",
+            })?;
         let slots = ((pk.bits() - 2) / slot_bits) as usize;
-        Ok(PackingLayout { value_bits, slot_bits, slots })
+        Ok(PackingLayout {
+            value_bits,
+            slot_bits,
+            slots,
+        })
     }
 
     /// Slot width B in bits.
@@ -98,10 +104,14 @@ impl PackingLayout {
             }
             x -= &slot;
             x >>= self.slot_bits;
-            out.push(slot.to_i128().ok_or(Error::Packing { reason: "slot does not fit in i128" })?);
+            out.push(slot.to_i128().ok_or(Error::Packing {
+                reason: "slot does not fit in i128",
+            })?);
         }
         if x != 0 {
-            return Err(Error::Packing { reason: "value above the last slot: the packed ciphertext overflowed" });
+            return Err(Error::Packing {
+                reason: "value above the last slot: the packed ciphertext overflowed",
+            });
         }
         Ok(out)
     }
@@ -109,33 +119,66 @@ impl PackingLayout {
 
 impl PublicKey {
     /// Encrypts `values` packed: ceil(len / slots) ciphertexts, in parallel.
-    pub fn encrypt_packed(&self, layout: &PackingLayout, values: &[i64]) -> Result<Vec<PackedCiphertext>> {
+    pub fn encrypt_packed(
+        &self,
+        layout: &PackingLayout,
+        values: &[i64],
+    ) -> Result<Vec<PackedCiphertext>> {
         let max = layout.max_value();
         if values.iter().any(|v| u128::from(v.unsigned_abs()) > max) {
-            return Err(Error::Packing { reason: "a value exceeds the layout's value_bits" });
+            return Err(Error::Packing {
+                reason: "a value exceeds the layout's value_bits",
+            });
         }
         values
             .par_chunks(layout.slots.max(1))
             .map(|chunk| {
-                let bound = chunk.iter().map(|v| u128::from(v.unsigned_abs())).max().unwrap_or(0);
-                Ok(PackedCiphertext { ciphertext: self.encrypt(layout.pack(chunk))?, layout: *layout, len: chunk.len(), bound })
+                let bound = chunk
+                    .iter()
+                    .map(|v| u128::from(v.unsigned_abs()))
+                    .max()
+                    .unwrap_or(0);
+                Ok(PackedCiphertext {
+                    ciphertext: self.encrypt(layout.pack(chunk))?,
+                    layout: *layout,
+                    len: chunk.len(),
+                    bound,
+                })
             })
             .collect()
     }
 
     /// Slot-wise sum of two packed ciphertexts of the same layout.
-    pub fn add_packed(&self, a: &PackedCiphertext, b: &PackedCiphertext) -> Result<PackedCiphertext> {
+    pub fn add_packed(
+        &self,
+        a: &PackedCiphertext,
+        b: &PackedCiphertext,
+    ) -> Result<PackedCiphertext> {
         if a.layout != b.layout {
-            return Err(Error::Packing { reason: "layouts differ" });
+            return Err(Error::Packing {
+                reason: "layouts differ",
+            });
         }
         let bound = a.layout.check_bound(a.bound.checked_add(b.bound))?;
-        Ok(PackedCiphertext { ciphertext: self.add(&a.ciphertext, &b.ciphertext)?, layout: a.layout, len: a.len.max(b.len), bound })
+        Ok(PackedCiphertext {
+            ciphertext: self.add(&a.ciphertext, &b.ciphertext)?,
+            layout: a.layout,
+            len: a.len.max(b.len),
+            bound,
+        })
     }
 
     /// Every slot times the same signed scalar: one exponentiation for all k slots.
     pub fn mul_packed_scalar(&self, a: &PackedCiphertext, k: i64) -> Result<PackedCiphertext> {
-        let bound = a.layout.check_bound(a.bound.checked_mul(u128::from(k.unsigned_abs())))?;
-        Ok(PackedCiphertext { ciphertext: self.mul_scalar(&a.ciphertext, k)?, layout: a.layout, len: a.len, bound })
+        let bound = a
+            .layout
+            .check_bound(a.bound.checked_mul(u128::from(k.unsigned_abs())))?;
+        Ok(PackedCiphertext {
+            ciphertext: self.mul_scalar(&a.ciphertext, k)?,
+            layout: a.layout,
+            len: a.len,
+            bound,
+        })
     }
 
     /// From E(x) (one unpacked value with |x| <= `x_bound`) and weights w_1..w_k, the packed
@@ -150,12 +193,23 @@ impl PublicKey {
         weights: &[i64],
     ) -> Result<PackedCiphertext> {
         if weights.len() > layout.slots {
-            return Err(Error::Packing { reason: "more weights than slots" });
+            return Err(Error::Packing {
+                reason: "more weights than slots",
+            });
         }
-        let w_max = weights.iter().map(|w| u128::from(w.unsigned_abs())).max().unwrap_or(0);
+        let w_max = weights
+            .iter()
+            .map(|w| u128::from(w.unsigned_abs()))
+            .max()
+            .unwrap_or(0);
         let bound = layout.check_bound(x_bound.checked_mul(w_max))?;
         let exponent = layout.pack(weights);
-        Ok(PackedCiphertext { ciphertext: self.mul_scalar(x, exponent)?, layout: *layout, len: weights.len(), bound })
+        Ok(PackedCiphertext {
+            ciphertext: self.mul_scalar(x, exponent)?,
+            layout: *layout,
+            len: weights.len(),
+            bound,
+        })
     }
 }
 
@@ -171,7 +225,10 @@ impl PrivateKey {
 
     /// Decrypts many packed ciphertexts in parallel and concatenates their slots.
     pub fn decrypt_packed_batch(&self, packed: &[PackedCiphertext]) -> Result<Vec<i128>> {
-        let parts: Vec<Vec<i128>> = packed.par_iter().map(|p| self.decrypt_packed(p)).collect::<Result<_>>()?;
+        let parts: Vec<Vec<i128>> = packed
+            .par_iter()
+            .map(|p| self.decrypt_packed(p))
+            .collect::<Result<_>>()?;
         Ok(parts.concat())
     }
 }

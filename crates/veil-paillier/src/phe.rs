@@ -33,14 +33,24 @@ fn parse_object(what: &'static str, text: &str) -> Result<Map<String, Value>> {
 }
 
 fn str_field<'a>(map: &'a Map<String, Value>, what: &'static str, field: &str) -> Result<&'a str> {
-    map.get(field).and_then(Value::as_str).ok_or_else(|| Error::malformed(what, format!("missing string field \"{field}\"")))
+    map.get(field)
+        .and_then(Value::as_str)
+        .ok_or_else(|| Error::malformed(what, format!("missing string field \"{field}\"")))
 }
 
-fn require(map: &Map<String, Value>, what: &'static str, field: &str, expected: &str) -> Result<()> {
+fn require(
+    map: &Map<String, Value>,
+    what: &'static str,
+    field: &str,
+    expected: &str,
+) -> Result<()> {
     if str_field(map, what, field)? == expected {
         Ok(())
     } else {
-        Err(Error::malformed(what, format!("field \"{field}\" must be \"{expected}\"")))
+        Err(Error::malformed(
+            what,
+            format!("field \"{field}\" must be \"{expected}\""),
+        ))
     }
 }
 
@@ -61,7 +71,10 @@ pub fn private_key_from_json(text: &str) -> Result<PrivateKey> {
     const WHAT: &str = "pheutil private key";
     let map = parse_object(WHAT, text)?;
     require(&map, WHAT, "kty", "DAJ")?;
-    let ops = map.get("key_ops").and_then(Value::as_array).ok_or_else(|| Error::malformed(WHAT, "missing \"key_ops\""))?;
+    let ops = map
+        .get("key_ops")
+        .and_then(Value::as_array)
+        .ok_or_else(|| Error::malformed(WHAT, "missing \"key_ops\""))?;
     if !ops.iter().any(|op| op.as_str() == Some("decrypt")) {
         return Err(Error::malformed(WHAT, "\"key_ops\" lacks \"decrypt\""));
     }
@@ -108,38 +121,68 @@ pub fn encrypted_number_from_json(pk: &PublicKey, text: &str) -> Result<Encrypte
         _ => return Err(Error::malformed(WHAT, "missing decimal string \"v\"")),
     };
     // A ciphertext below n^2 of the largest key has at most this many decimal digits.
-    if digits.is_empty() || digits.len() > MAX_INT_BYTES * 8 * 3 / 10 + 2 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Error::malformed(WHAT, "\"v\" is not a decimal integer of plausible size"));
+    if digits.is_empty()
+        || digits.len() > MAX_INT_BYTES * 8 * 3 / 10 + 2
+        || !digits.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(Error::malformed(
+            WHAT,
+            "\"v\" is not a decimal integer of plausible size",
+        ));
     }
-    let c = Integer::from_str_radix(&digits, 10).map_err(|e| Error::malformed(WHAT, e.to_string()))?;
+    let c =
+        Integer::from_str_radix(&digits, 10).map_err(|e| Error::malformed(WHAT, e.to_string()))?;
     let exponent = match map.get("e") {
         Some(Value::Number(n)) => n
             .as_i64()
-            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 1e9).map(|f| f as i64))
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 1e9)
+                    .map(|f| f as i64)
+            })
             .and_then(|e| i32::try_from(e).ok()),
         _ => None,
     }
     .ok_or_else(|| Error::malformed(WHAT, "missing integer \"e\""))?;
-    Ok(EncryptedNumber { ciphertext: pk.validate(UncheckedCiphertext(c))?, exponent })
+    Ok(EncryptedNumber {
+        ciphertext: pk.validate(UncheckedCiphertext(c))?,
+        exponent,
+    })
 }
 
 /// A ciphertext in `pheutil`'s format, as written (no re-randomization here, no newline).
 pub fn encrypted_number_to_json(x: &EncryptedNumber) -> String {
-    format!(r#"{{"v": "{}", "e": {}}}"#, x.ciphertext.as_integer().to_string_radix(10), x.exponent)
+    format!(
+        r#"{{"v": "{}", "e": {}}}"#,
+        x.ciphertext.as_integer().to_string_radix(10),
+        x.exponent
+    )
 }
 
 /// What `pheutil` does before writing a ciphertext: bring the exponent down to at most
 /// [`PHEUTIL_MAX_EXPONENT`] and re-randomize.
 pub fn prepare_for_pheutil(pk: &PublicKey, x: &EncryptedNumber) -> Result<EncryptedNumber> {
-    let x = if x.exponent > PHEUTIL_MAX_EXPONENT { pk.decrease_exponent_to(x, PHEUTIL_MAX_EXPONENT)? } else { x.clone() };
-    Ok(EncryptedNumber { ciphertext: pk.rerandomize(&x.ciphertext)?, exponent: x.exponent })
+    let x = if x.exponent > PHEUTIL_MAX_EXPONENT {
+        pk.decrease_exponent_to(x, PHEUTIL_MAX_EXPONENT)?
+    } else {
+        x.clone()
+    };
+    Ok(EncryptedNumber {
+        ciphertext: pk.rerandomize(&x.ciphertext)?,
+        exponent: x.exponent,
+    })
 }
 
 /// Parses a plaintext argument as Python's `float()` does for the forms people type: decimal and
 /// scientific notation, surrounding spaces, `_` between digits, `inf` and `nan` (refused later).
 pub fn parse_plaintext(s: &str) -> Result<f64> {
     let t: String = s.trim().chars().filter(|&c| c != '_').collect();
-    t.parse::<f64>().map_err(|_| Error::malformed("plaintext", format!("could not convert string to float: {s:?}")))
+    t.parse::<f64>().map_err(|_| {
+        Error::malformed(
+            "plaintext",
+            format!("could not convert string to float: {s:?}"),
+        )
+    })
 }
 
 /// The text `pheutil decrypt` prints for a decoded number: an integer when the exponent is
@@ -163,15 +206,25 @@ pub fn python_float_repr(x: f64) -> String {
     let sci = format!("{:e}", x); // shortest digits, e.g. "-1.5e16"
     let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
-    let (sign, mantissa) = mantissa.strip_prefix('-').map_or(("", mantissa), |m| ("-", m));
+    let (sign, mantissa) = mantissa
+        .strip_prefix('-')
+        .map_or(("", mantissa), |m| ("-", m));
     let digits: String = mantissa.chars().filter(|c| c.is_ascii_digit()).collect();
     if x == 0.0 {
         return format!("{sign}0.0");
     }
     if !(-4..16).contains(&exp) {
         let (first, rest) = digits.split_at(1);
-        let frac = if rest.is_empty() { String::new() } else { format!(".{rest}") };
-        return format!("{sign}{first}{frac}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs());
+        let frac = if rest.is_empty() {
+            String::new()
+        } else {
+            format!(".{rest}")
+        };
+        return format!(
+            "{sign}{first}{frac}e{}{:02}",
+            if exp < 0 { '-' } else { '+' },
+            exp.abs()
+        );
     }
     let point = exp + 1; // digits before the decimal point
     let body = if point <= 0 {

@@ -29,21 +29,33 @@ pub struct RandomnessPool {
 
 impl fmt::Debug for RandomnessPool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "RandomnessPool {{ key: {:?}, available: {} }}", self.pk, self.factors.len())
+        write!(
+            f,
+            "RandomnessPool {{ key: {:?}, available: {} }}",
+            self.pk,
+            self.factors.len()
+        )
     }
 }
 
 impl RandomnessPool {
     /// An empty pool for `pk`.
     pub fn new(pk: &PublicKey) -> Self {
-        RandomnessPool { pk: pk.clone(), factors: Vec::new() }
+        RandomnessPool {
+            pk: pk.clone(),
+            factors: Vec::new(),
+        }
     }
 
     /// Adds `count` factors r^n mod n^2, computed on all rayon threads.
     pub fn fill(&mut self, count: usize) {
         let pk = &self.pk;
-        let new: Vec<SecretInteger> =
-            (0..count).into_par_iter().map_init(rand::rng, |rng, _| SecretInteger::new(pk.fresh_randomness(rng))).collect();
+        let new: Vec<SecretInteger> = (0..count)
+            .into_par_iter()
+            .map_init(rand::rng, |rng, _| {
+                SecretInteger::new(pk.fresh_randomness(rng))
+            })
+            .collect();
         self.factors.extend(new);
     }
 
@@ -52,8 +64,12 @@ impl RandomnessPool {
         if *sk.public_key() != self.pk {
             return Err(Error::KeyMismatch);
         }
-        let new: Vec<SecretInteger> =
-            (0..count).into_par_iter().map_init(rand::rng, |rng, _| SecretInteger::new(sk.fresh_randomness(rng))).collect();
+        let new: Vec<SecretInteger> = (0..count)
+            .into_par_iter()
+            .map_init(rand::rng, |rng, _| {
+                SecretInteger::new(sk.fresh_randomness(rng))
+            })
+            .collect();
         self.factors.extend(new);
         Ok(())
     }

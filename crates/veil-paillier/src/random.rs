@@ -15,7 +15,10 @@ pub(crate) fn random_bits<R: RngCore + CryptoRng + ?Sized>(bits: u32, rng: &mut 
 }
 
 /// Uniform integer in `[1, bound)` by rejection sampling (expected fewer than two draws).
-pub(crate) fn random_nonzero_below<R: RngCore + CryptoRng + ?Sized>(bound: &Integer, rng: &mut R) -> Integer {
+pub(crate) fn random_nonzero_below<R: RngCore + CryptoRng + ?Sized>(
+    bound: &Integer,
+    rng: &mut R,
+) -> Integer {
     let bits = bound.significant_bits();
     loop {
         let x = random_bits(bits, rng);
@@ -48,7 +51,7 @@ mod tests {
         let mut seen = [false; 10];
         for _ in 0..500 {
             let x = random_nonzero_below(&bound, &mut rng);
-            assert!(x >= 1 && x < 10);
+            assert!((1..10).contains(&x));
             seen[x.to_usize().unwrap()] = true;
         }
         assert!(seen[1..].iter().all(|&s| s), "every value in [1, 10) drawn");

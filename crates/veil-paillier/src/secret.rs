@@ -46,7 +46,10 @@ impl Drop for SecretInteger {
 }
 
 /// Overwrites every limb GMP allocated for `x`, then sets `x` to zero.
-#[allow(unsafe_code, reason = "GMP exposes no safe way to clear an integer's limb buffer")]
+#[allow(
+    unsafe_code,
+    reason = "GMP exposes no safe way to clear an integer's limb buffer"
+)]
 pub(crate) fn wipe_integer(x: &mut Integer) {
     let raw = x.as_raw_mut();
     // SAFETY: `raw` points to the initialised `mpz_t` owned by `x`, borrowed mutably here. GMP

@@ -14,7 +14,9 @@ use crate::keys::MAX_MODULUS_BITS;
 /// base64url that accepts input with or without `=` padding.
 const URL_SAFE_LENIENT: GeneralPurpose = GeneralPurpose::new(
     &base64::alphabet::URL_SAFE,
-    GeneralPurposeConfig::new().with_encode_padding(false).with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    GeneralPurposeConfig::new()
+        .with_encode_padding(false)
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
 /// Longest integer accepted from outside, in bytes: a ciphertext of the largest key.
@@ -32,20 +34,29 @@ pub(crate) fn to_base64(x: &Integer) -> String {
 /// Parses base64url big-endian bytes into a non-negative integer, refusing oversized input.
 pub(crate) fn from_base64(s: &str) -> Result<Integer> {
     if s.len() > MAX_INT_BYTES.div_ceil(3) * 4 {
-        return Err(Error::malformed("base64 integer", "longer than the largest supported value"));
+        return Err(Error::malformed(
+            "base64 integer",
+            "longer than the largest supported value",
+        ));
     }
-    let bytes = URL_SAFE_LENIENT.decode(s.trim()).map_err(|e| Error::malformed("base64 integer", e.to_string()))?;
+    let bytes = URL_SAFE_LENIENT
+        .decode(s.trim())
+        .map_err(|e| Error::malformed("base64 integer", e.to_string()))?;
     Ok(Integer::from_digits(&bytes, Order::Msf))
 }
 
 pub(crate) fn serialize<S: Serializer>(x: &Integer, s: S) -> core::result::Result<S::Ok, S::Error> {
     if *x < 0 {
-        return Err(serde::ser::Error::custom("negative integers are not serialized"));
+        return Err(serde::ser::Error::custom(
+            "negative integers are not serialized",
+        ));
     }
     s.serialize_str(&to_base64(x))
 }
 
-pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> core::result::Result<Integer, D::Error> {
+pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+    d: D,
+) -> core::result::Result<Integer, D::Error> {
     let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
     from_base64(&s).map_err(serde::de::Error::custom)
 }

@@ -3,7 +3,6 @@
 use rug::Integer;
 use serde::{Deserialize, Serialize};
 
-
 use crate::error::Error;
 use crate::keys::{PrivateKey, PublicKey};
 
@@ -32,7 +31,10 @@ impl Drop for PrivateKeyRepr {
 
 impl Serialize for PublicKey {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        PublicKeyRepr { n: self.n().clone() }.serialize(s)
+        PublicKeyRepr {
+            n: self.n().clone(),
+        }
+        .serialize(s)
     }
 }
 
@@ -45,7 +47,11 @@ impl<'de> Deserialize<'de> for PublicKey {
 
 impl Serialize for PrivateKey {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        PrivateKeyRepr { p: (*self.p).clone(), q: (*self.q).clone() }.serialize(s)
+        PrivateKeyRepr {
+            p: (*self.p).clone(),
+            q: (*self.q).clone(),
+        }
+        .serialize(s)
     }
 }
 
@@ -56,4 +62,3 @@ impl<'de> Deserialize<'de> for PrivateKey {
         PrivateKey::from_primes(p, q).map_err(|e: Error| serde::de::Error::custom(e))
     }
 }
-

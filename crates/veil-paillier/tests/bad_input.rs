@@ -1,4 +1,5 @@
 //! Untrusted input gives a clear error, never a panic.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
 
@@ -14,10 +15,23 @@ fn ciphertexts_outside_the_unit_group_are_refused() {
     let p_factor = {
         let json = serde_json::to_value(&*KEY).unwrap();
         let s = json["p"].as_str().unwrap().to_owned();
-        serde_json::from_value::<UncheckedCiphertext>(serde_json::Value::String(s)).unwrap().0
+        serde_json::from_value::<UncheckedCiphertext>(serde_json::Value::String(s))
+            .unwrap()
+            .0
     };
-    for bad in [Integer::new(), Integer::from(-5), n2.clone(), Integer::from(&n2 + 1), n.clone(), Integer::from(&n * 3), p_factor] {
-        assert!(matches!(pk.validate(UncheckedCiphertext(bad)), Err(Error::InvalidCiphertext { .. })));
+    for bad in [
+        Integer::new(),
+        Integer::from(-5),
+        n2.clone(),
+        Integer::from(&n2 + 1),
+        n.clone(),
+        Integer::from(&n * 3),
+        p_factor,
+    ] {
+        assert!(matches!(
+            pk.validate(UncheckedCiphertext(bad)),
+            Err(Error::InvalidCiphertext { .. })
+        ));
     }
     assert!(pk.validate(UncheckedCiphertext(Integer::from(1))).is_ok());
 }
@@ -28,40 +42,80 @@ fn ciphertext_bytes_of_wrong_length_or_value() {
     let ct = pk.encrypt(5).unwrap();
     let bytes = pk.ciphertext_to_bytes(&ct).unwrap();
     assert_eq!(bytes.len(), pk.ciphertext_len());
-    assert_eq!(KEY.decrypt_i64(&pk.ciphertext_from_bytes(&bytes).unwrap()).unwrap(), 5);
-    assert!(matches!(pk.ciphertext_from_bytes(&bytes[1..]), Err(Error::Malformed { .. })));
-    assert!(matches!(pk.ciphertext_from_bytes(&[bytes.clone(), vec![0]].concat()), Err(Error::Malformed { .. })));
-    assert!(matches!(pk.ciphertext_from_bytes(&vec![0xff; bytes.len()]), Err(Error::InvalidCiphertext { .. })));
-    assert!(matches!(pk.ciphertext_from_bytes(&vec![0; bytes.len()]), Err(Error::InvalidCiphertext { .. })));
-    assert!(matches!(pk.ciphertext_from_bytes(&[]), Err(Error::Malformed { .. })));
+    assert_eq!(
+        KEY.decrypt_i64(&pk.ciphertext_from_bytes(&bytes).unwrap())
+            .unwrap(),
+        5
+    );
+    assert!(matches!(
+        pk.ciphertext_from_bytes(&bytes[1..]),
+        Err(Error::Malformed { .. })
+    ));
+    assert!(matches!(
+        pk.ciphertext_from_bytes(&[bytes.clone(), vec![0]].concat()),
+        Err(Error::Malformed { .. })
+    ));
+    assert!(matches!(
+        pk.ciphertext_from_bytes(&vec![0xff; bytes.len()]),
+        Err(Error::InvalidCiphertext { .. })
+    ));
+    assert!(matches!(
+        pk.ciphertext_from_bytes(&vec![0; bytes.len()]),
+        Err(Error::InvalidCiphertext { .. })
+    ));
+    assert!(matches!(
+        pk.ciphertext_from_bytes(&[]),
+        Err(Error::Malformed { .. })
+    ));
 }
 
 #[test]
 fn mixing_keys_is_refused() {
     let a = KEY.public_key().encrypt(1).unwrap();
     let b = OTHER_KEY.public_key().encrypt(1).unwrap();
-    assert!(matches!(KEY.public_key().add(&a, &b), Err(Error::KeyMismatch)));
+    assert!(matches!(
+        KEY.public_key().add(&a, &b),
+        Err(Error::KeyMismatch)
+    ));
     assert!(matches!(OTHER_KEY.decrypt(&a), Err(Error::KeyMismatch)));
-    assert!(matches!(KEY.public_key().mul_scalar(&b, 2), Err(Error::KeyMismatch)));
+    assert!(matches!(
+        KEY.public_key().mul_scalar(&b, 2),
+        Err(Error::KeyMismatch)
+    ));
 }
 
 #[test]
 fn bad_moduli_and_primes() {
-    assert!(matches!(PublicKey::from_modulus(Integer::from(15)), Err(Error::InvalidKeySize { .. })));
+    assert!(matches!(
+        PublicKey::from_modulus(Integer::from(15)),
+        Err(Error::InvalidKeySize { .. })
+    ));
     let big_even = Integer::from(1) << 2047u32;
-    assert!(matches!(PublicKey::from_modulus(big_even), Err(Error::InvalidKey { .. })));
-    let square = Integer::from((Integer::from(1) << 1023u32) + 1u32).square();
+    assert!(matches!(
+        PublicKey::from_modulus(big_even),
+        Err(Error::InvalidKey { .. })
+    ));
+    let square = ((Integer::from(1) << 1023u32) + 1u32).square();
     assert!(PublicKey::from_modulus(square).is_err());
     let with_small_factor = (Integer::from(1) << 2047u32) * 3u32 + 3u32;
     assert!(PublicKey::from_modulus(with_small_factor).is_err());
-    assert!(matches!(PublicKey::from_modulus(Integer::from(1) << 20000u32), Err(Error::InvalidKeySize { .. })));
+    assert!(matches!(
+        PublicKey::from_modulus(Integer::from(1) << 20000u32),
+        Err(Error::InvalidKeySize { .. })
+    ));
     // Non-prime factors, equal factors, mismatched public key.
     // 2^511 + 2^510 + 3 is divisible by 3; both factors have 512 bits, so n has 1024.
     let top = (Integer::from(1) << 511u32) + (Integer::from(1) << 510u32);
     let composite = Integer::from(&top + 3u32);
     let prime = Integer::from(&top + 5u32).next_prime();
-    assert!(matches!(PrivateKey::from_primes(composite, prime.clone()), Err(Error::InvalidKey { .. })));
-    assert!(matches!(PrivateKey::from_primes(prime.clone(), prime.clone()), Err(Error::InvalidKey { .. })));
+    assert!(matches!(
+        PrivateKey::from_primes(composite, prime.clone()),
+        Err(Error::InvalidKey { .. })
+    ));
+    assert!(matches!(
+        PrivateKey::from_primes(prime.clone(), prime.clone()),
+        Err(Error::InvalidKey { .. })
+    ));
     let other = Integer::from(&prime + 2u32).next_prime();
     let key = PrivateKey::from_primes(prime.clone(), other.clone()).unwrap();
     assert!(PrivateKey::from_public_and_primes(KEY.public_key(), prime, other).is_err());
@@ -73,7 +127,10 @@ fn serde_keys_round_trip_and_reject_junk() {
     let json = serde_json::to_string(&*KEY).unwrap();
     assert_eq!(serde_json::from_str::<PrivateKey>(&json).unwrap(), *KEY);
     let pk_json = serde_json::to_string(KEY.public_key()).unwrap();
-    assert_eq!(&serde_json::from_str::<PublicKey>(&pk_json).unwrap(), KEY.public_key());
+    assert_eq!(
+        &serde_json::from_str::<PublicKey>(&pk_json).unwrap(),
+        KEY.public_key()
+    );
     for junk in [
         r#"{"n": "AQAB"}"#,
         r#"{"n": "not base64!"}"#,
@@ -95,7 +152,10 @@ fn serde_keys_round_trip_and_reject_junk() {
 #[test]
 fn malformed_pheutil_json() {
     let pk = KEY.public_key();
-    let good = phe::encrypted_number_to_json(&pk.encrypt_number(&veil_paillier::EncodedNumber::from_integer(3)).unwrap());
+    let good = phe::encrypted_number_to_json(
+        &pk.encrypt_number(&veil_paillier::EncodedNumber::from_integer(3))
+            .unwrap(),
+    );
     assert!(phe::encrypted_number_from_json(pk, &good).is_ok());
     for bad in [
         "",
@@ -113,7 +173,10 @@ fn malformed_pheutil_json() {
         assert!(phe::encrypted_number_from_json(pk, bad).is_err(), "{bad}");
     }
     let long = format!(r#"{{"v": "{}", "e": 0}}"#, "9".repeat(20_000));
-    assert!(matches!(phe::encrypted_number_from_json(pk, &long), Err(Error::Malformed { .. })));
+    assert!(matches!(
+        phe::encrypted_number_from_json(pk, &long),
+        Err(Error::Malformed { .. })
+    ));
     for bad in [
         r#"{"kty": "RSA", "alg": "PAI-GN1", "n": "AQAB"}"#,
         r#"{"kty": "DAJ", "alg": "PAI-GN2", "n": "AQAB"}"#,
@@ -125,8 +188,12 @@ fn malformed_pheutil_json() {
     }
     let public = phe::public_key_to_json(pk, "k");
     for bad in [
-        format!(r#"{{"kty": "DAJ", "key_ops": ["encrypt"], "p": "Fw", "q": "HQ", "pub": {public}}}"#),
-        format!(r#"{{"kty": "DAJ", "key_ops": ["decrypt"], "p": "Fw", "q": "HQ", "pub": {public}}}"#),
+        format!(
+            r#"{{"kty": "DAJ", "key_ops": ["encrypt"], "p": "Fw", "q": "HQ", "pub": {public}}}"#
+        ),
+        format!(
+            r#"{{"kty": "DAJ", "key_ops": ["decrypt"], "p": "Fw", "q": "HQ", "pub": {public}}}"#
+        ),
         r#"{"kty": "DAJ", "key_ops": ["decrypt"], "p": "Fw", "q": "HQ"}"#.to_owned(),
     ] {
         assert!(phe::private_key_from_json(&bad).is_err(), "{bad}");

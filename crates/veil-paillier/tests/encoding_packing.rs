@@ -1,4 +1,5 @@
 //! Fixed-point numbers and packing against plain arithmetic.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
 
@@ -7,7 +8,10 @@ use proptest::prelude::*;
 use veil_paillier::{EncodedNumber, Error, PackingLayout};
 
 fn cfg() -> ProptestConfig {
-    ProptestConfig { cases: 32, ..ProptestConfig::default() }
+    ProptestConfig {
+        cases: 32,
+        ..ProptestConfig::default()
+    }
 }
 
 proptest! {
@@ -95,17 +99,35 @@ fn slot_overflow_is_refused_before_it_happens() {
     let p = &pk.encrypt_packed(&layout, &[max, -max]).unwrap()[0];
     let p2 = pk.add_packed(p, p).unwrap();
     let p4 = pk.add_packed(&p2, &p2).unwrap();
-    assert_eq!(KEY.decrypt_packed(&p4).unwrap(), vec![4 * i128::from(max), -4 * i128::from(max)]);
-    assert!(matches!(pk.add_packed(&p4, &p4), Err(Error::SlotOverflow { .. })));
-    assert!(matches!(pk.mul_packed_scalar(p, 9), Err(Error::SlotOverflow { .. })));
-    assert!(matches!(pk.encrypt_packed(&layout, &[1i64 << 32]), Err(Error::Packing { .. })));
+    assert_eq!(
+        KEY.decrypt_packed(&p4).unwrap(),
+        vec![4 * i128::from(max), -4 * i128::from(max)]
+    );
+    assert!(matches!(
+        pk.add_packed(&p4, &p4),
+        Err(Error::SlotOverflow { .. })
+    ));
+    assert!(matches!(
+        pk.mul_packed_scalar(p, 9),
+        Err(Error::SlotOverflow { .. })
+    ));
+    assert!(matches!(
+        pk.encrypt_packed(&layout, &[1i64 << 32]),
+        Err(Error::Packing { .. })
+    ));
     assert!(PackingLayout::new(pk, 100, 100).is_err());
 }
 
 #[test]
 fn non_finite_and_absurd_scales_are_errors() {
-    assert!(matches!(EncodedNumber::from_f64(f64::NAN, 0), Err(Error::NotFinite { .. })));
-    assert!(matches!(EncodedNumber::from_f64_exact(f64::INFINITY), Err(Error::NotFinite { .. })));
+    assert!(matches!(
+        EncodedNumber::from_f64(f64::NAN, 0),
+        Err(Error::NotFinite { .. })
+    ));
+    assert!(matches!(
+        EncodedNumber::from_f64_exact(f64::INFINITY),
+        Err(Error::NotFinite { .. })
+    ));
     assert!(EncodedNumber::from_f64(1.0, i32::MIN).is_err());
     assert_eq!(EncodedNumber::from_f64(1.0, i32::MAX).unwrap().mantissa, 0);
     let x = EncodedNumber::from_integer(3);

@@ -1,4 +1,5 @@
 //! Round trips and homomorphic laws against plain integer arithmetic.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
 
@@ -8,7 +9,10 @@ use rug::Integer;
 use veil_paillier::{Error, RandomnessPool};
 
 fn cfg() -> ProptestConfig {
-    ProptestConfig { cases: 48, ..ProptestConfig::default() }
+    ProptestConfig {
+        cases: 48,
+        ..ProptestConfig::default()
+    }
 }
 
 /// Signed integers up to 256 bits, with extra weight on small values and zero.
@@ -79,22 +83,42 @@ proptest! {
 fn boundaries_of_the_signed_range() {
     let pk = KEY.public_key();
     let max = pk.max_int().clone();
-    for m in [max.clone(), Integer::from(-&max), Integer::from(1), Integer::from(-1)] {
+    for m in [
+        max.clone(),
+        Integer::from(-&max),
+        Integer::from(1),
+        Integer::from(-1),
+    ] {
         assert_eq!(KEY.decrypt(&pk.encrypt(m.clone()).unwrap()).unwrap(), m);
     }
     let too_big = Integer::from(&max + 1);
-    assert!(matches!(pk.encrypt(too_big.clone()), Err(Error::PlaintextOutOfRange { .. })));
-    assert!(matches!(pk.encrypt(-too_big), Err(Error::PlaintextOutOfRange { .. })));
+    assert!(matches!(
+        pk.encrypt(too_big.clone()),
+        Err(Error::PlaintextOutOfRange { .. })
+    ));
+    assert!(matches!(
+        pk.encrypt(-too_big),
+        Err(Error::PlaintextOutOfRange { .. })
+    ));
 }
 
 #[test]
 fn overflow_is_an_error_not_garbage() {
     let pk = KEY.public_key();
     let max = pk.encrypt(pk.max_int().clone()).unwrap();
-    assert!(matches!(KEY.decrypt(&pk.add_plain(&max, 1).unwrap()), Err(Error::Overflow)));
-    assert!(matches!(KEY.decrypt(&pk.mul_scalar(&max, 2).unwrap()), Err(Error::Overflow)));
+    assert!(matches!(
+        KEY.decrypt(&pk.add_plain(&max, 1).unwrap()),
+        Err(Error::Overflow)
+    ));
+    assert!(matches!(
+        KEY.decrypt(&pk.mul_scalar(&max, 2).unwrap()),
+        Err(Error::Overflow)
+    ));
     let big = pk.encrypt(Integer::from(1) << 100).unwrap();
-    assert!(matches!(KEY.decrypt_i64(&big), Err(Error::DoesNotFit { .. })));
+    assert!(matches!(
+        KEY.decrypt_i64(&big),
+        Err(Error::DoesNotFit { .. })
+    ));
 }
 
 #[test]
@@ -104,7 +128,9 @@ fn pool_encrypts_once_per_factor() {
     pool.fill(3);
     pool.fill_with_private_key(&KEY, 2).unwrap();
     assert_eq!(pool.len(), 5);
-    let cts: Vec<_> = (0..5).map(|i| pool.encrypt(i * 1000 - 2000).unwrap()).collect();
+    let cts: Vec<_> = (0..5)
+        .map(|i| pool.encrypt(i * 1000 - 2000).unwrap())
+        .collect();
     for (i, c) in cts.iter().enumerate() {
         assert_eq!(KEY.decrypt_i64(c).unwrap(), i as i64 * 1000 - 2000);
     }
@@ -121,8 +147,12 @@ fn batches_match_single_operations() {
     let k: Vec<i64> = (0..20).map(|i| 5 - i).collect();
     let ca = pk.encrypt_batch(&a).unwrap();
     let cb = KEY.encrypt_batch(&k).unwrap();
-    let sums = KEY.decrypt_batch_i64(&pk.add_batch(&ca, &cb).unwrap()).unwrap();
-    let prods = KEY.decrypt_batch_i64(&pk.mul_scalar_batch(&ca, &k).unwrap()).unwrap();
+    let sums = KEY
+        .decrypt_batch_i64(&pk.add_batch(&ca, &cb).unwrap())
+        .unwrap();
+    let prods = KEY
+        .decrypt_batch_i64(&pk.mul_scalar_batch(&ca, &k).unwrap())
+        .unwrap();
     for i in 0..20 {
         assert_eq!(sums[i], a[i] + k[i]);
         assert_eq!(prods[i], a[i] * k[i]);
@@ -133,7 +163,10 @@ fn batches_match_single_operations() {
 #[test]
 fn generated_keys_have_the_promised_shape() {
     for safe in [false, true] {
-        let sk = veil_paillier::KeyGenerator::new(1024).safe_primes(safe).generate().unwrap();
+        let sk = veil_paillier::KeyGenerator::new(1024)
+            .safe_primes(safe)
+            .generate()
+            .unwrap();
         let json = serde_json::to_value(&sk).unwrap();
         let p = Integer::from_str_radix(&hex(&json["p"]), 16).unwrap();
         let q = Integer::from_str_radix(&hex(&json["q"]), 16).unwrap();
@@ -148,8 +181,14 @@ fn generated_keys_have_the_promised_shape() {
             }
         }
     }
-    assert!(matches!(veil_paillier::KeyGenerator::new(1000).generate(), Err(Error::InvalidKeySize { .. })));
-    assert!(matches!(veil_paillier::KeyGenerator::new(1023).generate(), Err(Error::InvalidKeySize { .. })));
+    assert!(matches!(
+        veil_paillier::KeyGenerator::new(1000).generate(),
+        Err(Error::InvalidKeySize { .. })
+    ));
+    assert!(matches!(
+        veil_paillier::KeyGenerator::new(1023).generate(),
+        Err(Error::InvalidKeySize { .. })
+    ));
 }
 
 /// base64url (serde format) to hex, for the test above.
