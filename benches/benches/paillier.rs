@@ -39,7 +39,8 @@ use rayon::prelude::*;
 use rayon::{ThreadPool, ThreadPoolBuilder};
 use rug::Integer;
 use veil_paillier::{
-    Ciphertext, KeyGenerator, PackingLayout, PrecomputedCiphertext, PrivateKey, PublicKey, RandomnessPool,
+    Ciphertext, KeyGenerator, PackingLayout, PrecomputedCiphertext, PrivateKey, PublicKey,
+    RandomnessPool,
 };
 
 /// Key sizes measured by the per-operation groups.
@@ -80,7 +81,10 @@ fn all_cores() -> usize {
 fn thread_counts() -> Vec<usize> {
     static BANNER: Once = Once::new();
     BANNER.call_once(|| {
-        eprintln!("veil-bench: threads=1 and threads={} (all cores); key sizes {BITS:?}", all_cores());
+        eprintln!(
+            "veil-bench: threads=1 and threads={} (all cores); key sizes {BITS:?}",
+            all_cores()
+        );
     });
     let mut t = vec![1, all_cores()];
     t.dedup();
@@ -93,7 +97,10 @@ fn pool(threads: usize) -> &'static ThreadPool {
     static ALL: OnceLock<ThreadPool> = OnceLock::new();
     let cell = if threads == 1 { &ONE } else { &ALL };
     cell.get_or_init(|| {
-        assert!(threads == 1 || threads == all_cores(), "pools exist for 1 thread and all cores only");
+        assert!(
+            threads == 1 || threads == all_cores(),
+            "pools exist for 1 thread and all cores only"
+        );
         ThreadPoolBuilder::new()
             .num_threads(threads)
             .thread_name(move |i| format!("bench-{threads}t-{i}"))
@@ -140,7 +147,10 @@ impl Fixture {
     fn new(bits: u32) -> Self {
         let started = Instant::now();
         let mut rng = ChaCha20Rng::seed_from_u64(SEED + u64::from(bits));
-        let sk = KeyGenerator::new(bits).parallel(false).generate_with_rng(&mut rng).expect("key generation");
+        let sk = KeyGenerator::new(bits)
+            .parallel(false)
+            .generate_with_rng(&mut rng)
+            .expect("key generation");
         let pk = sk.public_key().clone();
         let x = random_i32_like(&mut rng);
         let k = rng.random_range(1..=SCALAR_MAX);
@@ -155,14 +165,28 @@ impl Fixture {
         assert_eq!(dec(&sk.encrypt(x).expect("encrypt")), x);
         assert_eq!(dec(&pk.add(&a, &b).expect("add")), 2 * x + 1);
         assert_eq!(dec(&pk.mul_scalar(&a, k).expect("mul_scalar")), k * x);
-        assert_eq!(dec(&a_table.mul_scalar(k).expect("precomputed mul_scalar")), k * x);
+        assert_eq!(
+            dec(&a_table.mul_scalar(k).expect("precomputed mul_scalar")),
+            k * x
+        );
         assert_eq!(dec(&pk.rerandomize(&a).expect("rerandomize")), x);
         let mut pool = RandomnessPool::new(&pk);
         pool.fill_with_private_key(&sk, 1).expect("fill");
         assert_eq!(dec(&pool.encrypt(x).expect("pool encrypt")), x);
 
-        eprintln!("veil-bench: fixture bits={bits} (fixed seed) ready in {:.2?}", started.elapsed());
-        Fixture { sk, pk, x, k, a, b, a_table }
+        eprintln!(
+            "veil-bench: fixture bits={bits} (fixed seed) ready in {:.2?}",
+            started.elapsed()
+        );
+        Fixture {
+            sk,
+            pk,
+            x,
+            k,
+            a,
+            b,
+            a_table,
+        }
     }
 }
 
@@ -202,18 +226,47 @@ fn vec_fixture() -> &'static VecFixture {
         // Genuine encryptions without n exponentiations: 64 fresh encryptions of zero, and
         // E(v_i) = E(0)_(i mod 64) * (1 + v_i n). Each is a full-size residue of n^2; only the
         // randomness is shared, which changes nothing for the timing of dot products.
-        let zeros: Vec<Ciphertext> = (0..64).map(|_| pk.encrypt_with_rng(0, &mut rng).expect("encrypt")).collect();
-        let cts: Vec<Ciphertext> =
-            values.iter().zip(zeros.iter().cycle()).map(|(&v, z)| pk.add_plain(z, v).expect("add_plain")).collect();
-        let layout = PackingLayout::new(pk, PACK_VALUE_BITS, PACK_GUARD_BITS).expect("packing layout");
+        let zeros: Vec<Ciphertext> = (0..64)
+            .map(|_| pk.encrypt_with_rng(0, &mut rng).expect("encrypt"))
+            .collect();
+        let cts: Vec<Ciphertext> = values
+            .iter()
+            .zip(zeros.iter().cycle())
+            .map(|(&v, z)| pk.add_plain(z, v).expect("add_plain"))
+            .collect();
+        let layout =
+            PackingLayout::new(pk, PACK_VALUE_BITS, PACK_GUARD_BITS).expect("packing layout");
 
         // The dot product both ways must decrypt to the plaintext dot product.
-        let expected: Integer = values.iter().zip(&scalars).map(|(&v, &s)| Integer::from(v) * s).sum();
-        let fast = pk.linear_combination(&cts, &scalars).expect("linear_combination");
-        assert_eq!(f.sk.decrypt(&fast).expect("decrypt"), expected, "linear_combination");
-        assert_eq!(f.sk.decrypt(&naive_dot(pk, &cts, &scalars)).expect("decrypt"), expected, "naive dot");
-        eprintln!("veil-bench: vector fixture values={n} bits={VEC_BITS} ready in {:.2?}", started.elapsed());
-        VecFixture { values, cts, scalars, layout }
+        let expected: Integer = values
+            .iter()
+            .zip(&scalars)
+            .map(|(&v, &s)| Integer::from(v) * s)
+            .sum();
+        let fast = pk
+            .linear_combination(&cts, &scalars)
+            .expect("linear_combination");
+        assert_eq!(
+            f.sk.decrypt(&fast).expect("decrypt"),
+            expected,
+            "linear_combination"
+        );
+        assert_eq!(
+            f.sk.decrypt(&naive_dot(pk, &cts, &scalars))
+                .expect("decrypt"),
+            expected,
+            "naive dot"
+        );
+        eprintln!(
+            "veil-bench: vector fixture values={n} bits={VEC_BITS} ready in {:.2?}",
+            started.elapsed()
+        );
+        VecFixture {
+            values,
+            cts,
+            scalars,
+            layout,
+        }
     })
 }
 
@@ -233,7 +286,12 @@ fn naive_dot(pk: &PublicKey, cts: &[Ciphertext], scalars: &[i64]) -> Ciphertext 
 
 /// One group `name` with `name/bits=B/threads=T` for every key size and the given thread counts,
 /// timing `op` on the fixture of that size.
-fn per_key_group<R>(c: &mut Criterion, name: &str, threads: &[usize], op: impl Fn(&'static Fixture) -> R + Sync) {
+fn per_key_group<R>(
+    c: &mut Criterion,
+    name: &str,
+    threads: &[usize],
+    op: impl Fn(&'static Fixture) -> R + Sync,
+) {
     let mut g = c.benchmark_group(name);
     for bits in BITS {
         for &t in threads {
@@ -249,7 +307,9 @@ fn per_key_group<R>(c: &mut Criterion, name: &str, threads: &[usize], op: impl F
 fn bench_keygen(c: &mut Criterion) {
     let mut g = c.benchmark_group("keygen");
     // Prime search time is geometric: few, long samples.
-    g.sample_size(10).sampling_mode(SamplingMode::Flat).warm_up_time(Duration::from_millis(500));
+    g.sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_millis(500));
     g.measurement_time(Duration::from_secs(15));
     for bits in BITS {
         for t in thread_counts() {
@@ -259,7 +319,11 @@ fn bench_keygen(c: &mut Criterion) {
             g.bench_function(id(bits, t), |b| {
                 on(t, || {
                     if t == 1 {
-                        b.iter(|| KeyGenerator::new(bits).parallel(false).generate_with_rng(&mut rng));
+                        b.iter(|| {
+                            KeyGenerator::new(bits)
+                                .parallel(false)
+                                .generate_with_rng(&mut rng)
+                        });
                     } else {
                         b.iter(|| KeyGenerator::new(bits).generate());
                     }
@@ -275,7 +339,9 @@ fn bench_encrypt(c: &mut Criterion) {
 }
 
 fn bench_encrypt_keyholder(c: &mut Criterion) {
-    per_key_group(c, "encrypt_keyholder", &thread_counts(), |f| f.sk.encrypt(black_box(f.x)));
+    per_key_group(c, "encrypt_keyholder", &thread_counts(), |f| {
+        f.sk.encrypt(black_box(f.x))
+    });
 }
 
 /// Online encryption from a warm pool: factors are made (by the key holder's CRT shortcut, on all
@@ -294,7 +360,8 @@ fn bench_encrypt_pool(c: &mut Criterion) {
                 while left > 0 {
                     let chunk = left.min(CHUNK);
                     let mut rp = RandomnessPool::new(&f.pk);
-                    rp.fill_with_private_key(&f.sk, chunk as usize).expect("fill");
+                    rp.fill_with_private_key(&f.sk, chunk as usize)
+                        .expect("fill");
                     timed += on(t, || {
                         let start = Instant::now();
                         for _ in 0..chunk {
@@ -313,23 +380,33 @@ fn bench_encrypt_pool(c: &mut Criterion) {
 }
 
 fn bench_decrypt(c: &mut Criterion) {
-    per_key_group(c, "decrypt", &thread_counts(), |f| f.sk.decrypt(black_box(&f.a)));
+    per_key_group(c, "decrypt", &thread_counts(), |f| {
+        f.sk.decrypt(black_box(&f.a))
+    });
 }
 
 fn bench_add(c: &mut Criterion) {
-    per_key_group(c, "add", &[1], |f| f.pk.add(black_box(&f.a), black_box(&f.b)));
+    per_key_group(c, "add", &[1], |f| {
+        f.pk.add(black_box(&f.a), black_box(&f.b))
+    });
 }
 
 fn bench_mul_scalar(c: &mut Criterion) {
-    per_key_group(c, "mul_scalar", &[1], |f| f.pk.mul_scalar(black_box(&f.a), black_box(f.k)));
+    per_key_group(c, "mul_scalar", &[1], |f| {
+        f.pk.mul_scalar(black_box(&f.a), black_box(f.k))
+    });
 }
 
 fn bench_mul_scalar_precomputed(c: &mut Criterion) {
-    per_key_group(c, "mul_scalar_precomputed", &[1], |f| f.a_table.mul_scalar(black_box(f.k)));
+    per_key_group(c, "mul_scalar_precomputed", &[1], |f| {
+        f.a_table.mul_scalar(black_box(f.k))
+    });
 }
 
 fn bench_rerandomize(c: &mut Criterion) {
-    per_key_group(c, "rerandomize", &[1], |f| f.pk.rerandomize(black_box(&f.a)));
+    per_key_group(c, "rerandomize", &[1], |f| {
+        f.pk.rerandomize(black_box(&f.a))
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -340,7 +417,9 @@ fn bench_encrypt_vec(c: &mut Criterion) {
     let mut g = c.benchmark_group("encrypt_vec");
     // Unpacked is ~30 s per iteration on one core: ten single-iteration samples, and criterion
     // warns that the target time is exceeded.
-    g.sample_size(10).sampling_mode(SamplingMode::Flat).warm_up_time(Duration::from_millis(1));
+    g.sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_millis(1));
     g.measurement_time(Duration::from_secs(10));
     let n = vec_len();
     for t in thread_counts() {
@@ -383,9 +462,15 @@ fn bench_encrypt_vec(c: &mut Criterion) {
     g.finish();
 }
 
-fn vec_group(c: &mut Criterion, name: &str, op: impl Fn(&PublicKey, &VecFixture) -> Ciphertext + Sync) {
+fn vec_group(
+    c: &mut Criterion,
+    name: &str,
+    op: impl Fn(&PublicKey, &VecFixture) -> Ciphertext + Sync,
+) {
     let mut g = c.benchmark_group(name);
-    g.sample_size(10).sampling_mode(SamplingMode::Flat).warm_up_time(Duration::from_secs(1));
+    g.sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_secs(1));
     g.measurement_time(Duration::from_secs(10));
     let n = vec_len();
     for t in thread_counts() {
@@ -399,7 +484,10 @@ fn vec_group(c: &mut Criterion, name: &str, op: impl Fn(&PublicKey, &VecFixture)
 }
 
 fn bench_dot(c: &mut Criterion) {
-    vec_group(c, "dot", |pk, v| pk.linear_combination(&v.cts, &v.scalars).expect("linear_combination"));
+    vec_group(c, "dot", |pk, v| {
+        pk.linear_combination(&v.cts, &v.scalars)
+            .expect("linear_combination")
+    });
 }
 
 fn bench_dot_naive(c: &mut Criterion) {
