@@ -112,7 +112,7 @@ impl EncodedNumber {
 
     /// The same value at a smaller exponent (mantissa * 16^(exponent - new_exponent)).
     pub fn decrease_exponent_to(&self, new_exponent: i32) -> Result<Self> {
-        let diff = exponent_gap(self.exponent, new_exponent)?;
+        let diff = exponent_gap(self.exponent, new_exponent, crate::keys::MAX_MODULUS_BITS)?;
         Ok(EncodedNumber {
             mantissa: Integer::from(&self.mantissa << (LOG2_BASE as u32 * diff)),
             exponent: new_exponent,
@@ -128,8 +128,12 @@ impl EncodedNumber {
         .ok_or(Error::FloatOverflow)
     }
 
-    /// The value as an integer when it is one (exponent >= 0).
+    /// The value as an integer when the exponent is non-negative (and 16^exponent has at most
+    /// 4 * 16384 bits, unless the mantissa is zero).
     pub fn to_integer(&self) -> Option<Integer> {
+        if self.exponent >= 0 && self.mantissa == 0 {
+            return Some(Integer::new());
+        }
         let e = u32::try_from(self.exponent)
             .ok()
             .filter(|&e| e <= crate::keys::MAX_MODULUS_BITS)?;
@@ -137,8 +141,10 @@ impl EncodedNumber {
     }
 }
 
-/// How far `from` must come down to reach `to`, refusing to go up or absurdly far.
-fn exponent_gap(from: i32, to: i32) -> Result<u32> {
+/// How far `from` must come down to reach `to`, refusing to go up, or further than 16^gap could
+/// multiply a mantissa without leaving a `bits`-bit plaintext space (every nonzero result would
+/// overflow, and the exponentiation would cost more than an encryption).
+fn exponent_gap(from: i32, to: i32, bits: u32) -> Result<u32> {
     let diff = i64::from(from) - i64::from(to);
     if diff < 0 {
         return Err(Error::malformed(
@@ -146,11 +152,13 @@ fn exponent_gap(from: i32, to: i32) -> Result<u32> {
             "can only decrease an exponent",
         ));
     }
-    // 16^diff must fit in a plaintext of the largest key: more is always an overflow.
     u32::try_from(diff)
         .ok()
-        .filter(|&d| d <= crate::keys::MAX_MODULUS_BITS / LOG2_BASE as u32)
-        .ok_or(Error::malformed("exponent", "exponents too far apart"))
+        .filter(|&d| d <= bits / LOG2_BASE as u32)
+        .ok_or(Error::malformed(
+            "exponent",
+            "exponents too far apart for this key",
+        ))
 }
 
 /// m * 2^shift as the nearest f64 (ties to even), or `None` past f64::MAX.
@@ -215,7 +223,7 @@ impl PublicKey {
         a: &EncryptedNumber,
         new_exponent: i32,
     ) -> Result<EncryptedNumber> {
-        let diff = exponent_gap(a.exponent, new_exponent)?;
+        let diff = exponent_gap(a.exponent, new_exponent, self.bits())?;
         let factor = Integer::from(1) << (LOG2_BASE as u32 * diff);
         Ok(EncryptedNumber {
             ciphertext: self.mul_scalar(&a.ciphertext, factor)?,

@@ -149,31 +149,25 @@ pub struct PrivateKey {
 }
 
 impl PrivateKey {
-    /// Builds a private key from its primes (in either order), validating them: both probable
-    /// primes, distinct, gcd(n, phi(n)) = 1, and n of a supported size.
+    /// Builds a private key from its primes (in either order), validating them: equal bit
+    /// lengths, distinct, n = p q a valid public modulus ([`PublicKey::from_modulus`]), both
+    /// probable primes, gcd(n, phi(n)) = 1. Cheap checks run first, so that a hostile key file
+    /// costs at most two primality tests of half the largest modulus.
     pub fn from_primes(p: Integer, q: Integer) -> Result<Self> {
         let (p, q) = if p <= q { (p, q) } else { (q, p) };
+        if p.significant_bits() != q.significant_bits() {
+            return Err(Error::InvalidKey {
+                key: "private",
+                reason: "p and q differ in length",
+            });
+        }
         if p == q {
             return Err(Error::InvalidKey {
                 key: "private",
                 reason: "p and q are equal",
             });
         }
-        if p < 3 {
-            return Err(Error::InvalidKey {
-                key: "private",
-                reason: "a prime is smaller than 3",
-            });
-        }
-        let n = Integer::from(&p * &q);
-        let bits = n.significant_bits();
-        if !(MIN_MODULUS_BITS..=MAX_MODULUS_BITS).contains(&bits) {
-            return Err(Error::InvalidKeySize {
-                bits,
-                min: MIN_MODULUS_BITS,
-                max: MAX_MODULUS_BITS,
-            });
-        }
+        let public = PublicKey::from_modulus(Integer::from(&p * &q))?;
         for x in [&p, &q] {
             if x.is_probably_prime(PRIME_REPS) == IsPrime::No {
                 return Err(Error::InvalidKey {
@@ -183,13 +177,13 @@ impl PrivateKey {
             }
         }
         let phi = Integer::from(&p - 1u32) * Integer::from(&q - 1u32);
-        if Integer::from(n.gcd_ref(&phi)) != 1 {
+        if Integer::from(public.n().gcd_ref(&phi)) != 1 {
             return Err(Error::InvalidKey {
                 key: "private",
                 reason: "gcd(n, phi(n)) != 1",
             });
         }
-        Self::from_validated_primes(PublicKey::from_modulus_unchecked(n), p, q)
+        Self::from_validated_primes(public, p, q)
     }
 
     /// Builds a private key for `public` from its primes, checking that they match it.

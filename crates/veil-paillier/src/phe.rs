@@ -176,13 +176,28 @@ pub fn prepare_for_pheutil(pk: &PublicKey, x: &EncryptedNumber) -> Result<Encryp
 /// Parses a plaintext argument as Python's `float()` does for the forms people type: decimal and
 /// scientific notation, surrounding spaces, `_` between digits, `inf` and `nan` (refused later).
 pub fn parse_plaintext(s: &str) -> Result<f64> {
-    let t: String = s.trim().chars().filter(|&c| c != '_').collect();
-    t.parse::<f64>().map_err(|_| {
+    let err = || {
         Error::malformed(
             "plaintext",
             format!("could not convert string to float: {s:?}"),
         )
-    })
+    };
+    let t = s.trim();
+    let bytes = t.as_bytes();
+    // Python accepts `_` only between two digits.
+    let mut cleaned = String::with_capacity(t.len());
+    for (i, c) in t.char_indices() {
+        if c == '_' {
+            let digit_at =
+                |j: Option<usize>| j.and_then(|j| bytes.get(j)).is_some_and(u8::is_ascii_digit);
+            if !(digit_at(i.checked_sub(1)) && digit_at(Some(i + 1))) {
+                return Err(err());
+            }
+        } else {
+            cleaned.push(c);
+        }
+    }
+    cleaned.parse::<f64>().map_err(|_| err())
 }
 
 /// The text `pheutil decrypt` prints for a decoded number: an integer when the exponent is
@@ -272,5 +287,8 @@ mod tests {
         assert_eq!(parse_plaintext("-1e-10").unwrap(), -1e-10);
         assert!(parse_plaintext("abc").is_err());
         assert!(parse_plaintext("0x10").is_err());
+        for bad in ["_1_", "1__0", "1_e5", "_", "1_"] {
+            assert!(parse_plaintext(bad).is_err(), "{bad}");
+        }
     }
 }

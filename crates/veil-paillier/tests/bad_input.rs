@@ -116,6 +116,17 @@ fn bad_moduli_and_primes() {
         PrivateKey::from_primes(prime.clone(), prime.clone()),
         Err(Error::InvalidKey { .. })
     ));
+    // Unequal lengths (n = 3 q would be trivial to factor, and is not a valid public modulus).
+    assert!(matches!(
+        PrivateKey::from_primes(Integer::from(3), prime.clone() << 510u32),
+        Err(Error::InvalidKey { .. })
+    ));
+    let short = Integer::from(1u32 << 30).next_prime();
+    let long = (Integer::from(1) << 1000u32).next_prime();
+    assert!(matches!(
+        PrivateKey::from_primes(short, long),
+        Err(Error::InvalidKey { .. })
+    ));
     let other = Integer::from(&prime + 2u32).next_prime();
     let key = PrivateKey::from_primes(prime.clone(), other.clone()).unwrap();
     assert!(PrivateKey::from_public_and_primes(KEY.public_key(), prime, other).is_err());

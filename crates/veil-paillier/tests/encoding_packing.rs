@@ -130,6 +130,16 @@ fn non_finite_and_absurd_scales_are_errors() {
     ));
     assert!(EncodedNumber::from_f64(1.0, i32::MIN).is_err());
     assert_eq!(EncodedNumber::from_f64(1.0, i32::MAX).unwrap().mantissa, 0);
+    // An exponent gap wider than the key's plaintext space is refused, not exponentiated.
+    let pk = KEY.public_key();
+    let far = pk
+        .encrypt_number(&EncodedNumber {
+            mantissa: 1.into(),
+            exponent: 1000,
+        })
+        .unwrap();
+    assert!(pk.decrease_exponent_to(&far, -32).is_err());
+    assert!(pk.decrease_exponent_to(&far, 1000 - 256).is_ok());
     let x = EncodedNumber::from_integer(3);
     assert!(x.decrease_exponent_to(i32::MIN).is_err());
     assert!(x.decrease_exponent_to(1).is_err());

@@ -1,0 +1,25 @@
+//! Shared fixtures of the fuzz targets: one fixed key pair, loaded once per process.
+
+use std::sync::LazyLock;
+
+use veil_paillier::{PrivateKey, PublicKey, phe};
+
+/// The throwaway 2048-bit test key of the pheutil fixtures
+/// (`crates/veil-paillier/tests/data/pheutil/private.json`). The ciphertext seeds in
+/// `fuzz/corpus/` are encryptions under it, so they are valid inputs for the targets.
+pub const PRIVATE_KEY_JSON: &str =
+    include_str!("../../crates/veil-paillier/tests/data/pheutil/private.json");
+
+static PRIVATE_KEY: LazyLock<PrivateKey> = LazyLock::new(|| {
+    phe::private_key_from_json(PRIVATE_KEY_JSON).expect("the pheutil fixture private key loads")
+});
+
+/// The fixed private key.
+pub fn private_key() -> &'static PrivateKey {
+    &PRIVATE_KEY
+}
+
+/// Its public key.
+pub fn public_key() -> &'static PublicKey {
+    PRIVATE_KEY.public_key()
+}
