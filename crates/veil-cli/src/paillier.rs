@@ -1,7 +1,7 @@
 //! `veil paillier ...`: the commands of python-paillier's `pheutil`, with the same arguments and
 //! file formats, so that files made by either tool are read by the other.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::Subcommand;
@@ -126,8 +126,7 @@ pub(crate) fn run(cmd: PaillierCommand) -> CliResult<()> {
             encrypted_b,
             output,
         } => {
-            let pk = phe::public_key_from_json(&read_input(&public)?)?;
-            let a = phe::encrypted_number_from_json(&pk, &read_input(&encrypted_a)?)?;
+            let (pk, a) = load_public_and_ciphertext(&public, &encrypted_a)?;
             let b = phe::encrypted_number_from_json(&pk, &read_input(&encrypted_b)?)?;
             emit(&pk, &pk.add_numbers(&a, &b)?, output)
         }
@@ -137,8 +136,7 @@ pub(crate) fn run(cmd: PaillierCommand) -> CliResult<()> {
             plaintext,
             output,
         } => {
-            let pk = phe::public_key_from_json(&read_input(&public)?)?;
-            let a = phe::encrypted_number_from_json(&pk, &read_input(&encrypted)?)?;
+            let (pk, a) = load_public_and_ciphertext(&public, &encrypted)?;
             let x = phe::parse_plaintext(&plaintext)?;
             // As python-paillier: the scalar is encoded no coarser than the ciphertext's exponent.
             let b = EncodedNumber::from_f64_exact(x)?;
@@ -155,12 +153,21 @@ pub(crate) fn run(cmd: PaillierCommand) -> CliResult<()> {
             plaintext,
             output,
         } => {
-            let pk = phe::public_key_from_json(&read_input(&public)?)?;
-            let a = phe::encrypted_number_from_json(&pk, &read_input(&encrypted)?)?;
+            let (pk, a) = load_public_and_ciphertext(&public, &encrypted)?;
             let b = EncodedNumber::from_f64_exact(phe::parse_plaintext(&plaintext)?)?;
             emit(&pk, &pk.mul_plain_number(&a, &b)?, output)
         }
     }
+}
+
+/// Reads a public key file and a ciphertext file validated against it.
+fn load_public_and_ciphertext(
+    public: &Path,
+    encrypted: &Path,
+) -> CliResult<(PublicKey, EncryptedNumber)> {
+    let pk = phe::public_key_from_json(&read_input(public)?)?;
+    let a = phe::encrypted_number_from_json(&pk, &read_input(encrypted)?)?;
+    Ok((pk, a))
 }
 
 /// Writes a ciphertext as `pheutil` does: exponent at most -32, freshly re-randomized.

@@ -1,7 +1,9 @@
 //! The `veil` binary: round trips, the demo, and clean failures on bad files.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use std::path::PathBuf;
+mod common;
+
+use common::scratch_dir;
 use std::process::Command;
 
 fn veil(args: &[&str]) -> std::process::Output {
@@ -9,16 +11,6 @@ fn veil(args: &[&str]) -> std::process::Output {
         .args(args)
         .output()
         .unwrap()
-}
-
-fn scratch_dir() -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let dir = std::env::temp_dir().join(format!("veil-cli-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 #[test]
@@ -34,7 +26,7 @@ fn demo_runs_and_checks_itself() {
 
 #[test]
 fn paillier_round_trip_and_errors() {
-    let dir = scratch_dir();
+    let dir = scratch_dir("cli");
     let p = |n: &str| dir.join(n).to_str().unwrap().to_owned();
     assert!(
         veil(&["paillier", "genpkey", "--keysize", "1024", &p("sk.json")])

@@ -4,6 +4,9 @@
 //! printed reason when it is absent. `.ci/run` installs it.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+mod common;
+
+use common::scratch_dir;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -16,16 +19,6 @@ fn pheutil() -> Option<PathBuf> {
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join(".peers/bin/pheutil"));
     candidate.exists().then_some(candidate)
-}
-
-fn scratch_dir(tag: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let dir = std::env::temp_dir().join(format!("veil-{tag}-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// Runs a tool; `args` may contain a plaintext after `--`.

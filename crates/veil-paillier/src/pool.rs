@@ -3,6 +3,7 @@
 
 use core::fmt;
 
+use rand::rngs::ThreadRng;
 use rayon::prelude::*;
 use rug::Integer;
 
@@ -49,14 +50,8 @@ impl RandomnessPool {
 
     /// Adds `count` factors r^n mod n^2, computed on all rayon threads.
     pub fn fill(&mut self, count: usize) {
-        let pk = &self.pk;
-        let new: Vec<SecretInteger> = (0..count)
-            .into_par_iter()
-            .map_init(rand::rng, |rng, _| {
-                SecretInteger::new(pk.fresh_randomness(rng))
-            })
-            .collect();
-        self.factors.extend(new);
+        let pk = self.pk.clone();
+        self.extend_with(count, |rng| pk.fresh_randomness(rng));
     }
 
     /// Adds `count` factors computed by the key holder's CRT shortcut (about 3x cheaper).
@@ -64,14 +59,17 @@ impl RandomnessPool {
         if *sk.public_key() != self.pk {
             return Err(Error::KeyMismatch);
         }
+        self.extend_with(count, |rng| sk.fresh_randomness(rng));
+        Ok(())
+    }
+
+    /// Computes `count` factors on all rayon threads, each thread with its own RNG.
+    fn extend_with(&mut self, count: usize, factor: impl Fn(&mut ThreadRng) -> Integer + Sync) {
         let new: Vec<SecretInteger> = (0..count)
             .into_par_iter()
-            .map_init(rand::rng, |rng, _| {
-                SecretInteger::new(sk.fresh_randomness(rng))
-            })
+            .map_init(rand::rng, |rng, _| SecretInteger::new(factor(rng)))
             .collect();
         self.factors.extend(new);
-        Ok(())
     }
 
     /// Factors left.
