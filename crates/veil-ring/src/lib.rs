@@ -1,0 +1,13 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+mod error;
+pub mod ntt;
+pub mod primes;
+pub mod rns;
+pub mod sample;
+pub mod zq;
+
+pub use error::{Error, Result};
+pub use ntt::NttOperator;
+pub use zq::Modulus;

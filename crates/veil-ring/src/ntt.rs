@@ -1,0 +1,254 @@
+//! Negacyclic number-theoretic transform over Z_q[X]/(X^N + 1) for N = 2^10 .. 2^15.
+//!
+//! Forward: Cooley-Tukey butterflies on powers of a primitive 2N-th root psi stored in bit-reversed
+//! order, which merges the negacyclic twist into the transform (Poeppelmann, Oder, Gueneysu,
+//! "High-performance ideal lattice-based cryptography on 8-bit ATxmega microcontrollers", 2015,
+//! Alg. 1); inverse: Gentleman-Sande butterflies, then a scaling by N^-1. Butterflies use Shoup
+//! multiplication and Harvey's lazy reduction (Harvey 2014, Alg. 4 and 3): values stay in [0, 4q)
+//! through the forward transform and [0, 2q) through the inverse, reduced to [0, q) once at the end.
+//! The output of the forward transform is in bit-reversed order; point-wise products do not care.
+
+use crate::error::{Error, Result};
+use crate::primes::primitive_root;
+use crate::zq::Modulus;
+
+/// Smallest supported degree.
+pub const MIN_DEGREE: usize = 1 << 10;
+/// Largest supported degree.
+pub const MAX_DEGREE: usize = 1 << 15;
+
+/// Precomputed tables for the NTT of degree `n` modulo one prime.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NttOperator {
+    q: Modulus,
+    n: usize,
+    /// psi^bitrev(i) and Shoup companions, for i in 0..n.
+    psi_powers: Vec<u64>,
+    psi_shoup: Vec<u64>,
+    /// psi^-(bitrev(i)) and Shoup companions.
+    psi_inv_powers: Vec<u64>,
+    psi_inv_shoup: Vec<u64>,
+    n_inv: u64,
+    n_inv_shoup: u64,
+}
+
+fn bit_reverse(i: usize, log_n: u32) -> usize {
+    i.reverse_bits() >> (usize::BITS - log_n)
+}
+
+/// Checks that `n` is a supported NTT degree.
+pub fn check_degree(n: usize) -> Result<()> {
+    if n.is_power_of_two() && (MIN_DEGREE..=MAX_DEGREE).contains(&n) {
+        Ok(())
+    } else {
+        Err(Error::InvalidDegree {
+            n,
+            min: MIN_DEGREE,
+            max: MAX_DEGREE,
+        })
+    }
+}
+
+impl NttOperator {
+    /// Tables for degree `n` (a power of two in 2^10..=2^15) modulo a prime q = 1 (mod 2n).
+    pub fn new(q: Modulus, n: usize) -> Result<Self> {
+        check_degree(n)?;
+        let psi = primitive_root(&q, n)?;
+        let psi_inv = q.inv(psi).ok_or(Error::InvalidModulus {
+            q: q.value(),
+            reason: "psi not invertible",
+        })?;
+        let log_n = n.trailing_zeros();
+        let mut psi_powers = vec![0u64; n];
+        let mut psi_inv_powers = vec![0u64; n];
+        let (mut p, mut pi) = (1u64, 1u64);
+        for i in 0..n {
+            let r = bit_reverse(i, log_n);
+            psi_powers[r] = p;
+            psi_inv_powers[r] = pi;
+            p = q.mul(p, psi);
+            pi = q.mul(pi, psi_inv);
+        }
+        let psi_shoup = psi_powers.iter().map(|&w| q.shoup(w)).collect();
+        let psi_inv_shoup = psi_inv_powers.iter().map(|&w| q.shoup(w)).collect();
+        let n_inv = q.inv(n as u64).ok_or(Error::InvalidModulus {
+            q: q.value(),
+            reason: "N not invertible",
+        })?;
+        Ok(NttOperator {
+            q,
+            n,
+            psi_powers,
+            psi_shoup,
+            psi_inv_powers,
+            psi_inv_shoup,
+            n_inv,
+            n_inv_shoup: q.shoup(n_inv),
+        })
+    }
+
+    /// The modulus.
+    pub fn modulus(&self) -> &Modulus {
+        &self.q
+    }
+
+    /// The degree.
+    pub fn degree(&self) -> usize {
+        self.n
+    }
+
+    /// In-place forward transform of `a` (coefficients < q; `a.len()` must be the degree).
+    /// Output in [0, q), in bit-reversed order.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "indices are bounded by n = a.len(), checked on entry"
+    )]
+    pub fn forward(&self, a: &mut [u64]) {
+        assert_eq!(a.len(), self.n, "NTT input length must equal the degree");
+        let q = self.q.value();
+        let two_q = 2 * q;
+        let mut t = self.n;
+        let mut m = 1;
+        while m < self.n {
+            t >>= 1;
+            for i in 0..m {
+                let w = self.psi_powers[m + i];
+                let ws = self.psi_shoup[m + i];
+                let (lo, hi) = a[2 * i * t..2 * i * t + 2 * t].split_at_mut(t);
+                for (x, y) in lo.iter_mut().zip(hi.iter_mut()) {
+                    // Harvey's forward butterfly: X, Y in [0, 4q) -> X + WY, X - WY in [0, 4q).
+                    let mut u = *x;
+                    if u >= two_q {
+                        u -= two_q;
+                    }
+                    let v = self.q.mul_shoup_lazy(*y, w, ws);
+                    *x = u + v;
+                    *y = u + two_q - v;
+                }
+            }
+            m <<= 1;
+        }
+        for x in a.iter_mut() {
+            if *x >= two_q {
+                *x -= two_q;
+            }
+            if *x >= q {
+                *x -= q;
+            }
+        }
+    }
+
+    /// In-place inverse transform (input in bit-reversed order, < q); output coefficients in [0, q).
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "indices are bounded by n = a.len(), checked on entry"
+    )]
+    pub fn inverse(&self, a: &mut [u64]) {
+        assert_eq!(a.len(), self.n, "NTT input length must equal the degree");
+        let q = self.q.value();
+        let two_q = 2 * q;
+        let mut t = 1;
+        let mut m = self.n;
+        while m > 1 {
+            let h = m >> 1;
+            for i in 0..h {
+                let w = self.psi_inv_powers[h + i];
+                let ws = self.psi_inv_shoup[h + i];
+                let (lo, hi) = a[2 * i * t..2 * i * t + 2 * t].split_at_mut(t);
+                for (x, y) in lo.iter_mut().zip(hi.iter_mut()) {
+                    // Gentleman-Sande: X, Y in [0, 2q) -> X + Y, (X - Y) W in [0, 2q).
+                    let (u, v) = (*x, *y);
+                    let mut s = u + v;
+                    if s >= two_q {
+                        s -= two_q;
+                    }
+                    *x = s;
+                    *y = self.q.mul_shoup_lazy(u + two_q - v, w, ws);
+                }
+            }
+            t <<= 1;
+            m = h;
+        }
+        for x in a.iter_mut() {
+            let r = self.q.mul_shoup_lazy(*x, self.n_inv, self.n_inv_shoup);
+            *x = if r >= q { r - q } else { r };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::primes::ntt_primes;
+    use proptest::prelude::*;
+
+    /// Schoolbook product in Z_q[X]/(X^n + 1).
+    fn negacyclic_schoolbook(q: &Modulus, a: &[u64], b: &[u64]) -> Vec<u64> {
+        let n = a.len();
+        let mut c = vec![0u64; n];
+        for i in 0..n {
+            for j in 0..n {
+                let p = q.mul(a[i], b[j]);
+                let k = (i + j) % n;
+                c[k] = if i + j < n {
+                    q.add(c[k], p)
+                } else {
+                    q.sub(c[k], p)
+                };
+            }
+        }
+        c
+    }
+
+    fn operator(bits: u32, n: usize) -> NttOperator {
+        NttOperator::new(Modulus::new(ntt_primes(bits, n, 1).unwrap()[0]).unwrap(), n).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+        #[test]
+        fn ntt_product_matches_schoolbook(bits in prop::sample::select(vec![20u32, 36, 49, 61]), seed in any::<u64>()) {
+            let n = 1024;
+            let op = operator(bits, n);
+            let q = *op.modulus();
+            let mut state = seed;
+            let mut next = || { state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407); q.reduce(state >> 1) };
+            let a: Vec<u64> = (0..n).map(|_| next()).collect();
+            let b: Vec<u64> = (0..n).map(|_| next()).collect();
+            let expected = negacyclic_schoolbook(&q, &a, &b);
+            let (mut fa, mut fb) = (a.clone(), b.clone());
+            op.forward(&mut fa);
+            op.forward(&mut fb);
+            let mut c: Vec<u64> = fa.iter().zip(&fb).map(|(&x, &y)| q.mul(x, y)).collect();
+            op.inverse(&mut c);
+            prop_assert_eq!(c, expected);
+            op.inverse(&mut fa);
+            prop_assert_eq!(fa, a);
+        }
+    }
+
+    #[test]
+    fn round_trips_at_every_degree() {
+        for log_n in 10..=15 {
+            let n = 1usize << log_n;
+            let op = operator(50, n);
+            let q = op.modulus().value();
+            let a: Vec<u64> = (0..n as u64)
+                .map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15) % q)
+                .collect();
+            let mut b = a.clone();
+            op.forward(&mut b);
+            assert!(b.iter().all(|&x| x < q));
+            op.inverse(&mut b);
+            assert_eq!(a, b, "n = {n}");
+        }
+        assert!(
+            NttOperator::new(
+                Modulus::new(ntt_primes(30, 512, 1).unwrap()[0]).unwrap(),
+                512
+            )
+            .is_err()
+        );
+    }
+}

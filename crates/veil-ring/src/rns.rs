@@ -1,0 +1,1 @@
+//! RNS bases: CRT composition and fast base conversion (in progress).

@@ -1,0 +1,1 @@
+//! Samplers for uniform, ternary, centered-binomial and discrete-Gaussian polynomials (in progress).
