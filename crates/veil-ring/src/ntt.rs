@@ -186,9 +186,9 @@ mod tests {
     fn negacyclic_schoolbook(q: &Modulus, a: &[u64], b: &[u64]) -> Vec<u64> {
         let n = a.len();
         let mut c = vec![0u64; n];
-        for i in 0..n {
-            for j in 0..n {
-                let p = q.mul(a[i], b[j]);
+        for (i, &ai) in a.iter().enumerate() {
+            for (j, &bj) in b.iter().enumerate() {
+                let p = q.mul(ai, bj);
                 let k = (i + j) % n;
                 c[k] = if i + j < n {
                     q.add(c[k], p)
