@@ -3,6 +3,7 @@
 
 mod error;
 pub mod ntt;
+pub mod poly;
 pub mod primes;
 pub mod rns;
 pub mod sample;
@@ -10,4 +11,5 @@ pub mod zq;
 
 pub use error::{Error, Result};
 pub use ntt::NttOperator;
+pub use poly::{Coeff, Context, Ntt, Poly, Representation};
 pub use zq::Modulus;

@@ -1,0 +1,47 @@
+//! The one error type of `veil-bfv`.
+
+/// Everything that can go wrong in this crate.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Parameters that do not define a usable scheme.
+    #[error("invalid parameters: {reason}")]
+    InvalidParameters {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// Parameters below 128-bit security that the caller did not explicitly allow.
+    #[error(
+        "insecure parameters: log2(QP) = {log_qp} exceeds {max_log_qp} for N = {n} at 128-bit security \
+         (HomomorphicEncryption.org standard); call allow_below_128_bit_security() to use them anyway"
+    )]
+    Insecure {
+        /// Ring degree.
+        n: usize,
+        /// Bits of the whole modulus, special primes included.
+        log_qp: u32,
+        /// Largest log2(QP) at 128-bit security for this N.
+        max_log_qp: u32,
+    },
+    /// A plaintext value outside the plaintext space, or too many values for the slots.
+    #[error("plaintext does not fit: {reason}")]
+    Plaintext {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// Values made under different parameters or keys were combined.
+    #[error("mismatched {what}")]
+    Mismatch {
+        /// What differs.
+        what: &'static str,
+    },
+    /// A result whose noise has used up the budget: decryption would be wrong.
+    #[error("noise budget exhausted: the result cannot be decrypted correctly")]
+    NoiseBudgetExhausted,
+    /// An error of the ring layer.
+    #[error(transparent)]
+    Ring(#[from] veil_ring::Error),
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T> = core::result::Result<T, Error>;
