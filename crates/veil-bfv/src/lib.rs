@@ -1,10 +1,16 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+mod ciphertext;
 mod encoding;
 mod error;
+mod keys;
+mod ops;
 mod parameters;
+mod scaling;
 
+pub use ciphertext::Ciphertext;
 pub use encoding::{Encoder, Plaintext};
 pub use error::{Error, Result};
+pub use keys::{PublicKey, SecretKey};
 pub use parameters::{BfvParameters, BfvParametersBuilder, ERROR_STD_DEV, Preset, max_log_qp_128};

@@ -8,10 +8,13 @@
 
 use std::sync::Arc;
 
+use num_bigint::BigUint;
+use num_traits::ToPrimitive;
 use veil_ring::primes::{is_prime, ntt_primes};
 use veil_ring::{Context, Modulus};
 
 use crate::error::{Error, Result};
+use crate::scaling::DecryptionScaler;
 
 /// Largest log2(QP) at classical 128-bit security for a ternary secret (HE standard, Table 1).
 pub fn max_log_qp_128(n: usize) -> Option<u32> {
@@ -66,6 +69,12 @@ pub struct BfvParameters {
     ctx_q: Arc<Context>,
     /// R_QP: where key-switching keys live.
     ctx_qp: Arc<Context>,
+    /// floor(Q / t) mod q_i: the scaling Delta of messages.
+    pub(crate) delta: Vec<u64>,
+    /// Q mod t, for the rounding correction of Delta m.
+    pub(crate) q_mod_t: u64,
+    /// round(t x / Q) mod t from residues.
+    pub(crate) scaler: DecryptionScaler,
 }
 
 impl PartialEq for BfvParameters {
@@ -256,6 +265,14 @@ impl BfvParametersBuilder {
             });
         }
         let batching = is_prime(t) && t % (2 * n as u64) == 1;
+        let q_big: BigUint = ciphertext.iter().map(|&q| BigUint::from(q)).product();
+        let delta_big = &q_big / t;
+        let delta = ciphertext
+            .iter()
+            .map(|&q| (&delta_big % q).to_u64().unwrap_or(0))
+            .collect();
+        let q_mod_t = (&q_big % t).to_u64().unwrap_or(0);
+        let scaler = DecryptionScaler::new(ctx_q.moduli(), &plaintext)?;
         Ok(Arc::new(BfvParameters {
             n,
             plaintext,
@@ -264,6 +281,9 @@ impl BfvParametersBuilder {
             special_modulus: special,
             ctx_q,
             ctx_qp,
+            delta,
+            q_mod_t,
+            scaler,
         }))
     }
 }

@@ -1,0 +1,107 @@
+//! Secret and public keys (Fan and Vercauteren, eprint 2012/144, sec. 4: SecretKeyGen, PublicKeyGen).
+
+use core::fmt;
+use std::sync::Arc;
+
+use veil_ring::sample::{GaussianTable, Sampler};
+use veil_ring::{Context, Ntt, Poly};
+use zeroize::Zeroize;
+
+use crate::error::Result;
+use crate::parameters::BfvParameters;
+
+/// A ternary secret s, kept in NTT form over Q P. Wiped on drop; never printed.
+pub struct SecretKey {
+    pub(crate) params: Arc<BfvParameters>,
+    /// Coefficients of s in {-1, 0, 1}.
+    pub(crate) coeffs: Vec<i64>,
+    /// s in NTT form over Q (for decryption) and over Q P (for key switching).
+    pub(crate) s_q: Poly<Ntt>,
+    pub(crate) s_qp: Poly<Ntt>,
+}
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretKey(<redacted>)")
+    }
+}
+
+impl Drop for SecretKey {
+    fn drop(&mut self) {
+        self.coeffs.zeroize();
+        self.s_q.zeroize();
+        self.s_qp.zeroize();
+    }
+}
+
+/// The public key (b, a) = (-(a s + e), a) with a uniform, in NTT form over Q.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicKey {
+    pub(crate) params: Arc<BfvParameters>,
+    pub(crate) b: Poly<Ntt>,
+    pub(crate) a: Poly<Ntt>,
+}
+
+/// A uniform polynomial of `ctx`, drawn directly in NTT form (uniform in either representation).
+pub(crate) fn uniform_ntt(ctx: &Arc<Context>, sampler: &mut Sampler) -> Poly<Ntt> {
+    let mut p = Poly::<Ntt>::zero(ctx);
+    let n = ctx.degree();
+    for (limb, q) in p.as_mut_slice().chunks_mut(n).zip(ctx.moduli()) {
+        sampler.uniform_into(q, limb);
+    }
+    p
+}
+
+/// A fresh error polynomial (discrete Gaussian, sigma = 3.2) in coefficient form.
+pub(crate) fn error_poly(
+    ctx: &Arc<Context>,
+    sampler: &mut Sampler,
+) -> Result<Poly<veil_ring::Coeff>> {
+    let e = sampler.gaussian_with(&GaussianTable::standard(), ctx.degree());
+    Ok(Poly::from_small(ctx, &e)?)
+}
+
+impl SecretKey {
+    /// A fresh secret key from the operating system's entropy.
+    pub fn generate(params: &Arc<BfvParameters>) -> Result<Self> {
+        Self::generate_with(params, &mut Sampler::from_entropy())
+    }
+
+    /// A secret key from the caller's sampler (deterministic for a seeded sampler).
+    pub fn generate_with(params: &Arc<BfvParameters>, sampler: &mut Sampler) -> Result<Self> {
+        let coeffs = sampler.ternary(params.degree());
+        let s_q = Poly::from_small(params.ciphertext_context(), &coeffs)?.into_ntt();
+        let s_qp = Poly::from_small(params.key_context(), &coeffs)?.into_ntt();
+        Ok(SecretKey {
+            params: params.clone(),
+            coeffs,
+            s_q,
+            s_qp,
+        })
+    }
+
+    /// The parameters.
+    pub fn parameters(&self) -> &Arc<BfvParameters> {
+        &self.params
+    }
+
+    /// The matching public key, with fresh randomness.
+    pub fn public_key(&self) -> Result<PublicKey> {
+        self.public_key_with(&mut Sampler::from_entropy())
+    }
+
+    /// The matching public key, with the caller's sampler.
+    pub fn public_key_with(&self, sampler: &mut Sampler) -> Result<PublicKey> {
+        let ctx = self.params.ciphertext_context();
+        let a = uniform_ntt(ctx, sampler);
+        let e = error_poly(ctx, sampler)?.into_ntt();
+        // b = -(a s + e)
+        let mut b = a.mul(&self.s_q)?;
+        b.add_assign(&e)?;
+        Ok(PublicKey {
+            params: self.params.clone(),
+            b: b.neg(),
+            a,
+        })
+    }
+}
