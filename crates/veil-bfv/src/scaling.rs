@@ -1,11 +1,12 @@
 //! round(t x / Q) mod t from the RNS residues of x, without big integers: the decryption scaling of
 //! Halevi, Polyakov and Shoup (eprint 2018/117, sec. 2.3), with 128-bit fixed-point fractions.
 //!
-//! With x = sum_i x_i Qt_i (Q / q_i) - v Q (Qt_i = (Q/q_i)^-1 mod q_i), t x / Q = sum_i x_i (t Qt_i / q_i)
-//! - t v, so round(t x / Q) mod t = (sum_i x_i w_i + round(sum_i x_i f_i)) mod t, where
-//! t Qt_i / q_i = w_i + f_i splits into an integer and a fraction in [0, 1). Each f_i is stored as
-//! floor(f_i 2^128); the total rounding error is below k 2^-62 for k limbs, so the result is exact
-//! unless t x / Q lies within k 2^-62 of a half-integer.
+//! Write x = sum_i x_i Qt_i (Q / q_i) - v Q with Qt_i = (Q/q_i)^-1 mod q_i. Then t x / Q equals
+//! sum_i x_i (t Qt_i / q_i) minus the integer t v, so round(t x / Q) mod t is
+//! (sum_i x_i w_i + round(sum_i x_i f_i)) mod t, where t Qt_i / q_i = w_i + f_i splits into an
+//! integer and a fraction in [0, 1). Each f_i is stored as floor(f_i 2^128); the total rounding
+//! error is below k 2^-62 for k limbs, so the result is exact unless t x / Q lies within k 2^-62 of
+//! a half-integer.
 
 use num_bigint::BigUint;
 use num_traits::ToPrimitive;
