@@ -7,6 +7,7 @@ export VEIL_PHEUTIL="$PWD/.peers/bin/pheutil"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -q -- -D warnings
 cargo test --workspace --release
+RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps --workspace
 # The fuzz targets live outside the workspace; make sure they still compile.
 if [ -f fuzz/Cargo.toml ]; then
     cargo check -q --manifest-path fuzz/Cargo.toml

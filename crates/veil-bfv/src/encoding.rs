@@ -2,7 +2,7 @@
 //! `BatchEncoder`) and plain coefficient encoding.
 //!
 //! Batching (Smart and Vercauteren, "Fully homomorphic SIMD operations", 2014): with t prime and
-//! t = 1 (mod 2N), Z_t[X]/(X^N + 1) is isomorphic to Z_t^N by evaluation at the primitive 2N-th roots
+//! t = 1 (mod 2N), `Z_t[X]/(X^N + 1)` is isomorphic to Z_t^N by evaluation at the primitive 2N-th roots
 //! psi^(2j+1). Slot i of row 0 is the evaluation at psi^(3^i), slot i of row 1 at psi^(-3^i), so that
 //! X -> X^3 rotates both rows by one and X -> X^(2N-1) swaps them.
 
@@ -13,7 +13,7 @@ use veil_ring::NttOperator;
 use crate::error::{Error, Result};
 use crate::parameters::BfvParameters;
 
-/// A plaintext: a polynomial of Z_t[X]/(X^N + 1), coefficients in [0, t).
+/// A plaintext: a polynomial of `Z_t[X]/(X^N + 1)`, coefficients in [0, t).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Plaintext {
     pub(crate) params: Arc<BfvParameters>,

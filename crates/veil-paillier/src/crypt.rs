@@ -98,7 +98,7 @@ impl PrivateKey {
     /// Encrypts as the key holder: the randomizing factor is built mod p^2 and q^2 with
     /// half-length exponents, about 3x faster than [`PublicKey::encrypt`] at 2048 bits.
     ///
-    /// The factor has the same distribution as r^n mod n^2 (see [`Self::fresh_randomness`]), so the
+    /// The factor has the same distribution as r^n mod n^2 (derivation in `docs/paillier.md`), so the
     /// ciphertext is indistinguishable from a public-key encryption.
     pub fn encrypt(&self, m: impl Into<Integer>) -> Result<Ciphertext> {
         self.encrypt_with_rng(m, &mut rand::rng())

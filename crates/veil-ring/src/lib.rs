@@ -12,4 +12,5 @@ pub mod zq;
 pub use error::{Error, Result};
 pub use ntt::NttOperator;
 pub use poly::{Coeff, Context, Ntt, Poly, Representation};
+pub use rns::{BasisConverter, RnsBasis};
 pub use zq::Modulus;

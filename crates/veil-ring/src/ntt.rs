@@ -1,4 +1,4 @@
-//! Negacyclic number-theoretic transform over Z_q[X]/(X^N + 1) for N = 2^10 .. 2^15.
+//! Negacyclic number-theoretic transform over `Z_q[X]/(X^N + 1)` for N = 2^10 .. 2^15.
 //!
 //! Forward: Cooley-Tukey butterflies on powers of a primitive 2N-th root psi stored in bit-reversed
 //! order, which merges the negacyclic twist into the transform (Poeppelmann, Oder, Gueneysu,

@@ -1,4 +1,4 @@
-//! Polynomials of R_Q = Z_Q[X]/(X^N + 1) in RNS form (one limb of N residues per prime q_i),
+//! Polynomials of R_Q = `Z_Q[X]/(X^N + 1)` in RNS form (one limb of N residues per prime q_i),
 //! whose representation is part of their type: [`Coeff`] (coefficients) or [`Ntt`] (evaluations).
 //! Only NTT-form polynomials multiply, so a product can never silently be taken in the wrong basis.
 
@@ -39,7 +39,7 @@ impl Representation for Ntt {
     const NAME: &'static str = "Ntt";
 }
 
-/// A ring R_Q = Z_Q[X]/(X^N + 1) with Q = q_0 ... q_{k-1}: the degree, the primes and their
+/// A ring R_Q = `Z_Q[X]/(X^N + 1)` with Q = q_0 ... q_{k-1}: the degree, the primes and their
 /// NTT tables. Validated once, shared by `Arc`.
 #[derive(PartialEq, Eq)]
 pub struct Context {

@@ -128,14 +128,14 @@ impl Modulus {
         ((u128::from(w) << 64) / u128::from(self.q)) as u64
     }
 
-    /// x w mod q in [0, 2q) given w' = [`Self::shoup`](w), for any x < 2^64 (Harvey 2014, Alg. 2).
+    /// x w mod q in [0, 2q) given w' = `self.shoup(w)`, for any x < 2^64 (Harvey 2014, Alg. 2).
     #[inline(always)]
     pub fn mul_shoup_lazy(&self, x: u64, w: u64, w_shoup: u64) -> u64 {
         let q_est = mul_hi(x, w_shoup);
         x.wrapping_mul(w).wrapping_sub(q_est.wrapping_mul(self.q))
     }
 
-    /// x w mod q in [0, q) given w' = [`Self::shoup`](w).
+    /// x w mod q in [0, q) given w' = `self.shoup(w)`.
     #[inline(always)]
     pub fn mul_shoup(&self, x: u64, w: u64, w_shoup: u64) -> u64 {
         let r = self.mul_shoup_lazy(x, w, w_shoup);
