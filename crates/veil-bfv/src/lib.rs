@@ -5,8 +5,10 @@ mod ciphertext;
 mod encoding;
 mod error;
 mod keys;
+mod mul;
 mod ops;
 mod parameters;
+mod relin;
 mod scaling;
 
 pub use ciphertext::Ciphertext;
@@ -14,3 +16,4 @@ pub use encoding::{Encoder, Plaintext};
 pub use error::{Error, Result};
 pub use keys::{PublicKey, SecretKey};
 pub use parameters::{BfvParameters, BfvParametersBuilder, ERROR_STD_DEV, Preset, max_log_qp_128};
+pub use relin::RelinearizationKey;

@@ -6,7 +6,7 @@
 //! (the largest primes q = 1 mod 2N of the listed sizes), whose last prime is the special prime of
 //! key switching, and a 20-bit batching plaintext modulus.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use num_bigint::BigUint;
 use num_traits::ToPrimitive;
@@ -14,6 +14,7 @@ use veil_ring::primes::{is_prime, ntt_primes};
 use veil_ring::{Context, Modulus};
 
 use crate::error::{Error, Result};
+use crate::mul::MulContext;
 use crate::scaling::DecryptionScaler;
 
 /// Largest log2(QP) at classical 128-bit security for a ternary secret (HE standard, Table 1).
@@ -75,6 +76,8 @@ pub struct BfvParameters {
     pub(crate) q_mod_t: u64,
     /// round(t x / Q) mod t from residues.
     pub(crate) scaler: DecryptionScaler,
+    /// Tables of ciphertext products, built on first use.
+    mul: OnceLock<MulContext>,
 }
 
 impl PartialEq for BfvParameters {
@@ -141,6 +144,15 @@ impl BfvParameters {
     /// Bits of Q P.
     pub fn log_qp(&self) -> u32 {
         self.ctx_qp.modulus_bits()
+    }
+
+    /// The product tables, built once.
+    pub(crate) fn mul_context(&self) -> Result<&MulContext> {
+        if let Some(mc) = self.mul.get() {
+            return Ok(mc);
+        }
+        let mc = MulContext::new(self)?;
+        Ok(self.mul.get_or_init(|| mc))
     }
 }
 
@@ -284,6 +296,7 @@ impl BfvParametersBuilder {
             delta,
             q_mod_t,
             scaler,
+            mul: OnceLock::new(),
         }))
     }
 }

@@ -1,0 +1,213 @@
+//! Ciphertext products in full RNS (Halevi, Polyakov and Shoup, "An improved RNS variant of the BFV
+//! homomorphic encryption scheme", eprint 2018/117, sec. 4): extend both ciphertexts exactly from Q
+//! to Q P' (P' an auxiliary basis with log P' >= log Q + log t + log N + 3), take the tensor product
+//! in the NTT domain, compute round(t d / Q) directly in the basis P' (their "ScaleAndRound", with
+//! 128-bit fixed-point fractions), and convert P' -> Q exactly.
+
+use std::sync::Arc;
+
+use num_bigint::BigUint;
+use num_traits::ToPrimitive;
+use rayon::prelude::*;
+use veil_ring::primes::ntt_primes;
+use veil_ring::{BasisConverter, Coeff, Context, Modulus, Ntt, Poly, RnsBasis};
+
+use crate::ciphertext::Ciphertext;
+use crate::error::{Error, Result};
+use crate::parameters::BfvParameters;
+
+/// Size of the auxiliary primes.
+const AUX_PRIME_BITS: u32 = 60;
+
+/// Precomputed bases, converters and scaling tables for ciphertext products.
+#[derive(Debug)]
+pub(crate) struct MulContext {
+    k: usize,
+    /// R_{Q P'}: Q's primes first, then P''s.
+    ctx_qp: Arc<Context>,
+    q_to_p: BasisConverter,
+    p_to_q: BasisConverter,
+    p_moduli: Vec<Modulus>,
+    /// Fraction of t [(QP'/q_i)^-1]_{q_i} P' / q_i as floor(f 2^128), per prime of Q.
+    frac: Vec<(u64, u64)>,
+    /// Integer part of the same, mod p_j: whole[j][i].
+    whole: Vec<Vec<u64>>,
+    /// t [(QP'/p_j)^-1]_{p_j} (P'/p_j) mod p_j, with its Shoup companion.
+    own: Vec<(u64, u64)>,
+}
+
+/// floor(r 2^128 / q) for r < q < 2^62, as (high, low) words.
+fn fraction_128(r: u128, q: u128) -> (u64, u64) {
+    let hi = (r << 64) / q;
+    let lo = (((r << 64) % q) << 64) / q;
+    (hi as u64, lo as u64)
+}
+
+impl MulContext {
+    pub(crate) fn new(params: &BfvParameters) -> Result<Self> {
+        let n = params.degree();
+        let q_primes = params.ciphertext_moduli().to_vec();
+        let t = params.plaintext_modulus();
+        let q_bits: u32 = params.ciphertext_context().modulus_bits();
+        let needed = q_bits + (64 - t.leading_zeros()) + n.trailing_zeros() + 3;
+        let count = needed.div_ceil(AUX_PRIME_BITS - 1) as usize;
+        // The largest 60-bit NTT primes not already used by Q or the special prime.
+        let used = |p: &u64| q_primes.contains(p) || *p == params.special_modulus();
+        let p_primes: Vec<u64> = ntt_primes(AUX_PRIME_BITS, n, count + q_primes.len() + 1)?
+            .into_iter()
+            .filter(|p| !used(p))
+            .take(count)
+            .collect();
+        if p_primes.len() < count {
+            return Err(Error::InvalidParameters {
+                reason: "not enough auxiliary primes",
+            });
+        }
+        let all: Vec<u64> = q_primes.iter().chain(&p_primes).copied().collect();
+        let ctx_qp = Context::new(&all, n)?;
+        let q_basis = RnsBasis::new(&q_primes)?;
+        let p_basis = RnsBasis::new(&p_primes)?;
+        let q_to_p = BasisConverter::new(&q_basis, &p_basis);
+        let p_to_q = BasisConverter::new(&p_basis, &q_basis);
+        let p_moduli: Vec<Modulus> = p_primes
+            .iter()
+            .map(|&p| Modulus::new(p))
+            .collect::<veil_ring::Result<_>>()?;
+
+        let big = |x: u64| BigUint::from(x);
+        let p_prod: BigUint = p_primes.iter().map(|&p| big(p)).product();
+        let qp: BigUint = all.iter().map(|&p| big(p)).product();
+        let inv_mod = |m: &Modulus, x: &BigUint| m.inv((x % m.value()).to_u64().unwrap_or(0));
+        let mut frac = Vec::with_capacity(q_primes.len());
+        let mut whole = vec![Vec::with_capacity(q_primes.len()); p_primes.len()];
+        for &qi in &q_primes {
+            let m = Modulus::new(qi)?;
+            let inv = inv_mod(&m, &(&qp / qi)).ok_or(Error::InvalidParameters {
+                reason: "moduli not coprime",
+            })?;
+            let num = big(t) * big(inv) * &p_prod; // t [(QP'/q_i)^-1] P'
+            let r = (&num % qi).to_u64().unwrap_or(0);
+            frac.push(fraction_128(u128::from(r), u128::from(qi)));
+            let w = &num / qi;
+            for (row, &pj) in whole.iter_mut().zip(&p_primes) {
+                row.push((&w % pj).to_u64().unwrap_or(0));
+            }
+        }
+        let mut own = Vec::with_capacity(p_primes.len());
+        for pm in &p_moduli {
+            let pj = pm.value();
+            let inv = inv_mod(pm, &(&qp / pj)).ok_or(Error::InvalidParameters {
+                reason: "moduli not coprime",
+            })?;
+            let rest = ((&p_prod / pj) % pj).to_u64().unwrap_or(0);
+            let v = pm.mul(pm.mul(pm.reduce(t), inv), rest);
+            own.push((v, pm.shoup(v)));
+        }
+        Ok(MulContext {
+            k: q_primes.len(),
+            ctx_qp,
+            q_to_p,
+            p_to_q,
+            p_moduli,
+            frac,
+            whole,
+            own,
+        })
+    }
+
+    /// Exact extension of a polynomial over Q to Q P' (centered representative), in NTT form.
+    fn extend(&self, c: &Poly<Coeff>) -> Result<Poly<Ntt>> {
+        let n = self.ctx_qp.degree();
+        let mut data = vec![0u64; n * (self.k + self.p_moduli.len())];
+        let (q_part, p_part) = data.split_at_mut(n * self.k);
+        q_part.copy_from_slice(c.as_slice());
+        self.q_to_p.convert_poly_exact(c.as_slice(), n, p_part)?;
+        Ok(Poly::<Coeff>::from_residues(&self.ctx_qp, data)?.into_ntt())
+    }
+
+    /// round(t d / Q) for d over Q P' (coefficient form), returned over Q.
+    fn scale_down(&self, d: &Poly<Coeff>, q_ctx: &Arc<Context>) -> Result<Poly<Coeff>> {
+        let n = self.ctx_qp.degree();
+        let (k, kp) = (self.k, self.p_moduli.len());
+        let src = d.as_slice();
+        // Output in P', coefficient-major chunks computed in parallel, then transposed to limbs.
+        let per_coeff: Vec<u64> = (0..n)
+            .into_par_iter()
+            .with_min_len(256)
+            .flat_map_iter(|c| {
+                let x = move |i: usize| src.get(i * n + c).copied().unwrap_or(0);
+                // round(sum_i x_i f_i): integer part plus rounded fraction.
+                let (mut whole_part, mut frac_acc) = (0u64, 0u128);
+                for (i, &(f_hi, f_lo)) in self.frac.iter().enumerate() {
+                    let xi = u128::from(x(i));
+                    let low = xi * u128::from(f_lo);
+                    let high = xi * u128::from(f_hi) + (low >> 64);
+                    whole_part = whole_part.wrapping_add((high >> 64) as u64);
+                    frac_acc += u128::from(high as u64);
+                }
+                let r = whole_part.wrapping_add(((frac_acc + (1u128 << 63)) >> 64) as u64);
+                (0..kp).map(move |j| {
+                    let (pm, row, &(v, vs)) = (&self.p_moduli[j], &self.whole[j], &self.own[j]);
+                    let mut acc = u128::from(r);
+                    for (i, &w) in row.iter().enumerate() {
+                        acc += u128::from(x(i)) * u128::from(w);
+                        if i % 8 == 7 {
+                            acc = u128::from(pm.reduce_u128(acc));
+                        }
+                    }
+                    pm.add(pm.reduce_u128(acc), pm.mul_shoup(x(k + j), v, vs))
+                })
+            })
+            .collect();
+        let mut in_p = vec![0u64; kp * n];
+        for (c, chunk) in per_coeff.chunks(kp).enumerate() {
+            for (j, &v) in chunk.iter().enumerate() {
+                if let Some(slot) = in_p.get_mut(j * n + c) {
+                    *slot = v;
+                }
+            }
+        }
+        let mut out = vec![0u64; k * n];
+        self.p_to_q.convert_poly_exact(&in_p, n, &mut out)?;
+        Ok(Poly::from_residues(q_ctx, out)?)
+    }
+}
+
+impl Ciphertext {
+    /// The product of two ciphertexts (slot-wise product of the plaintexts), with three polynomials;
+    /// relinearize it to get back to two. Both inputs must have two polynomials.
+    pub fn mul(&self, other: &Ciphertext) -> Result<Ciphertext> {
+        if *self.params != *other.params {
+            return Err(Error::Mismatch { what: "parameters" });
+        }
+        let (Some([a0, a1]), Some([b0, b1])) = (
+            self.c.get(..2).filter(|_| self.c.len() == 2),
+            other.c.get(..2).filter(|_| other.c.len() == 2),
+        ) else {
+            return Err(Error::Mismatch {
+                what: "ciphertext size: relinearize before multiplying again",
+            });
+        };
+        let mc = self.params.mul_context()?;
+        let ext: Vec<Poly<Ntt>> = [a0, a1, b0, b1]
+            .par_iter()
+            .map(|c| mc.extend(c))
+            .collect::<Result<_>>()?;
+        let [ea0, ea1, eb0, eb1] = ext.as_slice() else {
+            return Err(Error::Mismatch { what: "extension" });
+        };
+        let d0 = ea0.mul(eb0)?;
+        let mut d1 = ea0.mul(eb1)?;
+        d1.add_assign(&ea1.mul(eb0)?)?;
+        let d2 = ea1.mul(eb1)?;
+        let q_ctx = self.params.ciphertext_context();
+        let c = [d0, d1, d2]
+            .into_par_iter()
+            .map(|d| mc.scale_down(&d.into_coeff(), q_ctx))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Ciphertext {
+            params: self.params.clone(),
+            c,
+        })
+    }
+}

@@ -1,0 +1,182 @@
+//! Relinearization by hybrid key switching with one special prime P (the RNS-digit variant used by
+//! SEAL; Bajard, Eynard, Hasan and Zucca, SAC 2016, sec. 4, and Gentry, Halevi and Smart, "Homomorphic
+//! evaluation of the AES circuit", sec. 3.1.1, for the special modulus).
+//!
+//! Key for s' (here s^2): for each prime q_i of Q, (b_i, a_i) over Q P with a_i uniform and
+//! b_i = -(a_i s + e_i) + P g_i s', where g_i = (Q/q_i) [(Q/q_i)^-1]_{q_i} is 1 mod q_i and 0 mod the
+//! other primes and P. Switching d: with digits d_i = [d]_{q_i}, sum_i d_i (b_i, a_i) decrypts to
+//! P d s' + small mod Q P; dividing by P (rounding) leaves d s' plus noise sum_i d_i e_i / P.
+
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use veil_ring::sample::Sampler;
+use veil_ring::{Coeff, Ntt, Poly};
+
+use crate::ciphertext::Ciphertext;
+use crate::error::{Error, Result};
+use crate::keys::{SecretKey, error_poly, uniform_ntt};
+use crate::parameters::BfvParameters;
+
+/// A key-switching key from s' to s: one pair (b_i, a_i) over Q P per prime of Q, in NTT form.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct KeySwitchingKey {
+    pub(crate) params: Arc<BfvParameters>,
+    pub(crate) pairs: Vec<(Poly<Ntt>, Poly<Ntt>)>,
+}
+
+/// The relinearization key: a key-switching key from s^2 to s.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RelinearizationKey {
+    pub(crate) ksk: KeySwitchingKey,
+}
+
+impl KeySwitchingKey {
+    /// Key switching from `target` (s' in NTT form over Q P) to the secret `sk`.
+    pub(crate) fn new(sk: &SecretKey, target: &Poly<Ntt>, sampler: &mut Sampler) -> Result<Self> {
+        let params = &sk.params;
+        let ctx = params.key_context();
+        let n = ctx.degree();
+        let p = params.special_modulus();
+        let mut pairs = Vec::with_capacity(params.ciphertext_moduli().len());
+        for i in 0..params.ciphertext_moduli().len() {
+            let a = uniform_ntt(ctx, sampler);
+            let e = error_poly(ctx, sampler)?.into_ntt();
+            let mut b = a.mul(&sk.s_qp)?;
+            b.add_assign(&e)?;
+            let mut b = b.neg();
+            // + P g_i s': only limb i is nonzero, where it is (P mod q_i) s'.
+            let qi = ctx.moduli().get(i).ok_or(Error::Mismatch {
+                what: "modulus index",
+            })?;
+            let p_mod = qi.reduce(p);
+            let (w, ws) = (p_mod, qi.shoup(p_mod));
+            let target_limb = target.limb(i);
+            if let Some(limb) = b.as_mut_slice().get_mut(i * n..(i + 1) * n) {
+                for (x, &s) in limb.iter_mut().zip(target_limb) {
+                    *x = qi.add(*x, qi.mul_shoup(s, w, ws));
+                }
+            }
+            pairs.push((b, a));
+        }
+        Ok(KeySwitchingKey {
+            params: params.clone(),
+            pairs,
+        })
+    }
+
+    /// (u_0, u_1) over Q with u_0 + u_1 s = d s' + small, for d over Q in coefficient form.
+    pub(crate) fn switch(&self, d: &Poly<Coeff>) -> Result<(Poly<Coeff>, Poly<Coeff>)> {
+        let params = &self.params;
+        let ctx_qp = params.key_context();
+        let n = ctx_qp.degree();
+        let moduli = ctx_qp.moduli();
+        // Each digit d_i = [d]_{q_i}, lifted to Q P and transformed, times its key pair.
+        let partial: Vec<(Poly<Ntt>, Poly<Ntt>)> = self
+            .pairs
+            .par_iter()
+            .enumerate()
+            .map(|(i, (b, a))| {
+                let digit = d.limb(i);
+                let mut data = vec![0u64; n * moduli.len()];
+                for (limb, q) in data.chunks_mut(n).zip(moduli) {
+                    for (x, &v) in limb.iter_mut().zip(digit) {
+                        *x = q.reduce(v);
+                    }
+                }
+                let di = Poly::<Coeff>::from_residues(ctx_qp, data)?.into_ntt();
+                Ok((di.mul(b)?, di.mul(a)?))
+            })
+            .collect::<Result<_>>()?;
+        let mut acc0 = Poly::<Ntt>::zero(ctx_qp);
+        let mut acc1 = Poly::<Ntt>::zero(ctx_qp);
+        for (x0, x1) in &partial {
+            acc0.add_assign(x0)?;
+            acc1.add_assign(x1)?;
+        }
+        let (u0, u1) = rayon::join(
+            || self.mod_down(acc0.into_coeff()),
+            || self.mod_down(acc1.into_coeff()),
+        );
+        Ok((u0?, u1?))
+    }
+
+    /// round(x / P) over Q for x over Q P (coefficient form, P the last limb).
+    fn mod_down(&self, x: Poly<Coeff>) -> Result<Poly<Coeff>> {
+        let params = &self.params;
+        let ctx_q = params.ciphertext_context();
+        let n = ctx_q.degree();
+        let k = ctx_q.moduli().len();
+        let p = params.special_modulus();
+        let half = p / 2;
+        let src = x.as_slice();
+        let last = src.get(k * n..(k + 1) * n).ok_or(Error::Mismatch {
+            what: "special limb",
+        })?;
+        // u = (x + P/2) mod P, so that (x + P/2 - u) / P = round(x / P).
+        let u: Vec<u64> = last
+            .iter()
+            .map(|&v| {
+                let s = v + half;
+                if s >= p { s - p } else { s }
+            })
+            .collect();
+        let mut out = vec![0u64; k * n];
+        out.par_chunks_mut(n)
+            .zip(ctx_q.moduli().par_iter())
+            .enumerate()
+            .for_each(|(j, (limb, q))| {
+                let p_inv = q.inv(q.reduce(p)).unwrap_or(0);
+                let (w, ws) = (p_inv, q.shoup(p_inv));
+                let half_q = q.reduce(half);
+                let src_limb = src.get(j * n..(j + 1) * n).unwrap_or(&[]);
+                for ((o, &xv), &uv) in limb.iter_mut().zip(src_limb).zip(&u) {
+                    let v = q.sub(q.add(xv, half_q), q.reduce(uv));
+                    *o = q.mul_shoup(v, w, ws);
+                }
+            });
+        Ok(Poly::from_residues(ctx_q, out)?)
+    }
+}
+
+impl SecretKey {
+    /// The relinearization key, with fresh randomness.
+    pub fn relinearization_key(&self) -> Result<RelinearizationKey> {
+        self.relinearization_key_with(&mut Sampler::from_entropy())
+    }
+
+    /// The relinearization key, with the caller's sampler.
+    pub fn relinearization_key_with(&self, sampler: &mut Sampler) -> Result<RelinearizationKey> {
+        let s2 = self.s_qp.mul(&self.s_qp)?;
+        Ok(RelinearizationKey {
+            ksk: KeySwitchingKey::new(self, &s2, sampler)?,
+        })
+    }
+}
+
+impl Ciphertext {
+    /// Brings a three-polynomial ciphertext (a product) back to two polynomials.
+    pub fn relinearize(&self, rk: &RelinearizationKey) -> Result<Ciphertext> {
+        if *rk.ksk.params != *self.params {
+            return Err(Error::Mismatch { what: "parameters" });
+        }
+        match self.c.as_slice() {
+            [_, _] => Ok(self.clone()),
+            [c0, c1, c2] => {
+                let (u0, u1) = rk.ksk.switch(c2)?;
+                Ok(Ciphertext {
+                    params: self.params.clone(),
+                    c: vec![c0.add(&u0)?, c1.add(&u1)?],
+                })
+            }
+            _ => Err(Error::Mismatch {
+                what: "ciphertext size",
+            }),
+        }
+    }
+
+    /// mul then relinearize.
+    pub fn mul_relin(&self, other: &Ciphertext, rk: &RelinearizationKey) -> Result<Ciphertext> {
+        self.mul(other)?.relinearize(rk)
+    }
+}
