@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 use veil_ring::sample::Sampler;
-use veil_ring::{Coeff, Ntt, Poly};
+use veil_ring::{Coeff, Ntt, Poly, RnsBasis};
 
 use crate::encoding::Plaintext;
 use crate::error::{Error, Result};
@@ -157,5 +157,22 @@ impl SecretKey {
             params: self.params.clone(),
             coeffs: scaled.into_iter().map(|(m, _)| m).collect(),
         })
+    }
+
+    /// The invariant noise budget in bits, as SEAL defines it: log2(Q) - log2(||[t (c_0 + c_1 s)]_Q||)
+    /// - 1, at least 0, computed exactly with big integers.
+    ///
+    /// A key-holder diagnostic: it needs the secret key and costs milliseconds. Do not expose it
+    /// as a service on ciphertexts from untrusted parties (it is a decryption oracle on the noise).
+    pub fn noise_budget(&self, ct: &Ciphertext) -> Result<u32> {
+        let t = i64::try_from(self.params.plaintext_modulus()).map_err(|_| Error::Mismatch {
+            what: "plaintext modulus",
+        })?;
+        let scaled = self.phase(ct)?.mul_scalar(t);
+        let basis = RnsBasis::new(self.params.ciphertext_moduli())?;
+        let values = basis.compose_poly_centered(scaled.as_slice(), self.params.degree())?;
+        let norm_bits = values.iter().map(|v| v.bits()).max().unwrap_or(0);
+        let q_bits = basis.product().bits();
+        Ok(u32::try_from(q_bits.saturating_sub(norm_bits).saturating_sub(1)).unwrap_or(u32::MAX))
     }
 }

@@ -104,3 +104,19 @@ fn products_need_matching_sizes_and_keys() {
     let other = setup(Preset::N8192, 4);
     assert!(c3.relinearize(&other.rk).is_err());
 }
+
+#[test]
+fn noise_budget_shrinks_with_each_product() {
+    let s = setup(Preset::N8192, 5);
+    let ct =
+        s.sk.encrypt(&s.enc.encode_signed(&[3, -2, 1]).unwrap())
+            .unwrap();
+    let fresh = s.sk.noise_budget(&ct).unwrap();
+    let once =
+        s.sk.noise_budget(&ct.mul_relin(&ct, &s.rk).unwrap())
+            .unwrap();
+    eprintln!("N8192 noise budget: fresh {fresh} bits, after one product {once} bits");
+    // Q has 174 bits and t 20: a fresh ciphertext keeps well over 100 bits, a product costs tens.
+    assert!(fresh > 120 && fresh < 174, "{fresh}");
+    assert!(once + 20 < fresh && once > 60, "{fresh} -> {once}");
+}
