@@ -66,38 +66,73 @@ impl KeySwitchingKey {
     }
 
     /// (u_0, u_1) over Q with u_0 + u_1 s = d s' + small, for d over Q in coefficient form.
+    ///
+    /// Work is split by target limb j of Q P (in parallel): each digit [d]_{q_i} is reduced mod
+    /// q_j into a scratch buffer and transformed, then multiplied into 128-bit accumulators with the
+    /// key's limb j; one reduction and one inverse NTT per limb and output polynomial at the end.
     pub(crate) fn switch(&self, d: &Poly<Coeff>) -> Result<(Poly<Coeff>, Poly<Coeff>)> {
         let params = &self.params;
         let ctx_qp = params.key_context();
         let n = ctx_qp.degree();
-        let moduli = ctx_qp.moduli();
-        // Each digit d_i = [d]_{q_i}, lifted to Q P and transformed, times its key pair.
-        let partial: Vec<(Poly<Ntt>, Poly<Ntt>)> = self
-            .pairs
-            .par_iter()
+        let limbs = ctx_qp.moduli().len();
+        let digit_moduli = params.ciphertext_context().moduli();
+        let mut out0 = vec![0u64; limbs * n];
+        let mut out1 = vec![0u64; limbs * n];
+        out0.par_chunks_mut(n)
+            .zip(out1.par_chunks_mut(n))
+            .zip(
+                ctx_qp
+                    .moduli()
+                    .par_iter()
+                    .zip(ctx_qp.ntt_operators().par_iter()),
+            )
             .enumerate()
-            .map(|(i, (b, a))| {
-                let digit = d.limb(i);
-                let mut data = vec![0u64; n * moduli.len()];
-                for (limb, q) in data.chunks_mut(n).zip(moduli) {
-                    for (x, &v) in limb.iter_mut().zip(digit) {
-                        *x = q.reduce(v);
+            .for_each(|(j, ((o0, o1), (qj, ntt)))| {
+                let q = qj.value();
+                let mut acc0 = vec![0u128; n];
+                let mut acc1 = vec![0u128; n];
+                let mut digit = vec![0u64; n];
+                for (i, ((b, a), qi)) in self.pairs.iter().zip(digit_moduli).enumerate() {
+                    // [d]_{q_i} mod q_j: one conditional subtraction when q_i < 2 q_j.
+                    let src = d.limb(i);
+                    if qi.value() < 2 * q {
+                        for (x, &v) in digit.iter_mut().zip(src) {
+                            *x = if v >= q { v - q } else { v };
+                        }
+                    } else {
+                        for (x, &v) in digit.iter_mut().zip(src) {
+                            *x = qj.reduce(v);
+                        }
+                    }
+                    ntt.forward(&mut digit);
+                    for (((x0, x1), &dv), (&bv, &av)) in acc0
+                        .iter_mut()
+                        .zip(acc1.iter_mut())
+                        .zip(&digit)
+                        .zip(b.limb(j).iter().zip(a.limb(j)))
+                    {
+                        *x0 += u128::from(dv) * u128::from(bv);
+                        *x1 += u128::from(dv) * u128::from(av);
+                    }
+                    // Products are below 2^124: reduce before sixteen of them could overflow.
+                    if i % 15 == 14 {
+                        for x in acc0.iter_mut().chain(acc1.iter_mut()) {
+                            *x = u128::from(qj.reduce_u128(*x));
+                        }
                     }
                 }
-                let di = Poly::<Coeff>::from_residues(ctx_qp, data)?.into_ntt();
-                Ok((di.mul(b)?, di.mul(a)?))
-            })
-            .collect::<Result<_>>()?;
-        let mut acc0 = Poly::<Ntt>::zero(ctx_qp);
-        let mut acc1 = Poly::<Ntt>::zero(ctx_qp);
-        for (x0, x1) in &partial {
-            acc0.add_assign(x0)?;
-            acc1.add_assign(x1)?;
-        }
-        let (u0, u1) = rayon::join(
-            || self.mod_down(acc0.into_coeff()),
-            || self.mod_down(acc1.into_coeff()),
-        );
+                for (o, &x) in o0.iter_mut().zip(&acc0) {
+                    *o = qj.reduce_u128(x);
+                }
+                for (o, &x) in o1.iter_mut().zip(&acc1) {
+                    *o = qj.reduce_u128(x);
+                }
+                ntt.inverse(o0);
+                ntt.inverse(o1);
+            });
+        let acc0 = Poly::<Coeff>::from_residues(ctx_qp, out0)?;
+        let acc1 = Poly::<Coeff>::from_residues(ctx_qp, out1)?;
+        let (u0, u1) = rayon::join(|| self.mod_down(acc0), || self.mod_down(acc1));
         Ok((u0?, u1?))
     }
 

@@ -99,10 +99,6 @@ impl NttOperator {
 
     /// In-place forward transform of `a` (coefficients < q; `a.len()` must be the degree).
     /// Output in [0, q), in bit-reversed order.
-    #[expect(
-        clippy::indexing_slicing,
-        reason = "indices are bounded by n = a.len(), checked on entry"
-    )]
     pub fn forward(&self, a: &mut [u64]) {
         assert_eq!(a.len(), self.n, "NTT input length must equal the degree");
         let q = self.q.value();
@@ -111,10 +107,10 @@ impl NttOperator {
         let mut m = 1;
         while m < self.n {
             t >>= 1;
-            for i in 0..m {
-                let w = self.psi_powers[m + i];
-                let ws = self.psi_shoup[m + i];
-                let (lo, hi) = a[2 * i * t..2 * i * t + 2 * t].split_at_mut(t);
+            let roots = self.psi_powers.get(m..2 * m).unwrap_or(&[]);
+            let shoups = self.psi_shoup.get(m..2 * m).unwrap_or(&[]);
+            for (block, (&w, &ws)) in a.chunks_exact_mut(2 * t).zip(roots.iter().zip(shoups)) {
+                let (lo, hi) = block.split_at_mut(t);
                 for (x, y) in lo.iter_mut().zip(hi.iter_mut()) {
                     // Harvey's forward butterfly: X, Y in [0, 4q) -> X + WY, X - WY in [0, 4q).
                     let mut u = *x;
@@ -139,10 +135,6 @@ impl NttOperator {
     }
 
     /// In-place inverse transform (input in bit-reversed order, < q); output coefficients in [0, q).
-    #[expect(
-        clippy::indexing_slicing,
-        reason = "indices are bounded by n = a.len(), checked on entry"
-    )]
     pub fn inverse(&self, a: &mut [u64]) {
         assert_eq!(a.len(), self.n, "NTT input length must equal the degree");
         let q = self.q.value();
@@ -151,10 +143,10 @@ impl NttOperator {
         let mut m = self.n;
         while m > 1 {
             let h = m >> 1;
-            for i in 0..h {
-                let w = self.psi_inv_powers[h + i];
-                let ws = self.psi_inv_shoup[h + i];
-                let (lo, hi) = a[2 * i * t..2 * i * t + 2 * t].split_at_mut(t);
+            let roots = self.psi_inv_powers.get(h..m).unwrap_or(&[]);
+            let shoups = self.psi_inv_shoup.get(h..m).unwrap_or(&[]);
+            for (block, (&w, &ws)) in a.chunks_exact_mut(2 * t).zip(roots.iter().zip(shoups)) {
+                let (lo, hi) = block.split_at_mut(t);
                 for (x, y) in lo.iter_mut().zip(hi.iter_mut()) {
                     // Gentleman-Sande: X, Y in [0, 2q) -> X + Y, (X - Y) W in [0, 2q).
                     let (u, v) = (*x, *y);
