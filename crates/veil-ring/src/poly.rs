@@ -146,6 +146,25 @@ impl<R: Representation> Zeroize for Poly<R> {
     }
 }
 
+/// A new limb-major buffer with `f(q, x, y)` element-wise, in one pass, limbs in parallel.
+fn map_limbs(
+    ctx: &Context,
+    a: &[u64],
+    b: &[u64],
+    f: impl Fn(&Modulus, u64, u64) -> u64 + Sync,
+) -> Vec<u64> {
+    let mut out = vec![0u64; a.len()];
+    out.par_chunks_mut(ctx.n)
+        .zip(a.par_chunks(ctx.n).zip(b.par_chunks(ctx.n)))
+        .zip(ctx.moduli.par_iter())
+        .for_each(|((o, (x, y)), q)| {
+            for ((o, &x), &y) in o.iter_mut().zip(x).zip(y) {
+                *o = f(q, x, y);
+            }
+        });
+    out
+}
+
 /// Element-wise `f(q, x, y)` over two limb-major buffers, limbs in parallel.
 fn zip_limbs(
     ctx: &Context,
@@ -252,16 +271,24 @@ impl<R: Representation> Poly<R> {
 
     /// self + other.
     pub fn add(&self, other: &Self) -> Result<Self> {
-        let mut r = self.clone();
-        r.add_assign(other)?;
-        Ok(r)
+        self.check_same_ring(other)?;
+        let data = map_limbs(&self.ctx, &self.data, &other.data, |q, x, y| q.add(x, y));
+        Ok(Poly {
+            ctx: self.ctx.clone(),
+            data,
+            _repr: PhantomData,
+        })
     }
 
     /// self - other.
     pub fn sub(&self, other: &Self) -> Result<Self> {
-        let mut r = self.clone();
-        r.sub_assign(other)?;
-        Ok(r)
+        self.check_same_ring(other)?;
+        let data = map_limbs(&self.ctx, &self.data, &other.data, |q, x, y| q.sub(x, y));
+        Ok(Poly {
+            ctx: self.ctx.clone(),
+            data,
+            _repr: PhantomData,
+        })
     }
 
     /// -self.
@@ -357,9 +384,13 @@ impl Poly<Ntt> {
 
     /// self * other in R_Q.
     pub fn mul(&self, other: &Self) -> Result<Self> {
-        let mut r = self.clone();
-        r.mul_assign(other)?;
-        Ok(r)
+        self.check_same_ring(other)?;
+        let data = map_limbs(&self.ctx, &self.data, &other.data, |q, x, y| q.mul(x, y));
+        Ok(Poly {
+            ctx: self.ctx.clone(),
+            data,
+            _repr: PhantomData,
+        })
     }
 }
 
