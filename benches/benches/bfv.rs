@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 use criterion::{
     BenchmarkGroup, Criterion, criterion_group, criterion_main, measurement::WallTime,
 };
-use rayon::{ThreadPool, ThreadPoolBuilder};
+use veil_benches::{all_cores, on};
 use veil_bfv::{
     BfvParameters, Ciphertext, Encoder, Plaintext, Preset, PublicKey, RelinearizationKey, SecretKey,
 };
@@ -47,11 +47,7 @@ const SEED: [u8; 32] = *b"veil-bfv benchmarks, fixed seed!";
 // Thread pools
 // ---------------------------------------------------------------------------------------------
 
-fn all_cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
-/// [1, all cores], without the duplicate on a one-core machine.
+/// [1, all cores], announced once on stderr.
 fn thread_counts() -> Vec<usize> {
     static BANNER: Once = Once::new();
     BANNER.call_once(|| {
@@ -60,33 +56,7 @@ fn thread_counts() -> Vec<usize> {
             all_cores()
         );
     });
-    let mut t = vec![1, all_cores()];
-    t.dedup();
-    t
-}
-
-/// The rayon pool with `threads` threads (1 or all cores), built once.
-fn pool(threads: usize) -> &'static ThreadPool {
-    static ONE: OnceLock<ThreadPool> = OnceLock::new();
-    static ALL: OnceLock<ThreadPool> = OnceLock::new();
-    let cell = if threads == 1 { &ONE } else { &ALL };
-    cell.get_or_init(|| {
-        assert!(
-            threads == 1 || threads == all_cores(),
-            "pools exist for 1 thread and all cores only"
-        );
-        ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .thread_name(move |i| format!("bench-{threads}t-{i}"))
-            .build()
-            .expect("rayon thread pool")
-    })
-}
-
-/// Runs `f` (the measured closure, `b.iter(..)` included) on a pool of `threads` threads, so
-/// that every `rayon::join` and parallel iterator inside it uses exactly that many.
-fn on<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
-    pool(threads).install(f)
+    veil_benches::thread_counts()
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -36,8 +36,8 @@ use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use rayon::prelude::*;
-use rayon::{ThreadPool, ThreadPoolBuilder};
 use rug::Integer;
+use veil_benches::{all_cores, on};
 use veil_paillier::{
     Ciphertext, KeyGenerator, PackingLayout, PrecomputedCiphertext, PrivateKey, PublicKey,
     RandomnessPool,
@@ -73,11 +73,7 @@ fn vec_len() -> usize {
     if test_mode() { 64 } else { VEC_LEN }
 }
 
-fn all_cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
-/// [1, all cores], without the duplicate on a one-core machine.
+/// [1, all cores], announced once on stderr.
 fn thread_counts() -> Vec<usize> {
     static BANNER: Once = Once::new();
     BANNER.call_once(|| {
@@ -86,33 +82,7 @@ fn thread_counts() -> Vec<usize> {
             all_cores()
         );
     });
-    let mut t = vec![1, all_cores()];
-    t.dedup();
-    t
-}
-
-/// The rayon pool with `threads` threads (1 or all cores), built once.
-fn pool(threads: usize) -> &'static ThreadPool {
-    static ONE: OnceLock<ThreadPool> = OnceLock::new();
-    static ALL: OnceLock<ThreadPool> = OnceLock::new();
-    let cell = if threads == 1 { &ONE } else { &ALL };
-    cell.get_or_init(|| {
-        assert!(
-            threads == 1 || threads == all_cores(),
-            "pools exist for 1 thread and all cores only"
-        );
-        ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .thread_name(move |i| format!("bench-{threads}t-{i}"))
-            .build()
-            .expect("rayon thread pool")
-    })
-}
-
-/// Runs `f` (the measured closure, `b.iter(..)` included) on a pool of `threads` threads, so
-/// that every `rayon::join` and parallel iterator inside it uses exactly that many.
-fn on<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
-    pool(threads).install(f)
+    veil_benches::thread_counts()
 }
 
 fn id(bits: u32, threads: usize) -> String {

@@ -50,28 +50,28 @@ impl Ciphertext {
 
     /// self + pt: adds Delta m to c_0.
     pub fn add_plain(&self, pt: &Plaintext) -> Result<Ciphertext> {
-        let dm = self.params.scale_plaintext(pt)?;
-        let mut c = self.c.clone();
-        c.first_mut()
-            .ok_or(Error::Mismatch {
-                what: "empty ciphertext",
-            })?
-            .add_assign(&dm)?;
-        Ok(Ciphertext {
-            params: self.params.clone(),
-            c,
-        })
+        self.with_scaled_plaintext(pt, |c0, dm| c0.add_assign(dm))
     }
 
-    /// self - pt.
+    /// self - pt: subtracts Delta m from c_0.
     pub fn sub_plain(&self, pt: &Plaintext) -> Result<Ciphertext> {
+        self.with_scaled_plaintext(pt, |c0, dm| c0.sub_assign(dm))
+    }
+
+    /// A copy whose c_0 is combined with Delta m by `f`.
+    fn with_scaled_plaintext(
+        &self,
+        pt: &Plaintext,
+        f: impl FnOnce(&mut Poly<Coeff>, &Poly<Coeff>) -> veil_ring::Result<()>,
+    ) -> Result<Ciphertext> {
         let dm = self.params.scale_plaintext(pt)?;
         let mut c = self.c.clone();
-        c.first_mut()
-            .ok_or(Error::Mismatch {
+        f(
+            c.first_mut().ok_or(Error::Mismatch {
                 what: "empty ciphertext",
-            })?
-            .sub_assign(&dm)?;
+            })?,
+            &dm,
+        )?;
         Ok(Ciphertext {
             params: self.params.clone(),
             c,

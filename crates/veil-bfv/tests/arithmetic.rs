@@ -1,8 +1,11 @@
 //! Encryption round trips and homomorphic operations against the same operations on plaintext slots.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+mod common;
+
 use std::sync::{Arc, LazyLock};
 
+use common::modt;
 use proptest::prelude::*;
 use veil_bfv::{BfvParameters, BfvParametersBuilder, Encoder, Error, Preset, PublicKey, SecretKey};
 use veil_ring::sample::Sampler;
@@ -31,12 +34,6 @@ static N4096: LazyLock<Setup> =
 
 fn slots(n: usize) -> impl Strategy<Value = Vec<i64>> {
     proptest::collection::vec(-300_000i64..300_000, n)
-}
-
-fn modt(x: i128, t: u64) -> i64 {
-    let t = i128::from(t);
-    let r = x.rem_euclid(t);
-    (if r > t / 2 { r - t } else { r }) as i64
 }
 
 proptest! {

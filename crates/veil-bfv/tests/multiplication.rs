@@ -2,8 +2,11 @@
 //! of each preset.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+mod common;
+
 use std::sync::Arc;
 
+use common::modt;
 use proptest::prelude::*;
 use veil_bfv::{BfvParameters, Ciphertext, Encoder, Error, Preset, RelinearizationKey, SecretKey};
 use veil_ring::sample::Sampler;
@@ -26,12 +29,6 @@ fn setup(preset: Preset, seed: u8) -> Setup {
         sk,
         rk,
     }
-}
-
-fn modt(x: i128, t: u64) -> i64 {
-    let t = i128::from(t);
-    let r = x.rem_euclid(t);
-    (if r > t / 2 { r - t } else { r }) as i64
 }
 
 proptest! {
