@@ -26,16 +26,14 @@ Smoke test of the plumbing (under a minute):
 Python standard library only.
 """
 import argparse
-import datetime
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from benchlib import REPO, command_output, criterion_dir, fmt_us, log, machine_line, parse_id, ratio, run_checked, split_argv  # noqa: E402
 BENCH_CMD = ["cargo", "bench", "-p", "veil-benches", "--bench", "bfv"]
 
 # (label, ops summed, target ratio Veil/SEAL on one thread)
@@ -62,53 +60,10 @@ SPEEDUP_ROWS = [
 NOISE_LIMIT = 0.20
 
 
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
-
-
-def split_argv(argv):
-    """Everything after the first `--` is passed to criterion."""
-    if "--" in argv:
-        i = argv.index("--")
-        return argv[:i], argv[i + 1:]
-    return argv, []
-
-
-def run_checked(cmd, **kw):
-    log("$ " + " ".join(str(c) for c in cmd))
-    return subprocess.run(cmd, check=True, **kw)
-
 
 # --------------------------------------------------------------------------------------------
 # Machine
 # --------------------------------------------------------------------------------------------
-
-def cpu_model():
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def command_output(cmd, cwd=REPO):
-    try:
-        return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "?"
-
-
-def machine_line(peer_versions):
-    nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    rev = command_output(["git", "rev-parse", "--short", "HEAD"])
-    dirty = command_output(["git", "status", "--porcelain", "--untracked-files=no"])
-    if rev != "?" and dirty not in ("", "?"):
-        rev += " (with uncommitted changes)"
-    return (f"Machine: {cpu_model()}, nproc={nproc}, {platform.system()} {platform.release()}; {date}; "
-            f"{command_output(['rustc', '--version'])}; {peer_versions}; veil commit {rev}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -176,15 +131,6 @@ def combine_seal(runs):
 # Veil (criterion)
 # --------------------------------------------------------------------------------------------
 
-def criterion_dir():
-    if os.environ.get("CRITERION_HOME"):
-        return Path(os.environ["CRITERION_HOME"])
-    meta = command_output(["cargo", "metadata", "--format-version", "1", "--no-deps"])
-    try:
-        return Path(json.loads(meta)["target_directory"]) / "criterion"
-    except (ValueError, KeyError):
-        return REPO / "target" / "criterion"
-
 
 def run_veil(criterion_args):
     """Runs the benches, echoing their output; returns the start time."""
@@ -199,11 +145,6 @@ def run_veil(criterion_args):
         sys.exit(f"cargo bench failed with exit code {proc.returncode}")
     return started
 
-
-def parse_id(full_id):
-    op, *params = full_id.split("/")
-    kv = dict(p.split("=", 1) for p in params if "=" in p)
-    return op, kv
 
 
 def read_criterion(root, since):
@@ -253,22 +194,10 @@ class Veil:
 # Tables
 # --------------------------------------------------------------------------------------------
 
-def fmt_us(x):
-    if x is None:
-        return "—"
-    if x >= 1000:
-        return f"{x:,.0f}"
-    if x >= 10:
-        return f"{x:.1f}"
-    return f"{x:.2f}"
-
 
 def fmt_ratio(x, suffix=""):
     return "—" if x is None else f"{x:.2f}{suffix}"
 
-
-def ratio(a, b):
-    return None if a is None or b is None or b == 0 else a / b
 
 
 def seal_sum(seal, ops, n):
