@@ -4,6 +4,7 @@
 mod ciphertext;
 mod encoding;
 mod error;
+mod galois;
 mod keys;
 mod mul;
 mod ops;
@@ -14,6 +15,7 @@ mod scaling;
 pub use ciphertext::Ciphertext;
 pub use encoding::{Encoder, Plaintext};
 pub use error::{Error, Result};
+pub use galois::GaloisKeys;
 pub use keys::{PublicKey, SecretKey};
 pub use parameters::{BfvParameters, BfvParametersBuilder, ERROR_STD_DEV, Preset, max_log_qp_128};
 pub use relin::RelinearizationKey;

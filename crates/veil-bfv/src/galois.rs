@@ -1,0 +1,194 @@
+//! Galois automorphisms X -> X^g and slot rotations (Gentry, Halevi and Smart, "Fully homomorphic
+//! encryption with polylog overhead", Eurocrypt 2012, sec. 4.2; SEAL's slot layout).
+//!
+//! With slot i of row 0 at psi^(3^i) and of row 1 at psi^(-3^i) (see `encoding.rs`), X -> X^(3^k)
+//! rotates both rows left by k, and X -> X^(2N-1) swaps the rows. Applying sigma_g to (c_0, c_1)
+//! gives a ciphertext under sigma_g(s); a key-switching key from sigma_g(s) to s brings it back.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use veil_ring::sample::Sampler;
+use veil_ring::{Coeff, Poly};
+
+use crate::ciphertext::Ciphertext;
+use crate::error::{Error, Result};
+use crate::keys::SecretKey;
+use crate::parameters::BfvParameters;
+use crate::relin::KeySwitchingKey;
+
+/// sigma_g(a)(X) = a(X^g) in coefficient form: coefficient i moves to i g mod 2N, negated when
+/// it lands at or past N (X^N = -1).
+pub(crate) fn apply_automorphism(a: &Poly<Coeff>, g: u64) -> Result<Poly<Coeff>> {
+    let ctx = a.context();
+    let n = ctx.degree();
+    let two_n = 2 * n as u64;
+    let mut out = Poly::<Coeff>::zero(ctx);
+    let dst = out.as_mut_slice();
+    for (limb_index, q) in ctx.moduli().iter().enumerate() {
+        let src = a.limb(limb_index);
+        let base = limb_index * n;
+        for (i, &x) in src.iter().enumerate() {
+            let j = (i as u64 * g) % two_n;
+            let (pos, value) = if j < n as u64 {
+                (j as usize, x)
+            } else {
+                ((j - n as u64) as usize, q.neg(x))
+            };
+            if let Some(slot) = dst.get_mut(base + pos) {
+                *slot = value;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The Galois element of a left row rotation by `step` (negative: right), 3^step mod 2N.
+pub(crate) fn rotation_element(n: usize, step: i64) -> u64 {
+    let two_n = 2 * n as u64;
+    let row = (n / 2) as i64;
+    let k = step.rem_euclid(row) as u64;
+    (0..k).fold(1u64, |acc, _| acc * 3 % two_n)
+}
+
+/// Key-switching keys for a set of Galois elements.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GaloisKeys {
+    params: Arc<BfvParameters>,
+    keys: BTreeMap<u64, KeySwitchingKey>,
+    /// Row-rotation steps with a key, in (0, N/2).
+    steps: Vec<usize>,
+}
+
+impl SecretKey {
+    /// Galois keys for left row rotations by every power of two in (0, N/2) (so any rotation is
+    /// a product of at most log2(N/2) of them), and for the column swap.
+    pub fn galois_keys(&self) -> Result<GaloisKeys> {
+        let row = self.params.degree() / 2;
+        let steps: Vec<i64> = (0..row.trailing_zeros()).map(|b| 1i64 << b).collect();
+        self.galois_keys_for(&steps, true, &mut Sampler::from_entropy())
+    }
+
+    /// Galois keys for the given row-rotation steps (negative: right) and, if asked, the column swap.
+    pub fn galois_keys_for(
+        &self,
+        steps: &[i64],
+        column_swap: bool,
+        sampler: &mut Sampler,
+    ) -> Result<GaloisKeys> {
+        let n = self.params.degree();
+        let row = (n / 2) as i64;
+        let mut keys = BTreeMap::new();
+        let mut normalized = Vec::new();
+        let mut elements: Vec<u64> = Vec::new();
+        for &s in steps {
+            let k = s.rem_euclid(row) as usize;
+            if k != 0 && !normalized.contains(&k) {
+                normalized.push(k);
+                elements.push(rotation_element(n, s));
+            }
+        }
+        if column_swap {
+            elements.push(2 * n as u64 - 1);
+        }
+        let coeffs = Poly::from_small(self.params.key_context(), &self.coeffs)?;
+        for g in elements {
+            let target = apply_automorphism(&coeffs, g)?.into_ntt();
+            keys.insert(g, KeySwitchingKey::new(self, &target, sampler)?);
+        }
+        normalized.sort_unstable();
+        Ok(GaloisKeys {
+            params: self.params.clone(),
+            keys,
+            steps: normalized,
+        })
+    }
+}
+
+impl GaloisKeys {
+    /// The row-rotation steps (left, in (0, N/2)) that have a key.
+    pub fn steps(&self) -> &[usize] {
+        &self.steps
+    }
+
+    /// Whether the column swap has a key.
+    pub fn has_column_swap(&self) -> bool {
+        self.keys
+            .contains_key(&(2 * self.params.degree() as u64 - 1))
+    }
+
+    /// The keyed steps whose sum is `k` (mod N/2): the exact step if keyed, else the binary
+    /// decomposition over keyed powers of two; `None` if some needed power has no key.
+    fn plan(&self, k: usize) -> Option<Vec<usize>> {
+        if k == 0 {
+            return Some(Vec::new());
+        }
+        if self.steps.contains(&k) {
+            return Some(vec![k]);
+        }
+        let mut out = Vec::new();
+        for bit in 0..usize::BITS {
+            let p = 1usize << bit;
+            if k & p != 0 {
+                if !self.steps.contains(&p) {
+                    return None;
+                }
+                out.push(p);
+            }
+        }
+        Some(out)
+    }
+
+    /// How many key switchings a row rotation by `step` costs with these keys.
+    pub fn rotation_cost(&self, step: i64) -> Option<usize> {
+        let row = (self.params.degree() / 2) as i64;
+        self.plan(step.rem_euclid(row) as usize).map(|p| p.len())
+    }
+}
+
+impl Ciphertext {
+    fn apply_galois(&self, g: u64, gk: &GaloisKeys) -> Result<Ciphertext> {
+        let ksk = gk.keys.get(&g).ok_or(Error::Mismatch {
+            what: "Galois key for this element",
+        })?;
+        let [c0, c1] = self.c.as_slice() else {
+            return Err(Error::Mismatch {
+                what: "ciphertext size: relinearize before rotating",
+            });
+        };
+        let (s0, s1) = (apply_automorphism(c0, g)?, apply_automorphism(c1, g)?);
+        let (u0, u1) = ksk.switch(&s1)?;
+        Ok(Ciphertext {
+            params: self.params.clone(),
+            c: vec![s0.add(&u0)?, u1],
+        })
+    }
+
+    /// Rotates both rows of slots left by `step` (right if negative), composing keyed steps when
+    /// `step` itself has no key; see [`GaloisKeys::rotation_cost`].
+    pub fn rotate_rows(&self, step: i64, gk: &GaloisKeys) -> Result<Ciphertext> {
+        if *gk.params != *self.params {
+            return Err(Error::Mismatch { what: "parameters" });
+        }
+        let n = self.params.degree();
+        let row = (n / 2) as i64;
+        let plan = gk
+            .plan(step.rem_euclid(row) as usize)
+            .ok_or(Error::Mismatch {
+                what: "Galois keys for this rotation",
+            })?;
+        let mut ct = self.clone();
+        for k in plan {
+            ct = ct.apply_galois(rotation_element(n, k as i64), gk)?;
+        }
+        Ok(ct)
+    }
+
+    /// Swaps the two rows of slots.
+    pub fn swap_columns(&self, gk: &GaloisKeys) -> Result<Ciphertext> {
+        if *gk.params != *self.params {
+            return Err(Error::Mismatch { what: "parameters" });
+        }
+        self.apply_galois(2 * self.params.degree() as u64 - 1, gk)
+    }
+}
