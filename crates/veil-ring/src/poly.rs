@@ -41,12 +41,19 @@ impl Representation for Ntt {
 
 /// A ring R_Q = `Z_Q[X]/(X^N + 1)` with Q = q_0 ... q_{k-1}: the degree, the primes and their
 /// NTT tables. Validated once, shared by `Arc`.
-#[derive(PartialEq, Eq)]
 pub struct Context {
     n: usize,
     moduli: Vec<Modulus>,
-    ntt: Vec<NttOperator>,
+    /// Shared with the sub-rings made by [`Context::select`].
+    ntt: Vec<Arc<NttOperator>>,
 }
+
+impl PartialEq for Context {
+    fn eq(&self, other: &Self) -> bool {
+        self.n == other.n && self.moduli == other.moduli
+    }
+}
+impl Eq for Context {}
 
 impl fmt::Debug for Context {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -77,9 +84,44 @@ impl Context {
             .collect::<Result<_>>()?;
         let ntt = moduli
             .iter()
-            .map(|&q| NttOperator::new(q, n))
+            .map(|&q| NttOperator::new(q, n).map(Arc::new))
             .collect::<Result<_>>()?;
         Ok(Arc::new(Context { n, moduli, ntt }))
+    }
+
+    /// The ring over the primes at `indices` (in that order), sharing this ring's NTT tables:
+    /// how a modulus chain gets one ring per level without recomputing or copying tables.
+    pub fn select(&self, indices: &[usize]) -> Result<Arc<Self>> {
+        if indices.is_empty() {
+            return Err(Error::InvalidBasis {
+                reason: "no modulus",
+            });
+        }
+        let mut moduli = Vec::with_capacity(indices.len());
+        let mut ntt = Vec::with_capacity(indices.len());
+        for (pos, &i) in indices.iter().enumerate() {
+            if indices.iter().take(pos).any(|&j| j == i) {
+                return Err(Error::InvalidBasis {
+                    reason: "repeated modulus",
+                });
+            }
+            let (q, op) = self
+                .moduli
+                .get(i)
+                .zip(self.ntt.get(i))
+                .ok_or(Error::Mismatch {
+                    what: "modulus index",
+                    left: i,
+                    right: self.moduli.len(),
+                })?;
+            moduli.push(*q);
+            ntt.push(op.clone());
+        }
+        Ok(Arc::new(Context {
+            n: self.n,
+            moduli,
+            ntt,
+        }))
     }
 
     /// The degree N.
@@ -93,7 +135,7 @@ impl Context {
     }
 
     /// The NTT tables, one per prime.
-    pub fn ntt_operators(&self) -> &[NttOperator] {
+    pub fn ntt_operators(&self) -> &[Arc<NttOperator>] {
         &self.ntt
     }
 
@@ -466,6 +508,16 @@ mod tests {
         assert!(Context::new(&[p, p], 1024).is_err());
         assert!(Context::new(&[97], 1024).is_err());
         assert!(Context::new(&[p], 1000).is_err());
+        let three = ring(1024, 3);
+        let sub = three.select(&[2, 0]).unwrap();
+        assert_eq!(sub.moduli(), &[three.moduli()[2], three.moduli()[0]]);
+        assert!(Arc::ptr_eq(
+            &sub.ntt_operators()[0],
+            &three.ntt_operators()[2]
+        ));
+        assert!(three.select(&[0, 0]).is_err());
+        assert!(three.select(&[3]).is_err());
+        assert!(three.select(&[]).is_err());
     }
 
     #[test]
