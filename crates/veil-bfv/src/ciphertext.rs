@@ -1,4 +1,5 @@
-//! Ciphertexts, encryption and decryption (Fan and Vercauteren, eprint 2012/144, sec. 4).
+//! Ciphertexts, encryption and decryption (Fan and Vercauteren, eprint 2012/144, sec. 4), at any
+//! level of the modulus chain.
 
 use std::sync::Arc;
 
@@ -11,11 +12,13 @@ use crate::error::{Error, Result};
 use crate::keys::{PublicKey, SecretKey, error_poly, uniform_ntt};
 use crate::parameters::BfvParameters;
 
-/// A BFV ciphertext: two (or three, after a product without relinearization) polynomials of R_Q in
-/// coefficient form, decrypting to m through c_0 + c_1 s (+ c_2 s^2).
+/// A BFV ciphertext: two (or three, after a product without relinearization) polynomials of R_Q_l
+/// in coefficient form, decrypting to m through c_0 + c_1 s (+ c_2 s^2). Level l uses the first
+/// k - l primes of Q; encryption gives level 0, modulus switching raises the level.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ciphertext {
     pub(crate) params: Arc<BfvParameters>,
+    pub(crate) level: usize,
     pub(crate) c: Vec<Poly<Coeff>>,
 }
 
@@ -35,30 +38,35 @@ impl Ciphertext {
         &self.params
     }
 
-    /// The polynomials, in coefficient form over Q.
+    /// The level: how many primes of Q have been dropped by modulus switching.
+    pub fn level(&self) -> usize {
+        self.level
+    }
+
+    /// The polynomials, in coefficient form over the level's primes.
     pub fn polynomials(&self) -> &[Poly<Coeff>] {
         &self.c
     }
 }
 
 impl BfvParameters {
-    /// Delta m = round(Q m / t) in R_Q, computed as floor(Q/t) m + round((Q mod t) m / t) per limb.
-    pub(crate) fn scale_plaintext(&self, pt: &Plaintext) -> Result<Poly<Coeff>> {
+    /// Delta m = round(Q_l m / t) in R_Q_l, computed as floor(Q_l/t) m + round((Q_l mod t) m / t).
+    pub(crate) fn scale_plaintext(&self, pt: &Plaintext, level: usize) -> Result<Poly<Coeff>> {
         if *pt.params != *self {
             return Err(Error::Mismatch { what: "parameters" });
         }
-        let ctx = self.ciphertext_context();
-        let n = ctx.degree();
+        let lv = self.level(level)?;
+        let n = lv.ctx.degree();
         let t = u128::from(self.plaintext_modulus());
         let corrections: Vec<u64> = pt
             .coeffs
             .iter()
-            .map(|&m| ((2 * u128::from(self.q_mod_t) * u128::from(m) + t) / (2 * t)) as u64)
+            .map(|&m| ((2 * u128::from(lv.q_mod_t) * u128::from(m) + t) / (2 * t)) as u64)
             .collect();
-        let mut out = Poly::<Coeff>::zero(ctx);
+        let mut out = Poly::<Coeff>::zero(&lv.ctx);
         out.as_mut_slice()
             .par_chunks_mut(n)
-            .zip(ctx.moduli().par_iter().zip(&self.delta))
+            .zip(lv.ctx.moduli().par_iter().zip(&lv.delta))
             .for_each(|(limb, (q, &d))| {
                 let ds = q.shoup(d);
                 for ((x, &m), &corr) in limb.iter_mut().zip(&pt.coeffs).zip(&corrections) {
@@ -83,9 +91,10 @@ impl PublicKey {
         let mut c1 = self.a.mul(&u)?.into_coeff();
         c0.add_assign(&error_poly(ctx, sampler)?)?;
         c1.add_assign(&error_poly(ctx, sampler)?)?;
-        c0.add_assign(&self.params.scale_plaintext(pt)?)?;
+        c0.add_assign(&self.params.scale_plaintext(pt, 0)?)?;
         Ok(Ciphertext {
             params: self.params.clone(),
+            level: 0,
             c: vec![c0, c1],
         })
     }
@@ -103,18 +112,33 @@ impl SecretKey {
         let a = uniform_ntt(ctx, sampler);
         let mut c0 = a.mul(&self.s_q)?.into_coeff().neg();
         c0.sub_assign(&error_poly(ctx, sampler)?)?;
-        c0.add_assign(&self.params.scale_plaintext(pt)?)?;
+        c0.add_assign(&self.params.scale_plaintext(pt, 0)?)?;
         Ok(Ciphertext {
             params: self.params.clone(),
+            level: 0,
             c: vec![c0, a.into_coeff()],
         })
     }
 
-    /// c_0 + c_1 s + c_2 s^2 + ... in coefficient form over Q (Horner's rule in the NTT domain).
+    /// s in NTT form over the primes of `level` (the first limbs of s over Q).
+    fn secret_at(&self, level: usize) -> Result<Poly<Ntt>> {
+        if level == 0 {
+            return Ok(self.s_q.clone());
+        }
+        let ctx = &self.params.level(level)?.ctx;
+        let len = ctx.degree() * ctx.moduli().len();
+        Ok(Poly::from_residues(
+            ctx,
+            self.s_q.as_slice().get(..len).unwrap_or(&[]).to_vec(),
+        )?)
+    }
+
+    /// c_0 + c_1 s + c_2 s^2 + ... in coefficient form (Horner's rule in the NTT domain).
     fn phase(&self, ct: &Ciphertext) -> Result<Poly<Coeff>> {
         if *ct.params != *self.params {
             return Err(Error::Mismatch { what: "parameters" });
         }
+        let s = self.secret_at(ct.level)?;
         let (c0, rest) = ct.c.split_first().ok_or(Error::Mismatch {
             what: "empty ciphertext",
         })?;
@@ -124,7 +148,7 @@ impl SecretKey {
             if let Some(a) = acc {
                 term.add_assign(&a)?;
             }
-            term.mul_assign(&self.s_q)?;
+            term.mul_assign(&s)?;
             acc = Some(term);
         }
         let mut x = c0.clone();
@@ -138,17 +162,14 @@ impl SecretKey {
     /// coefficient (noise budget 0), beyond which decryption is not reliable.
     pub fn decrypt(&self, ct: &Ciphertext) -> Result<Plaintext> {
         let x = self.phase(ct)?;
+        let scaler = &self.params.level(ct.level)?.scaler;
         let n = self.params.degree();
-        let k = self.params.ciphertext_moduli().len();
+        let k = x.context().moduli().len();
         let data = x.as_slice();
         let scaled: Vec<(u64, u64)> = (0..n)
             .into_par_iter()
             .with_min_len(256)
-            .map(|j| {
-                self.params
-                    .scaler
-                    .scale((0..k).map(|i| data.get(i * n + j).copied().unwrap_or(0)))
-            })
+            .map(|j| scaler.scale((0..k).map(|i| data.get(i * n + j).copied().unwrap_or(0))))
             .collect();
         if scaled.iter().any(|&(_, v)| v > 1 << 62) {
             return Err(Error::NoiseBudgetExhausted);
@@ -159,8 +180,8 @@ impl SecretKey {
         })
     }
 
-    /// The invariant noise budget in bits, as SEAL defines it: log2(Q) - log2(||[t (c_0 + c_1 s)]_Q||)
-    /// - 1, at least 0, computed exactly with big integers.
+    /// The invariant noise budget in bits, as SEAL defines it: log2(Q_l) minus
+    /// log2(||[t (c_0 + c_1 s)]_Q_l||) minus 1, at least 0, computed exactly with big integers.
     ///
     /// A key-holder diagnostic: it needs the secret key and costs milliseconds. Do not expose it
     /// as a service on ciphertexts from untrusted parties (it is a decryption oracle on the noise).
@@ -169,7 +190,13 @@ impl SecretKey {
             what: "plaintext modulus",
         })?;
         let scaled = self.phase(ct)?.mul_scalar(t);
-        let basis = RnsBasis::new(self.params.ciphertext_moduli())?;
+        let primes: Vec<u64> = scaled
+            .context()
+            .moduli()
+            .iter()
+            .map(|q| q.value())
+            .collect();
+        let basis = RnsBasis::new(&primes)?;
         let values = basis.compose_poly_centered(scaled.as_slice(), self.params.degree())?;
         let norm_bits = values.iter().map(|v| v.bits()).max().unwrap_or(0);
         let q_bits = basis.product().bits();

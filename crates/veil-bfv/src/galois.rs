@@ -157,9 +157,10 @@ impl Ciphertext {
             });
         };
         let (s0, s1) = (apply_automorphism(c0, g)?, apply_automorphism(c1, g)?);
-        let (u0, u1) = ksk.switch(&s1)?;
+        let (u0, u1) = ksk.switch(&s1, self.level)?;
         Ok(Ciphertext {
             params: self.params.clone(),
+            level: self.level,
             c: vec![s0.add(&u0)?, u1],
         })
     }

@@ -14,7 +14,7 @@ use veil_ring::{BasisConverter, Coeff, Context, Modulus, Ntt, Poly, RnsBasis};
 
 use crate::ciphertext::Ciphertext;
 use crate::error::{Error, Result};
-use crate::parameters::BfvParameters;
+use crate::parameters::{BfvParameters, Level};
 
 /// Size of the auxiliary primes.
 const AUX_PRIME_BITS: u32 = 60;
@@ -44,16 +44,17 @@ fn fraction_128(r: u128, q: u128) -> (u64, u64) {
 }
 
 impl MulContext {
-    pub(crate) fn new(params: &BfvParameters) -> Result<Self> {
+    pub(crate) fn new(params: &BfvParameters, level: &Level) -> Result<Self> {
         let n = params.degree();
-        let q_primes = params.ciphertext_moduli().to_vec();
+        let q_primes: Vec<u64> = level.ctx.moduli().iter().map(|q| q.value()).collect();
         let t = params.plaintext_modulus();
-        let q_bits: u32 = params.ciphertext_context().modulus_bits();
+        let q_bits: u32 = level.ctx.modulus_bits();
         let needed = q_bits + (64 - t.leading_zeros()) + n.trailing_zeros() + 3;
         let count = needed.div_ceil(AUX_PRIME_BITS - 1) as usize;
         // The largest 60-bit NTT primes not already used by Q or the special prime.
-        let used = |p: &u64| q_primes.contains(p) || *p == params.special_modulus();
-        let p_primes: Vec<u64> = ntt_primes(AUX_PRIME_BITS, n, count + q_primes.len() + 1)?
+        let chain = params.ciphertext_moduli();
+        let used = |p: &u64| chain.contains(p) || *p == params.special_modulus();
+        let p_primes: Vec<u64> = ntt_primes(AUX_PRIME_BITS, n, count + chain.len() + 1)?
             .into_iter()
             .filter(|p| !used(p))
             .take(count)
@@ -177,18 +178,17 @@ impl Ciphertext {
     /// The product of two ciphertexts (slot-wise product of the plaintexts), with three polynomials;
     /// relinearize it to get back to two. Both inputs must have two polynomials.
     pub fn mul(&self, other: &Ciphertext) -> Result<Ciphertext> {
-        if *self.params != *other.params {
-            return Err(Error::Mismatch { what: "parameters" });
-        }
+        let (x, y) = self.aligned(other)?;
+        let level = x.level;
         let (Some([a0, a1]), Some([b0, b1])) = (
-            self.c.get(..2).filter(|_| self.c.len() == 2),
-            other.c.get(..2).filter(|_| other.c.len() == 2),
+            x.c.get(..2).filter(|_| x.c.len() == 2),
+            y.c.get(..2).filter(|_| y.c.len() == 2),
         ) else {
             return Err(Error::Mismatch {
                 what: "ciphertext size: relinearize before multiplying again",
             });
         };
-        let mc = self.params.mul_context()?;
+        let mc = self.params.mul_context(level)?;
         let ext: Vec<Poly<Ntt>> = [a0, a1, b0, b1]
             .par_iter()
             .map(|c| mc.extend(c))
@@ -200,13 +200,14 @@ impl Ciphertext {
         let mut d1 = ea0.mul(eb1)?;
         d1.add_assign(&ea1.mul(eb0)?)?;
         let d2 = ea1.mul(eb1)?;
-        let q_ctx = self.params.ciphertext_context();
+        let q_ctx = &self.params.level(level)?.ctx;
         let c = [d0, d1, d2]
             .into_par_iter()
             .map(|d| mc.scale_down(&d.into_coeff(), q_ctx))
             .collect::<Result<Vec<_>>>()?;
         Ok(Ciphertext {
             params: self.params.clone(),
+            level,
             c,
         })
     }

@@ -70,11 +70,24 @@ pub struct BfvParameters {
     ctx_q: Arc<Context>,
     /// R_QP: where key-switching keys live.
     ctx_qp: Arc<Context>,
-    /// floor(Q / t) mod q_i: the scaling Delta of messages.
+    /// Level l uses the first k - l primes of Q (level 0: all of them).
+    pub(crate) levels: Vec<Level>,
+}
+
+/// What a ciphertext level needs: its rings, Delta, the decryption scaler and product tables.
+#[derive(Debug)]
+pub(crate) struct Level {
+    /// R_{Q_l}.
+    pub(crate) ctx: Arc<Context>,
+    /// R_{Q_l P} (the level's primes, then P): where key switching works at this level.
+    pub(crate) ctx_qp: Arc<Context>,
+    /// Indices of `ctx_qp`'s limbs in the full R_{QP}, to pick the key's limbs.
+    pub(crate) key_limbs: Vec<usize>,
+    /// floor(Q_l / t) mod q_i: the scaling Delta of messages.
     pub(crate) delta: Vec<u64>,
-    /// Q mod t, for the rounding correction of Delta m.
+    /// Q_l mod t, for the rounding correction of Delta m.
     pub(crate) q_mod_t: u64,
-    /// round(t x / Q) mod t from residues.
+    /// round(t x / Q_l) mod t from residues.
     pub(crate) scaler: DecryptionScaler,
     /// Tables of ciphertext products, built on first use.
     mul: OnceLock<MulContext>,
@@ -146,13 +159,26 @@ impl BfvParameters {
         self.ctx_qp.modulus_bits()
     }
 
-    /// The product tables, built once.
-    pub(crate) fn mul_context(&self) -> Result<&MulContext> {
-        if let Some(mc) = self.mul.get() {
+    /// The highest level: k - 1 for k ciphertext primes (one prime left).
+    pub fn max_level(&self) -> usize {
+        self.ciphertext_moduli.len() - 1
+    }
+
+    /// The data of level `l`.
+    pub(crate) fn level(&self, l: usize) -> Result<&Level> {
+        self.levels.get(l).ok_or(Error::InvalidParameters {
+            reason: "no such level",
+        })
+    }
+
+    /// The product tables of level `l`, built once.
+    pub(crate) fn mul_context(&self, l: usize) -> Result<&MulContext> {
+        let level = self.level(l)?;
+        if let Some(mc) = level.mul.get() {
             return Ok(mc);
         }
-        let mc = MulContext::new(self)?;
-        Ok(self.mul.get_or_init(|| mc))
+        let mc = MulContext::new(self, level)?;
+        Ok(level.mul.get_or_init(|| mc))
     }
 }
 
@@ -258,8 +284,8 @@ impl BfvParametersBuilder {
                 reason: "every modulus must be prime",
             });
         }
-        let ctx_q = Context::new(&ciphertext, n)?;
         let ctx_qp = Context::new(&all, n)?;
+        let ctx_q = ctx_qp.select(&(0..ciphertext.len()).collect::<Vec<_>>())?;
         let log_qp = ctx_qp.modulus_bits();
         let max_log_qp = max_log_qp_128(n).unwrap_or(0);
         if log_qp > max_log_qp && !self.allow_insecure {
@@ -277,14 +303,29 @@ impl BfvParametersBuilder {
             });
         }
         let batching = is_prime(t) && t % (2 * n as u64) == 1;
-        let q_big: BigUint = ciphertext.iter().map(|&q| BigUint::from(q)).product();
-        let delta_big = &q_big / t;
-        let delta = ciphertext
-            .iter()
-            .map(|&q| (&delta_big % q).to_u64().unwrap_or(0))
-            .collect();
-        let q_mod_t = (&q_big % t).to_u64().unwrap_or(0);
-        let scaler = DecryptionScaler::new(ctx_q.moduli(), &plaintext)?;
+        let k = ciphertext.len();
+        let levels = (0..k)
+            .map(|l| {
+                let primes = ciphertext.get(..k - l).unwrap_or(&[]);
+                let indices: Vec<usize> = (0..k - l).collect();
+                let key_limbs: Vec<usize> = indices.iter().copied().chain([k]).collect();
+                let q_big: BigUint = primes.iter().map(|&q| BigUint::from(q)).product();
+                let delta_big = &q_big / t;
+                let ctx = ctx_qp.select(&indices)?;
+                Ok(Level {
+                    scaler: DecryptionScaler::new(ctx.moduli(), &plaintext)?,
+                    ctx,
+                    ctx_qp: ctx_qp.select(&key_limbs)?,
+                    key_limbs,
+                    delta: primes
+                        .iter()
+                        .map(|&q| (&delta_big % q).to_u64().unwrap_or(0))
+                        .collect(),
+                    q_mod_t: (&q_big % t).to_u64().unwrap_or(0),
+                    mul: OnceLock::new(),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(Arc::new(BfvParameters {
             n,
             plaintext,
@@ -293,10 +334,7 @@ impl BfvParametersBuilder {
             special_modulus: special,
             ctx_q,
             ctx_qp,
-            delta,
-            q_mod_t,
-            scaler,
-            mul: OnceLock::new(),
+            levels,
         }))
     }
 }

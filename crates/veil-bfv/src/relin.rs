@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 use veil_ring::sample::Sampler;
-use veil_ring::{Coeff, Ntt, Poly};
+use veil_ring::{Coeff, Context, Ntt, Poly};
 
 use crate::ciphertext::Ciphertext;
 use crate::error::{Error, Result};
@@ -65,34 +65,42 @@ impl KeySwitchingKey {
         })
     }
 
-    /// (u_0, u_1) over Q with u_0 + u_1 s = d s' + small, for d over Q in coefficient form.
+    /// (u_0, u_1) over Q_l with u_0 + u_1 s = d s' + small, for d over Q_l (level `level`) in
+    /// coefficient form.
     ///
-    /// Work is split by target limb j of Q P (in parallel): each digit [d]_{q_i} is reduced mod
+    /// Work is split by target limb j of Q_l P (in parallel): each digit [d]_{q_i} is reduced mod
     /// q_j into a scratch buffer and transformed, then multiplied into 128-bit accumulators with the
     /// key's limb j; one reduction and one inverse NTT per limb and output polynomial at the end.
-    pub(crate) fn switch(&self, d: &Poly<Coeff>) -> Result<(Poly<Coeff>, Poly<Coeff>)> {
-        let params = &self.params;
-        let ctx_qp = params.key_context();
-        let n = ctx_qp.degree();
-        let limbs = ctx_qp.moduli().len();
-        let digit_moduli = params.ciphertext_context().moduli();
-        let mut out0 = vec![0u64; limbs * n];
-        let mut out1 = vec![0u64; limbs * n];
+    pub(crate) fn switch(
+        &self,
+        d: &Poly<Coeff>,
+        level: usize,
+    ) -> Result<(Poly<Coeff>, Poly<Coeff>)> {
+        let lv = self.params.level(level)?;
+        let ctx = &lv.ctx_qp;
+        let n = ctx.degree();
+        let digit_moduli = lv.ctx.moduli();
+        if d.context().moduli() != digit_moduli {
+            return Err(Error::Mismatch {
+                what: "level of the switched polynomial",
+            });
+        }
+        let pairs = self
+            .pairs
+            .get(..digit_moduli.len())
+            .ok_or(Error::Mismatch { what: "key size" })?;
+        let mut out0 = vec![0u64; ctx.moduli().len() * n];
+        let mut out1 = vec![0u64; ctx.moduli().len() * n];
         out0.par_chunks_mut(n)
             .zip(out1.par_chunks_mut(n))
-            .zip(
-                ctx_qp
-                    .moduli()
-                    .par_iter()
-                    .zip(ctx_qp.ntt_operators().par_iter()),
-            )
-            .enumerate()
-            .for_each(|(j, ((o0, o1), (qj, ntt)))| {
+            .zip(ctx.moduli().par_iter().zip(ctx.ntt_operators().par_iter()))
+            .zip(lv.key_limbs.par_iter())
+            .for_each(|(((o0, o1), (qj, ntt)), &j)| {
                 let q = qj.value();
                 let mut acc0 = vec![0u128; n];
                 let mut acc1 = vec![0u128; n];
                 let mut digit = vec![0u64; n];
-                for (i, ((b, a), qi)) in self.pairs.iter().zip(digit_moduli).enumerate() {
+                for (i, ((b, a), qi)) in pairs.iter().zip(digit_moduli).enumerate() {
                     // [d]_{q_i} mod q_j: one conditional subtraction when q_i < 2 q_j.
                     let src = d.limb(i);
                     if qi.value() < 2 * q {
@@ -130,48 +138,55 @@ impl KeySwitchingKey {
                 ntt.inverse(o0);
                 ntt.inverse(o1);
             });
-        let acc0 = Poly::<Coeff>::from_residues(ctx_qp, out0)?;
-        let acc1 = Poly::<Coeff>::from_residues(ctx_qp, out1)?;
-        let (u0, u1) = rayon::join(|| self.mod_down(acc0), || self.mod_down(acc1));
+        let acc0 = Poly::<Coeff>::from_residues(ctx, out0)?;
+        let acc1 = Poly::<Coeff>::from_residues(ctx, out1)?;
+        let (u0, u1) = rayon::join(
+            || divide_round_by_last(&acc0, &lv.ctx),
+            || divide_round_by_last(&acc1, &lv.ctx),
+        );
         Ok((u0?, u1?))
     }
+}
 
-    /// round(x / P) over Q for x over Q P (coefficient form, P the last limb).
-    fn mod_down(&self, x: Poly<Coeff>) -> Result<Poly<Coeff>> {
-        let params = &self.params;
-        let ctx_q = params.ciphertext_context();
-        let n = ctx_q.degree();
-        let k = ctx_q.moduli().len();
-        let p = params.special_modulus();
-        let half = p / 2;
-        let src = x.as_slice();
-        let last = src.get(k * n..(k + 1) * n).ok_or(Error::Mismatch {
-            what: "special limb",
-        })?;
-        // u = (x + P/2) mod P, so that (x + P/2 - u) / P = round(x / P).
-        let u: Vec<u64> = last
-            .iter()
-            .map(|&v| {
-                let s = v + half;
-                if s >= p { s - p } else { s }
-            })
-            .collect();
-        let mut out = vec![0u64; k * n];
-        out.par_chunks_mut(n)
-            .zip(ctx_q.moduli().par_iter())
-            .enumerate()
-            .for_each(|(j, (limb, q))| {
-                let p_inv = q.inv(q.reduce(p)).unwrap_or(0);
-                let (w, ws) = (p_inv, q.shoup(p_inv));
-                let half_q = q.reduce(half);
-                let src_limb = src.get(j * n..(j + 1) * n).unwrap_or(&[]);
-                for ((o, &xv), &uv) in limb.iter_mut().zip(src_limb).zip(&u) {
-                    let v = q.sub(q.add(xv, half_q), q.reduce(uv));
-                    *o = q.mul_shoup(v, w, ws);
-                }
-            });
-        Ok(Poly::from_residues(ctx_q, out)?)
+/// round(x / p) over `target` for x over (`target`'s primes, then p): the division by the special
+/// prime after key switching, and modulus switching (dropping a level's last prime).
+pub(crate) fn divide_round_by_last(x: &Poly<Coeff>, target: &Arc<Context>) -> Result<Poly<Coeff>> {
+    let n = target.degree();
+    let k = target.moduli().len();
+    let p_mod = x.context().moduli().get(k).ok_or(Error::Mismatch {
+        what: "limb to divide by",
+    })?;
+    if x.context().moduli().len() != k + 1 || x.context().moduli().get(..k) != Some(target.moduli())
+    {
+        return Err(Error::Mismatch {
+            what: "rings of the rounding division",
+        });
     }
+    let p = p_mod.value();
+    let half = p / 2;
+    // u = (x + p/2) mod p, so that (x + p/2 - u) / p = round(x / p).
+    let u: Vec<u64> = x
+        .limb(k)
+        .iter()
+        .map(|&v| {
+            let s = v + half;
+            if s >= p { s - p } else { s }
+        })
+        .collect();
+    let mut out = vec![0u64; k * n];
+    out.par_chunks_mut(n)
+        .zip(target.moduli().par_iter())
+        .enumerate()
+        .for_each(|(j, (limb, q))| {
+            let p_inv = q.inv(q.reduce(p)).unwrap_or(0);
+            let (w, ws) = (p_inv, q.shoup(p_inv));
+            let half_q = q.reduce(half);
+            for ((o, &xv), &uv) in limb.iter_mut().zip(x.limb(j)).zip(&u) {
+                let v = q.sub(q.add(xv, half_q), q.reduce(uv));
+                *o = q.mul_shoup(v, w, ws);
+            }
+        });
+    Ok(Poly::from_residues(target, out)?)
 }
 
 impl SecretKey {
@@ -198,9 +213,10 @@ impl Ciphertext {
         match self.c.as_slice() {
             [_, _] => Ok(self.clone()),
             [c0, c1, c2] => {
-                let (u0, u1) = rk.ksk.switch(c2)?;
+                let (u0, u1) = rk.ksk.switch(c2, self.level)?;
                 Ok(Ciphertext {
                     params: self.params.clone(),
+                    level: self.level,
                     c: vec![c0.add(&u0)?, c1.add(&u1)?],
                 })
             }
