@@ -47,6 +47,8 @@ ROWS = [
     ("mul (ct x ct, no relin)", ("mul",), 1.0),
     ("relinearize", ("relinearize",), 1.0),
     ("**mul + relinearize**", ("mul", "relinearize"), 0.8),
+    ("rotate_rows_1", ("rotate_rows_1",), 1.0),
+    ("mod_switch_next", ("mod_switch_next",), 1.0),
 ]
 # (label, ops summed, minimum speed-up of all cores over one thread, or None)
 SPEEDUP_ROWS = [
@@ -56,6 +58,7 @@ SPEEDUP_ROWS = [
     ("mul", ("mul",), 1.6),
     ("relinearize", ("relinearize",), 1.6),
     ("mul + relinearize", ("mul", "relinearize"), None),
+    ("rotate_rows_1", ("rotate_rows_1",), None),
 ]
 NOISE_LIMIT = 0.20
 

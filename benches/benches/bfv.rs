@@ -34,7 +34,8 @@ use criterion::{
 };
 use veil_benches::{all_cores, on};
 use veil_bfv::{
-    BfvParameters, Ciphertext, Encoder, Plaintext, Preset, PublicKey, RelinearizationKey, SecretKey,
+    BfvParameters, Ciphertext, Encoder, GaloisKeys, Plaintext, Preset, PublicKey,
+    RelinearizationKey, SecretKey,
 };
 use veil_ring::sample::Sampler;
 
@@ -70,6 +71,8 @@ struct Fixture {
     sk: SecretKey,
     pk: PublicKey,
     rk: RelinearizationKey,
+    /// Galois key of a left rotation by one step.
+    gk: GaloisKeys,
     /// The N slot values `i % 1000`, as in `seal_bfv_bench.py`.
     values: Vec<u64>,
     /// Their batch encoding.
@@ -95,6 +98,9 @@ impl Fixture {
         let rk = sk
             .relinearization_key_with(&mut sampler)
             .expect("relinearization key");
+        let gk = sk
+            .galois_keys_for(&[1], false, &mut sampler)
+            .expect("galois keys");
         let encoder = Encoder::new(&params).expect("encoder");
         let values: Vec<u64> = (0..n as u64).map(|i| i % 1000).collect();
         let pt = encoder.encode(&values).expect("encode");
@@ -128,6 +134,19 @@ impl Fixture {
             "encrypt_public (OS randomness)"
         );
         assert_eq!(dec(&a.add(&b).expect("add")), sums, "add");
+        let mut rotated = values.clone();
+        rotated[..n / 2].rotate_left(1);
+        rotated[n / 2..].rotate_left(1);
+        assert_eq!(
+            dec(&a.rotate_rows(1, &gk).expect("rotate")),
+            rotated,
+            "rotate_rows_1"
+        );
+        assert_eq!(
+            dec(&a.mod_switch_to_next().expect("mod switch")),
+            values,
+            "mod_switch_next"
+        );
         assert_eq!(
             dec(&a.mul_plain(&pt).expect("mul_plain")),
             squares,
@@ -150,6 +169,7 @@ impl Fixture {
             sk,
             pk,
             rk,
+            gk,
             values,
             pt,
             a,
@@ -268,6 +288,20 @@ fn bench_relinearize(c: &mut Criterion) {
     });
 }
 
+fn bench_rotate_rows_1(c: &mut Criterion) {
+    per_preset_group(c, "rotate_rows_1", &thread_counts(), |f| {
+        black_box(&f.a)
+            .rotate_rows(1, black_box(&f.gk))
+            .expect("rotate")
+    });
+}
+
+fn bench_mod_switch_next(c: &mut Criterion) {
+    per_preset_group(c, "mod_switch_next", &[1], |f| {
+        black_box(&f.a).mod_switch_to_next().expect("mod switch")
+    });
+}
+
 criterion_group!(
     benches,
     bench_encode,
@@ -278,5 +312,7 @@ criterion_group!(
     bench_mul_plain,
     bench_mul,
     bench_relinearize,
+    bench_rotate_rows_1,
+    bench_mod_switch_next,
 );
 criterion_main!(benches);

@@ -181,9 +181,17 @@ pub(crate) fn divide_round_by_last(x: &Poly<Coeff>, target: &Arc<Context>) -> Re
             let p_inv = q.inv(q.reduce(p)).unwrap_or(0);
             let (w, ws) = (p_inv, q.shoup(p_inv));
             let half_q = q.reduce(half);
+            let qv = q.value();
+            // u < p: one conditional subtraction reduces it when p < 2q (primes of similar size).
+            let small = p < 2 * qv;
             for ((o, &xv), &uv) in limb.iter_mut().zip(x.limb(j)).zip(&u) {
-                let v = q.sub(q.add(xv, half_q), q.reduce(uv));
-                *o = q.mul_shoup(v, w, ws);
+                let u_mod = if small {
+                    if uv >= qv { uv - qv } else { uv }
+                } else {
+                    q.reduce(uv)
+                };
+                // x + p/2 - u + q lies in (0, 3q): Shoup's multiplication takes any word.
+                *o = q.mul_shoup(xv + half_q + qv - u_mod, w, ws);
             }
         });
     Ok(Poly::from_residues(target, out)?)
