@@ -58,6 +58,11 @@ impl Encoder {
         })
     }
 
+    /// The parameters.
+    pub fn parameters(&self) -> &Arc<BfvParameters> {
+        &self.params
+    }
+
     /// Number of slots (N): two rows of N/2.
     pub fn slots(&self) -> usize {
         self.params.degree()

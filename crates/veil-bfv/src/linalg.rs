@@ -1,0 +1,234 @@
+//! Linear algebra on encrypted slot vectors: sum of slots and inner products by rotate-and-sum,
+//! and plaintext matrix x encrypted vector by the diagonal method (Halevi and Shoup, "Algorithms
+//! in HElib", CRYPTO 2014, sec. 4) with baby-step giant-step (sec. 4.1 of the same paper).
+//!
+//! Matrices act on the first row of slots (N/2 slots). The vector of length d is stored replicated
+//! with period D (d rounded up to a power of two): slot s holds v[s mod D] (zero past d), so a row
+//! rotation by k is a cyclic rotation by k of every period. Then for an m x d matrix M (m <= N/2),
+//! y[i] = sum_{k < D} diag_k[i] v[(i + k) mod D] with diag_k[i] = M[i][(i + k) mod D]: D diagonals,
+//! evaluated as sum_j rot_{j b}( sum_i rot_{-j b}(diag_{j b + i}) * rot_i(v) ) with b baby steps and
+//! ceil(D / b) giant steps: (b - 1) + (ceil(D / b) - 1) rotations and D plaintext products.
+
+use std::sync::Arc;
+
+use veil_ring::{Ntt, Poly};
+
+use crate::ciphertext::Ciphertext;
+use crate::encoding::{Encoder, Plaintext};
+use crate::error::{Error, Result};
+use crate::galois::GaloisKeys;
+use crate::parameters::BfvParameters;
+use crate::relin::RelinearizationKey;
+
+impl Ciphertext {
+    /// Every slot becomes the sum of all N slots: log2(N/2) row rotations by powers of two, then
+    /// one column swap (needs the keys of [`crate::SecretKey::galois_keys`]).
+    pub fn sum_slots(&self, gk: &GaloisKeys) -> Result<Ciphertext> {
+        let row = self.params.degree() / 2;
+        let mut acc = self.clone();
+        let mut step = 1;
+        while step < row {
+            acc = acc.add(&acc.rotate_rows(step as i64, gk)?)?;
+            step <<= 1;
+        }
+        acc.add(&acc.swap_columns(gk)?)
+    }
+
+    /// The inner product of two encrypted slot vectors, in every slot: one product, one
+    /// relinearization, log2(N/2) + 1 rotations.
+    pub fn inner_product(
+        &self,
+        other: &Ciphertext,
+        rk: &RelinearizationKey,
+        gk: &GaloisKeys,
+    ) -> Result<Ciphertext> {
+        self.mul_relin(other, rk)?.sum_slots(gk)
+    }
+
+    /// The inner product with a plaintext slot vector, in every slot: one plaintext product and
+    /// log2(N/2) + 1 rotations.
+    pub fn inner_product_plain(&self, pt: &Plaintext, gk: &GaloisKeys) -> Result<Ciphertext> {
+        self.mul_plain(pt)?.sum_slots(gk)
+    }
+}
+
+/// A plaintext m x d matrix prepared for products with encrypted vectors (diagonals pre-rotated,
+/// encoded, and lifted to NTT form at level 0).
+#[derive(Debug)]
+pub struct PlainMatrix {
+    params: Arc<BfvParameters>,
+    rows: usize,
+    cols: usize,
+    period: usize,
+    baby: usize,
+    /// diagonals[j * baby + i] = rot_{-j b}(diag_{j b + i}), or `None` when it is all zero.
+    diagonals: Vec<Option<Poly<Ntt>>>,
+}
+
+impl PlainMatrix {
+    /// Prepares `matrix` (rows of equal length d, entries reduced mod t as signed values) for
+    /// products with vectors encoded by [`PlainMatrix::encode_vector`]. Needs m <= N/2 and
+    /// d <= N/2. `baby_steps` defaults to about sqrt(D).
+    pub fn new(encoder: &Encoder, matrix: &[Vec<i64>], baby_steps: Option<usize>) -> Result<Self> {
+        let params = encoder.parameters().clone();
+        let row_len = params.degree() / 2;
+        let rows = matrix.len();
+        let cols = matrix.first().map_or(0, Vec::len);
+        if rows == 0
+            || cols == 0
+            || rows > row_len
+            || cols > row_len
+            || matrix.iter().any(|r| r.len() != cols)
+        {
+            return Err(Error::Plaintext {
+                reason: "matrix must be non-empty, rectangular, at most N/2 x N/2",
+            });
+        }
+        let period = cols.next_power_of_two();
+        let baby = baby_steps
+            .unwrap_or_else(|| (period as f64).sqrt().ceil() as usize)
+            .clamp(1, period);
+        let giant = period.div_ceil(baby);
+        let t = params.plaintext();
+        let ctx = params.ciphertext_context();
+        let mut diagonals = Vec::with_capacity(giant * baby);
+        for j in 0..giant {
+            for i in 0..baby {
+                let k = j * baby + i;
+                if k >= period {
+                    diagonals.push(None);
+                    continue;
+                }
+                // diag_k[s] = M[s][(s + k) mod D] for s < m, rotated right by j b within the row.
+                let shift = j * baby;
+                let mut slots = vec![0i64; params.degree()];
+                let mut any = false;
+                for s in 0..row_len {
+                    let src = (s + row_len - shift % row_len) % row_len; // rot_{-jb}: slot s takes diag[s - jb]
+                    if src < rows {
+                        let col = (src + k) % period;
+                        if let Some(&v) = matrix.get(src).and_then(|r| r.get(col)) {
+                            let v = t.center(t.reduce_i64(v));
+                            any |= v != 0;
+                            if let Some(slot) = slots.get_mut(s) {
+                                *slot = v;
+                            }
+                        }
+                    }
+                }
+                if !any {
+                    diagonals.push(None);
+                    continue;
+                }
+                let pt = encoder.encode_signed(&slots)?;
+                let centered: Vec<i64> = pt.coefficients().iter().map(|&c| t.center(c)).collect();
+                diagonals.push(Some(Poly::from_small(ctx, &centered)?.into_ntt()));
+            }
+        }
+        Ok(PlainMatrix {
+            params,
+            rows,
+            cols,
+            period,
+            baby,
+            diagonals,
+        })
+    }
+
+    /// Shape (m, d).
+    pub fn shape(&self) -> (usize, usize) {
+        (self.rows, self.cols)
+    }
+
+    /// The rotation steps the product uses: 1..b (baby) and multiples of b (giant). Galois keys for
+    /// exactly these make every rotation a single key switching.
+    pub fn rotation_steps(&self) -> Vec<i64> {
+        let giant = self.period.div_ceil(self.baby);
+        let mut steps: Vec<i64> = (1..self.baby as i64).collect();
+        steps.extend((1..giant).map(|j| (j * self.baby) as i64));
+        steps
+    }
+
+    /// Key switchings one product costs with the keys `gk` (composed rotations count each step).
+    pub fn rotation_count(&self, gk: &GaloisKeys) -> Option<usize> {
+        self.rotation_steps()
+            .iter()
+            .map(|&s| gk.rotation_cost(s))
+            .sum()
+    }
+
+    /// Encodes a vector of length d for products with this matrix: replicated with period D along
+    /// the first row of slots (the second row is left zero).
+    pub fn encode_vector(&self, encoder: &Encoder, v: &[i64]) -> Result<Plaintext> {
+        if v.len() != self.cols {
+            return Err(Error::Plaintext {
+                reason: "vector length differs from the matrix's columns",
+            });
+        }
+        let row_len = self.params.degree() / 2;
+        let slots: Vec<i64> = (0..row_len)
+            .map(|s| v.get(s % self.period).copied().unwrap_or(0))
+            .collect();
+        encoder.encode_signed(&slots)
+    }
+
+    /// M v for an encrypted vector prepared by [`PlainMatrix::encode_vector`]; the result holds
+    /// y = M v in the first m slots. The input must be at level 0 with two polynomials.
+    pub fn mul_vector(&self, ct: &Ciphertext, gk: &GaloisKeys) -> Result<Ciphertext> {
+        if *ct.params != *self.params || ct.level != 0 || ct.c.len() != 2 {
+            return Err(Error::Mismatch {
+                what: "ciphertext (parameters, level 0, two polynomials)",
+            });
+        }
+        // Baby steps: rot_i(v) in NTT form.
+        let mut baby: Vec<Vec<Poly<Ntt>>> = Vec::with_capacity(self.baby);
+        for i in 0..self.baby {
+            let r = if i == 0 {
+                ct.clone()
+            } else {
+                ct.rotate_rows(i as i64, gk)?
+            };
+            baby.push(r.c.into_iter().map(|p| p.into_ntt()).collect());
+        }
+        let giant = self.period.div_ceil(self.baby);
+        let mut result: Option<Ciphertext> = None;
+        for j in 0..giant {
+            let mut acc: Option<Vec<Poly<Ntt>>> = None;
+            for (i, r) in baby.iter().enumerate() {
+                let Some(Some(diag)) = self.diagonals.get(j * self.baby + i) else {
+                    continue;
+                };
+                let terms = r
+                    .iter()
+                    .map(|p| p.mul(diag))
+                    .collect::<veil_ring::Result<Vec<_>>>()?;
+                acc = Some(match acc {
+                    None => terms,
+                    Some(mut a) => {
+                        for (x, y) in a.iter_mut().zip(&terms) {
+                            x.add_assign(y)?;
+                        }
+                        a
+                    }
+                });
+            }
+            let Some(acc) = acc else { continue };
+            let inner = Ciphertext {
+                params: self.params.clone(),
+                level: 0,
+                c: acc.into_iter().map(|p| p.into_coeff()).collect(),
+            };
+            let shifted = if j == 0 {
+                inner
+            } else {
+                inner.rotate_rows((j * self.baby) as i64, gk)?
+            };
+            result = Some(match result {
+                None => shifted,
+                Some(r) => r.add(&shifted)?,
+            });
+        }
+        // An all-zero matrix: return an encryption-free zero ciphertext of the right shape.
+        Ok(result.unwrap_or_else(|| ct.mul_scalar(0)))
+    }
+}
