@@ -34,7 +34,7 @@ use criterion::{
 };
 use veil_benches::{all_cores, on};
 use veil_bfv::{
-    BfvParameters, Ciphertext, Encoder, GaloisKeys, Plaintext, Preset, PublicKey,
+    BfvParameters, Ciphertext, Encoder, GaloisKeys, PlainMatrix, Plaintext, Preset, PublicKey,
     RelinearizationKey, SecretKey,
 };
 use veil_ring::sample::Sampler;
@@ -302,6 +302,70 @@ fn bench_mod_switch_next(c: &mut Criterion) {
     });
 }
 
+/// A 4096 x 512 plaintext matrix times an encrypted vector at N = 8192 (issue 4's shape), with
+/// Galois keys for exactly the baby and giant steps; prints the rotation count once.
+fn bench_matvec(c: &mut Criterion) {
+    let params = BfvParameters::preset(Preset::N8192).expect("preset");
+    let encoder = Encoder::new(&params).expect("encoder");
+    let mut sampler = Sampler::from_seed([77; 32]);
+    let sk = SecretKey::generate_with(&params, &mut sampler).expect("secret key");
+    let (m, d) = (4096usize, 512usize);
+    let matrix: Vec<Vec<i64>> = (0..m)
+        .map(|i| {
+            (0..d)
+                .map(|j| ((i * 31 + j * 17) % 201) as i64 - 100)
+                .collect()
+        })
+        .collect();
+    let v: Vec<i64> = (0..d).map(|j| (j % 11) as i64 - 5).collect();
+    let pm = PlainMatrix::new(&encoder, &matrix, None).expect("matrix");
+    let gk = sk
+        .galois_keys_for(&pm.rotation_steps(), false, &mut sampler)
+        .expect("galois keys");
+    let ct = sk
+        .encrypt_with(
+            &pm.encode_vector(&encoder, &v).expect("encode"),
+            &mut sampler,
+        )
+        .expect("encrypt");
+    let y = encoder
+        .decode_signed(
+            &sk.decrypt(&pm.mul_vector(&ct, &gk).expect("matvec"))
+                .expect("decrypt"),
+        )
+        .expect("decode");
+    let t = params.plaintext_modulus() as i128;
+    for (i, row) in matrix.iter().enumerate().step_by(97) {
+        let dot: i128 = row
+            .iter()
+            .zip(&v)
+            .map(|(&a, &b)| i128::from(a) * i128::from(b))
+            .sum();
+        let r = dot.rem_euclid(t);
+        assert_eq!(
+            i128::from(y[i]),
+            if r > t / 2 { r - t } else { r },
+            "matvec row {i}"
+        );
+    }
+    eprintln!(
+        "veil-bench: matvec {m}x{d} at N=8192: {} rotations ({} baby/giant steps), {} diagonals",
+        pm.rotation_count(&gk).unwrap_or(0),
+        pm.rotation_steps().len(),
+        d
+    );
+    let mut g = c.benchmark_group("matvec");
+    g.sample_size(10);
+    for threads in thread_counts() {
+        g.bench_function(format!("n=8192/m={m}/d={d}/threads={threads}"), |b| {
+            on(threads, || {
+                b.iter(|| pm.mul_vector(black_box(&ct), &gk).expect("matvec"))
+            })
+        });
+    }
+    g.finish();
+}
+
 criterion_group!(
     benches,
     bench_encode,
@@ -314,5 +378,6 @@ criterion_group!(
     bench_relinearize,
     bench_rotate_rows_1,
     bench_mod_switch_next,
+    bench_matvec,
 );
 criterion_main!(benches);
