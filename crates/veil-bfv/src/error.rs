@@ -38,6 +38,12 @@ pub enum Error {
     /// A result whose noise has used up the budget: decryption would be wrong.
     #[error("noise budget exhausted: the result cannot be decrypted correctly")]
     NoiseBudgetExhausted,
+    /// Bytes that are not a valid serialized object for these parameters.
+    #[error("malformed input: {reason}")]
+    Malformed {
+        /// What is wrong.
+        reason: &'static str,
+    },
     /// An error of the ring layer.
     #[error(transparent)]
     Ring(#[from] veil_ring::Error),

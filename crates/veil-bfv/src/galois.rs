@@ -106,6 +106,39 @@ impl SecretKey {
 }
 
 impl GaloisKeys {
+    /// The parameters.
+    pub(crate) fn params(&self) -> &Arc<BfvParameters> {
+        &self.params
+    }
+
+    /// The keys by Galois element.
+    pub(crate) fn keys(&self) -> &BTreeMap<u64, KeySwitchingKey> {
+        &self.keys
+    }
+
+    /// Rebuilds keys read from bytes: the row steps are recovered from the elements.
+    pub(crate) fn from_parts(
+        params: &Arc<BfvParameters>,
+        keys: Vec<(u64, KeySwitchingKey)>,
+    ) -> Self {
+        let n = params.degree();
+        let row = n / 2;
+        let two_n = 2 * n as u64;
+        let mut steps = Vec::new();
+        let mut g = 1u64;
+        for k in 1..row {
+            g = g * 3 % two_n; // 3^k mod 2N
+            if keys.iter().any(|(h, _)| *h == g) {
+                steps.push(k);
+            }
+        }
+        GaloisKeys {
+            params: params.clone(),
+            keys: keys.into_iter().collect(),
+            steps,
+        }
+    }
+
     /// The row-rotation steps (left, in (0, N/2)) that have a key.
     pub fn steps(&self) -> &[usize] {
         &self.steps

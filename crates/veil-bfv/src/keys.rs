@@ -40,6 +40,20 @@ pub struct PublicKey {
     pub(crate) params: Arc<BfvParameters>,
     pub(crate) b: Poly<Ntt>,
     pub(crate) a: Poly<Ntt>,
+    /// The seed `a` was expanded from: serialized instead of `a`.
+    pub(crate) seed: [u8; 32],
+}
+
+/// A fresh 32-byte seed drawn from `sampler`.
+pub(crate) fn fresh_seed(sampler: &mut Sampler) -> [u8; 32] {
+    let mut seed = [0u8; 32];
+    rand::RngCore::fill_bytes(sampler, &mut seed);
+    seed
+}
+
+/// The uniform polynomial of `ctx` (NTT form) expanded from a seed: both parties derive the same.
+pub(crate) fn expand_uniform(ctx: &Arc<Context>, seed: &[u8; 32]) -> Poly<Ntt> {
+    uniform_ntt(ctx, &mut Sampler::from_seed(*seed))
 }
 
 /// A uniform polynomial of `ctx`, drawn directly in NTT form (uniform in either representation).
@@ -93,7 +107,8 @@ impl SecretKey {
     /// The matching public key, with the caller's sampler.
     pub fn public_key_with(&self, sampler: &mut Sampler) -> Result<PublicKey> {
         let ctx = self.params.ciphertext_context();
-        let a = uniform_ntt(ctx, sampler);
+        let seed = fresh_seed(sampler);
+        let a = expand_uniform(ctx, &seed);
         let e = error_poly(ctx, sampler)?.into_ntt();
         // b = -(a s + e)
         let mut b = a.mul(&self.s_q)?;
@@ -102,6 +117,7 @@ impl SecretKey {
             params: self.params.clone(),
             b: b.neg(),
             a,
+            seed,
         })
     }
 }

@@ -12,6 +12,7 @@ mod ops;
 mod parameters;
 mod relin;
 mod scaling;
+mod serialization;
 
 pub use ciphertext::Ciphertext;
 pub use encoding::{Encoder, Plaintext};
@@ -21,3 +22,4 @@ pub use keys::{PublicKey, SecretKey};
 pub use linalg::PlainMatrix;
 pub use parameters::{BfvParameters, BfvParametersBuilder, ERROR_STD_DEV, Preset, max_log_qp_128};
 pub use relin::RelinearizationKey;
+pub use serialization::SeededCiphertext;

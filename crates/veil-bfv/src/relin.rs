@@ -15,7 +15,7 @@ use veil_ring::{Coeff, Context, Ntt, Poly};
 
 use crate::ciphertext::Ciphertext;
 use crate::error::{Error, Result};
-use crate::keys::{SecretKey, error_poly, uniform_ntt};
+use crate::keys::{SecretKey, error_poly, expand_uniform, fresh_seed};
 use crate::parameters::BfvParameters;
 
 /// A key-switching key from s' to s: one pair (b_i, a_i) over Q P per prime of Q, in NTT form.
@@ -23,6 +23,8 @@ use crate::parameters::BfvParameters;
 pub(crate) struct KeySwitchingKey {
     pub(crate) params: Arc<BfvParameters>,
     pub(crate) pairs: Vec<(Poly<Ntt>, Poly<Ntt>)>,
+    /// The seed each a_i was expanded from: serialized instead of a_i.
+    pub(crate) seeds: Vec<[u8; 32]>,
 }
 
 /// The relinearization key: a key-switching key from s^2 to s.
@@ -39,8 +41,11 @@ impl KeySwitchingKey {
         let n = ctx.degree();
         let p = params.special_modulus();
         let mut pairs = Vec::with_capacity(params.ciphertext_moduli().len());
+        let mut seeds = Vec::with_capacity(params.ciphertext_moduli().len());
         for i in 0..params.ciphertext_moduli().len() {
-            let a = uniform_ntt(ctx, sampler);
+            let seed = fresh_seed(sampler);
+            let a = expand_uniform(ctx, &seed);
+            seeds.push(seed);
             let e = error_poly(ctx, sampler)?.into_ntt();
             let mut b = a.mul(&sk.s_qp)?;
             b.add_assign(&e)?;
@@ -62,6 +67,7 @@ impl KeySwitchingKey {
         Ok(KeySwitchingKey {
             params: params.clone(),
             pairs,
+            seeds,
         })
     }
 

@@ -1,0 +1,483 @@
+//! Compact binary serialization, and validation of untrusted bytes.
+//!
+//! Every object starts with `VBFV`, a format version and a kind byte. Objects tied to parameters
+//! carry a 64-bit fingerprint of them (FNV-1a of the parameters' encoding), so bytes made under
+//! other parameters are refused. Polynomials are bit-packed: each residue mod q_i in
+//! ceil(log2 q_i) bits. Readers compute the exact expected length from the parameters before
+//! allocating anything, check every residue against its prime, and refuse trailing bytes.
+//! The uniform halves of symmetric ciphertexts and of keys are replaced by 32-byte seeds.
+
+use std::sync::Arc;
+
+use veil_ring::sample::Sampler;
+use veil_ring::{Coeff, Context, Poly, Representation};
+
+use crate::ciphertext::Ciphertext;
+use crate::encoding::Plaintext;
+use crate::error::{Error, Result};
+use crate::galois::GaloisKeys;
+use crate::keys::{PublicKey, SecretKey, error_poly, expand_uniform, fresh_seed};
+use crate::parameters::{BfvParameters, BfvParametersBuilder};
+use crate::relin::{KeySwitchingKey, RelinearizationKey};
+
+const MAGIC: &[u8; 4] = b"VBFV";
+const VERSION: u8 = 1;
+const KIND_PARAMETERS: u8 = 1;
+const KIND_CIPHERTEXT: u8 = 2;
+const KIND_SEEDED_CIPHERTEXT: u8 = 3;
+const KIND_PUBLIC_KEY: u8 = 4;
+const KIND_RELIN_KEY: u8 = 5;
+const KIND_GALOIS_KEYS: u8 = 6;
+/// More moduli than any 128-bit-secure chain has: bounds what a parameter header can ask for.
+const MAX_MODULI: usize = 64;
+
+fn malformed(reason: &'static str) -> Error {
+    Error::Malformed { reason }
+}
+
+struct Writer(Vec<u8>);
+
+impl Writer {
+    fn new(kind: u8) -> Self {
+        let mut w = Writer(Vec::new());
+        w.0.extend_from_slice(MAGIC);
+        w.0.push(VERSION);
+        w.0.push(kind);
+        w
+    }
+    fn u8(&mut self, x: u8) {
+        self.0.push(x);
+    }
+    fn u32(&mut self, x: u32) {
+        self.0.extend_from_slice(&x.to_le_bytes());
+    }
+    fn u64(&mut self, x: u64) {
+        self.0.extend_from_slice(&x.to_le_bytes());
+    }
+    fn bytes(&mut self, b: &[u8]) {
+        self.0.extend_from_slice(b);
+    }
+    /// Residues of every limb, each in the bit width of its prime.
+    fn poly<R: Representation>(&mut self, p: &Poly<R>) {
+        let ctx = p.context();
+        for (i, q) in ctx.moduli().iter().enumerate() {
+            pack(&mut self.0, p.limb(i), q.bits());
+        }
+    }
+}
+
+struct Reader<'a> {
+    data: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn new(data: &'a [u8], kind: u8) -> Result<Self> {
+        let mut r = Reader { data };
+        if r.take(4)? != MAGIC {
+            return Err(malformed("not a Veil BFV object (bad magic)"));
+        }
+        if r.u8()? != VERSION {
+            return Err(malformed("unsupported format version"));
+        }
+        if r.u8()? != kind {
+            return Err(malformed("wrong kind of object"));
+        }
+        Ok(r)
+    }
+    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        if self.data.len() < n {
+            return Err(malformed("truncated input"));
+        }
+        let (head, tail) = self.data.split_at(n);
+        self.data = tail;
+        Ok(head)
+    }
+    fn u8(&mut self) -> Result<u8> {
+        Ok(self.take(1)?.first().copied().unwrap_or(0))
+    }
+    fn u32(&mut self) -> Result<u32> {
+        let b = self.take(4)?;
+        Ok(u32::from_le_bytes(
+            b.try_into().map_err(|_| malformed("truncated input"))?,
+        ))
+    }
+    fn u64(&mut self) -> Result<u64> {
+        let b = self.take(8)?;
+        Ok(u64::from_le_bytes(
+            b.try_into().map_err(|_| malformed("truncated input"))?,
+        ))
+    }
+    fn seed(&mut self) -> Result<[u8; 32]> {
+        self.take(32)?
+            .try_into()
+            .map_err(|_| malformed("truncated input"))
+    }
+    /// A polynomial of `ctx`; the caller has checked the total length already.
+    fn poly<R: Representation>(&mut self, ctx: &Arc<Context>) -> Result<Poly<R>> {
+        let n = ctx.degree();
+        let mut data = Vec::with_capacity(n * ctx.moduli().len());
+        for q in ctx.moduli() {
+            let bytes = self.take(packed_len(n, q.bits()))?;
+            unpack(bytes, n, q.bits(), q.value(), &mut data)?;
+        }
+        Ok(Poly::from_residues(ctx, data)?)
+    }
+    fn remaining(&self) -> usize {
+        self.data.len()
+    }
+    fn finish(self) -> Result<()> {
+        if self.data.is_empty() {
+            Ok(())
+        } else {
+            Err(malformed("trailing bytes"))
+        }
+    }
+}
+
+fn packed_len(n: usize, bits: u32) -> usize {
+    (n * bits as usize).div_ceil(8)
+}
+
+/// Bytes of one polynomial of `ctx`.
+fn poly_len(ctx: &Context) -> usize {
+    ctx.moduli()
+        .iter()
+        .map(|q| packed_len(ctx.degree(), q.bits()))
+        .sum()
+}
+
+fn pack(out: &mut Vec<u8>, values: &[u64], bits: u32) {
+    let (mut acc, mut filled) = (0u128, 0u32);
+    for &v in values {
+        acc |= u128::from(v) << filled;
+        filled += bits;
+        while filled >= 8 {
+            out.push(acc as u8);
+            acc >>= 8;
+            filled -= 8;
+        }
+    }
+    if filled > 0 {
+        out.push(acc as u8);
+    }
+}
+
+fn unpack(bytes: &[u8], n: usize, bits: u32, q: u64, out: &mut Vec<u64>) -> Result<()> {
+    let mask = (1u128 << bits) - 1;
+    let (mut acc, mut filled) = (0u128, 0u32);
+    let mut it = bytes.iter();
+    for _ in 0..n {
+        while filled < bits {
+            acc |= u128::from(*it.next().ok_or(malformed("truncated polynomial"))?) << filled;
+            filled += 8;
+        }
+        let v = (acc & mask) as u64;
+        if v >= q {
+            return Err(malformed("coefficient out of range"));
+        }
+        out.push(v);
+        acc >>= bits;
+        filled -= bits;
+    }
+    if acc != 0 {
+        return Err(malformed("nonzero padding bits"));
+    }
+    Ok(())
+}
+
+impl BfvParameters {
+    fn encode_fields(&self, w: &mut Writer) {
+        w.u32(self.degree() as u32);
+        w.u64(self.plaintext_modulus());
+        w.u8((self.ciphertext_moduli().len() + 1) as u8);
+        for &q in self.ciphertext_moduli() {
+            w.u64(q);
+        }
+        w.u64(self.special_modulus());
+    }
+
+    /// A fingerprint of the parameters (FNV-1a of their encoding), stored in every object.
+    pub fn fingerprint(&self) -> u64 {
+        let mut w = Writer(Vec::new());
+        self.encode_fields(&mut w);
+        w.0.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    }
+
+    /// The parameters as bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::new(KIND_PARAMETERS);
+        self.encode_fields(&mut w);
+        w.0
+    }
+
+    /// Parameters from untrusted bytes, validated by the builder (including the 128-bit bound,
+    /// unless `allow_below_128_bit_security`).
+    pub fn from_bytes(bytes: &[u8], allow_below_128_bit_security: bool) -> Result<Arc<Self>> {
+        let mut r = Reader::new(bytes, KIND_PARAMETERS)?;
+        let n = r.u32()? as usize;
+        let t = r.u64()?;
+        let count = r.u8()? as usize;
+        if !(2..=MAX_MODULI).contains(&count) || r.remaining() != 8 * count {
+            return Err(malformed("bad number of moduli"));
+        }
+        let moduli = (0..count).map(|_| r.u64()).collect::<Result<Vec<_>>>()?;
+        r.finish()?;
+        let mut b = BfvParametersBuilder::new()
+            .degree(n)
+            .moduli(&moduli)
+            .plaintext_modulus(t);
+        if allow_below_128_bit_security {
+            b = b.allow_below_128_bit_security();
+        }
+        b.build()
+    }
+
+    fn expect_fingerprint(&self, r: &mut Reader<'_>) -> Result<()> {
+        if r.u64()? == self.fingerprint() {
+            Ok(())
+        } else {
+            Err(Error::Mismatch {
+                what: "parameters of serialized object",
+            })
+        }
+    }
+}
+
+impl Ciphertext {
+    /// The ciphertext as bytes: header, fingerprint, level, size, bit-packed polynomials.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::new(KIND_CIPHERTEXT);
+        w.u64(self.params.fingerprint());
+        w.u8(self.level as u8);
+        w.u8(self.c.len() as u8);
+        for p in &self.c {
+            w.poly(p);
+        }
+        w.0
+    }
+
+    /// A ciphertext from untrusted bytes: right parameters, level and size, exact length, every
+    /// residue below its prime. No allocation happens before the length is known to be right.
+    pub fn from_bytes(params: &Arc<BfvParameters>, bytes: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(bytes, KIND_CIPHERTEXT)?;
+        params.expect_fingerprint(&mut r)?;
+        let level = r.u8()? as usize;
+        if level > params.max_level() {
+            return Err(malformed("level beyond the modulus chain"));
+        }
+        let size = r.u8()? as usize;
+        if !(2..=3).contains(&size) {
+            return Err(malformed("a ciphertext has 2 or 3 polynomials"));
+        }
+        let ctx = params.level(level)?.ctx.clone();
+        if r.remaining() != size * poly_len(&ctx) {
+            return Err(malformed("wrong length for these parameters"));
+        }
+        let c = (0..size)
+            .map(|_| r.poly::<Coeff>(&ctx))
+            .collect::<Result<Vec<_>>>()?;
+        r.finish()?;
+        Ok(Ciphertext {
+            params: params.clone(),
+            level,
+            c,
+        })
+    }
+}
+
+/// A symmetric ciphertext whose uniform half c_1 is given by a 32-byte seed: about half the size
+/// of a [`Ciphertext`]. Expand it with [`SeededCiphertext::expand`] before computing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeededCiphertext {
+    params: Arc<BfvParameters>,
+    seed: [u8; 32],
+    c0: Poly<Coeff>,
+}
+
+impl SecretKey {
+    /// Symmetric encryption with c_1 derived from a fresh seed (see [`SeededCiphertext`]).
+    pub fn encrypt_seeded(&self, pt: &Plaintext) -> Result<SeededCiphertext> {
+        self.encrypt_seeded_with(pt, &mut Sampler::from_entropy())
+    }
+
+    /// [`Self::encrypt_seeded`] with the caller's sampler.
+    pub fn encrypt_seeded_with(
+        &self,
+        pt: &Plaintext,
+        sampler: &mut Sampler,
+    ) -> Result<SeededCiphertext> {
+        let ctx = self.params.ciphertext_context();
+        let seed = fresh_seed(sampler);
+        let a = expand_uniform(ctx, &seed);
+        let mut c0 = a.mul(&self.s_q)?.into_coeff().neg();
+        c0.sub_assign(&error_poly(ctx, sampler)?)?;
+        c0.add_assign(&self.params.scale_plaintext(pt, 0)?)?;
+        Ok(SeededCiphertext {
+            params: self.params.clone(),
+            seed,
+            c0,
+        })
+    }
+}
+
+impl SeededCiphertext {
+    /// The full ciphertext (c_0, c_1 = expansion of the seed).
+    pub fn expand(&self) -> Ciphertext {
+        let a = expand_uniform(self.params.ciphertext_context(), &self.seed);
+        Ciphertext {
+            params: self.params.clone(),
+            level: 0,
+            c: vec![self.c0.clone(), a.into_coeff()],
+        }
+    }
+
+    /// Header, fingerprint, seed, c_0.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::new(KIND_SEEDED_CIPHERTEXT);
+        w.u64(self.params.fingerprint());
+        w.bytes(&self.seed);
+        w.poly(&self.c0);
+        w.0
+    }
+
+    /// A seeded ciphertext from untrusted bytes.
+    pub fn from_bytes(params: &Arc<BfvParameters>, bytes: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(bytes, KIND_SEEDED_CIPHERTEXT)?;
+        params.expect_fingerprint(&mut r)?;
+        let seed = r.seed()?;
+        let ctx = params.ciphertext_context().clone();
+        if r.remaining() != poly_len(&ctx) {
+            return Err(malformed("wrong length for these parameters"));
+        }
+        let c0 = r.poly::<Coeff>(&ctx)?;
+        r.finish()?;
+        Ok(SeededCiphertext {
+            params: params.clone(),
+            seed,
+            c0,
+        })
+    }
+}
+
+impl PublicKey {
+    /// Header, fingerprint, seed of a, b.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::new(KIND_PUBLIC_KEY);
+        w.u64(self.params.fingerprint());
+        w.bytes(&self.seed);
+        w.poly(&self.b);
+        w.0
+    }
+
+    /// A public key from untrusted bytes (a is re-expanded from its seed).
+    pub fn from_bytes(params: &Arc<BfvParameters>, bytes: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(bytes, KIND_PUBLIC_KEY)?;
+        params.expect_fingerprint(&mut r)?;
+        let seed = r.seed()?;
+        let ctx = params.ciphertext_context().clone();
+        if r.remaining() != poly_len(&ctx) {
+            return Err(malformed("wrong length for these parameters"));
+        }
+        let b = r.poly(&ctx)?;
+        r.finish()?;
+        Ok(PublicKey {
+            params: params.clone(),
+            a: expand_uniform(&ctx, &seed),
+            b,
+            seed,
+        })
+    }
+}
+
+impl KeySwitchingKey {
+    fn write(&self, w: &mut Writer) {
+        for ((b, _), seed) in self.pairs.iter().zip(&self.seeds) {
+            w.bytes(seed);
+            w.poly(b);
+        }
+    }
+
+    fn byte_len(params: &BfvParameters) -> usize {
+        params.ciphertext_moduli().len() * (32 + poly_len(params.key_context()))
+    }
+
+    fn read(params: &Arc<BfvParameters>, r: &mut Reader<'_>) -> Result<Self> {
+        let ctx = params.key_context().clone();
+        let k = params.ciphertext_moduli().len();
+        let mut pairs = Vec::with_capacity(k);
+        let mut seeds = Vec::with_capacity(k);
+        for _ in 0..k {
+            let seed = r.seed()?;
+            let b = r.poly(&ctx)?;
+            pairs.push((b, expand_uniform(&ctx, &seed)));
+            seeds.push(seed);
+        }
+        Ok(KeySwitchingKey {
+            params: params.clone(),
+            pairs,
+            seeds,
+        })
+    }
+}
+
+impl RelinearizationKey {
+    /// Header, fingerprint, then per prime of Q: seed of a_i, b_i.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::new(KIND_RELIN_KEY);
+        w.u64(self.ksk.params.fingerprint());
+        self.ksk.write(&mut w);
+        w.0
+    }
+
+    /// A relinearization key from untrusted bytes.
+    pub fn from_bytes(params: &Arc<BfvParameters>, bytes: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(bytes, KIND_RELIN_KEY)?;
+        params.expect_fingerprint(&mut r)?;
+        if r.remaining() != KeySwitchingKey::byte_len(params) {
+            return Err(malformed("wrong length for these parameters"));
+        }
+        let ksk = KeySwitchingKey::read(params, &mut r)?;
+        r.finish()?;
+        Ok(RelinearizationKey { ksk })
+    }
+}
+
+impl GaloisKeys {
+    /// Header, fingerprint, count, then per key: Galois element and key-switching key.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::new(KIND_GALOIS_KEYS);
+        w.u64(self.params().fingerprint());
+        w.u32(self.keys().len() as u32);
+        for (&g, ksk) in self.keys() {
+            w.u64(g);
+            ksk.write(&mut w);
+        }
+        w.0
+    }
+
+    /// Galois keys from untrusted bytes: each element odd and below 2N, no repeats, exact length.
+    pub fn from_bytes(params: &Arc<BfvParameters>, bytes: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(bytes, KIND_GALOIS_KEYS)?;
+        params.expect_fingerprint(&mut r)?;
+        let count = r.u32()? as usize;
+        let per_key = 8 + KeySwitchingKey::byte_len(params);
+        if count == 0 || count > params.degree() || r.remaining() != count * per_key {
+            return Err(malformed(
+                "wrong number of keys or length for these parameters",
+            ));
+        }
+        let two_n = 2 * params.degree() as u64;
+        let mut keys = Vec::with_capacity(count);
+        for _ in 0..count {
+            let g = r.u64()?;
+            if g % 2 == 0 || g >= two_n || keys.iter().any(|(h, _)| *h == g) {
+                return Err(malformed("bad or repeated Galois element"));
+            }
+            keys.push((g, KeySwitchingKey::read(params, &mut r)?));
+        }
+        r.finish()?;
+        Ok(GaloisKeys::from_parts(params, keys))
+    }
+}
