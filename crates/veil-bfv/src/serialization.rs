@@ -481,3 +481,20 @@ impl GaloisKeys {
         Ok(GaloisKeys::from_parts(params, keys))
     }
 }
+
+/// Serde for parameters, through their byte encoding (the only self-contained object: ciphertexts
+/// and keys need the parameters to be validated, so they use the `from_bytes` functions).
+impl serde::Serialize for BfvParameters {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
+        s.serialize_bytes(&self.to_bytes())
+    }
+}
+
+/// Deserializing parameters validates them, and refuses sets below 128-bit security.
+impl<'de> serde::Deserialize<'de> for BfvParameters {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
+        let bytes = <Vec<u8>>::deserialize(d)?;
+        let params = BfvParameters::from_bytes(&bytes, false).map_err(serde::de::Error::custom)?;
+        Arc::try_unwrap(params).map_err(|_| serde::de::Error::custom("parameters are shared"))
+    }
+}

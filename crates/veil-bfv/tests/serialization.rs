@@ -159,3 +159,12 @@ fn malformed_input_is_refused() {
     assert!(GaloisKeys::from_bytes(&s.params, &even).is_err());
     assert!(RelinearizationKey::from_bytes(&s.params, &s.pk.to_bytes()).is_err());
 }
+
+#[test]
+fn parameters_through_serde() {
+    let s = &*S;
+    let json = serde_json::to_string(&*s.params).unwrap();
+    let back: BfvParameters = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, *s.params);
+    assert!(serde_json::from_str::<BfvParameters>("[1, 2, 3]").is_err());
+}
