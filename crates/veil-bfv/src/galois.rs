@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use veil_ring::sample::Sampler;
 use veil_ring::{Coeff, Poly};
 
@@ -23,23 +24,34 @@ pub(crate) fn apply_automorphism(a: &Poly<Coeff>, g: u64) -> Result<Poly<Coeff>>
     let ctx = a.context();
     let n = ctx.degree();
     let two_n = 2 * n as u64;
-    let mut out = Poly::<Coeff>::zero(ctx);
-    let dst = out.as_mut_slice();
-    for (limb_index, q) in ctx.moduli().iter().enumerate() {
-        let src = a.limb(limb_index);
-        let base = limb_index * n;
-        for (i, &x) in src.iter().enumerate() {
-            let j = (i as u64 * g) % two_n;
-            let (pos, value) = if j < n as u64 {
-                (j as usize, x)
-            } else {
-                ((j - n as u64) as usize, q.neg(x))
-            };
-            if let Some(slot) = dst.get_mut(base + pos) {
-                *slot = value;
-            }
-        }
+    if g % 2 == 0 || g >= two_n {
+        return Err(Error::Mismatch {
+            what: "Galois element (odd, below 2N)",
+        });
     }
+    let mut out = Poly::<Coeff>::zero(ctx);
+    out.as_mut_slice()
+        .par_chunks_mut(n)
+        .zip(ctx.moduli().par_iter())
+        .enumerate()
+        .for_each(|(limb_index, (dst, q))| {
+            // j = i g mod 2N, advanced by additions instead of a division per coefficient.
+            let mut j = 0u64;
+            for &x in a.limb(limb_index) {
+                let (pos, value) = if j < n as u64 {
+                    (j as usize, x)
+                } else {
+                    ((j - n as u64) as usize, q.neg(x))
+                };
+                if let Some(slot) = dst.get_mut(pos) {
+                    *slot = value;
+                }
+                j += g;
+                if j >= two_n {
+                    j -= two_n;
+                }
+            }
+        });
     Ok(out)
 }
 
