@@ -23,3 +23,23 @@ pub fn private_key() -> &'static PrivateKey {
 pub fn public_key() -> &'static PublicKey {
     PRIVATE_KEY.public_key()
 }
+
+/// A fixed BFV key set under the 128-bit N = 4096 preset, for the BFV deserializer targets.
+pub struct BfvFixture {
+    /// The parameters.
+    pub params: std::sync::Arc<veil_bfv::BfvParameters>,
+    /// A secret key (fixed seed).
+    pub sk: veil_bfv::SecretKey,
+}
+
+static BFV: LazyLock<BfvFixture> = LazyLock::new(|| {
+    let params = veil_bfv::BfvParameters::preset(veil_bfv::Preset::N4096).expect("preset");
+    let mut sampler = veil_ring::sample::Sampler::from_seed([5; 32]);
+    let sk = veil_bfv::SecretKey::generate_with(&params, &mut sampler).expect("secret key");
+    BfvFixture { params, sk }
+});
+
+/// The fixed BFV key set.
+pub fn bfv() -> &'static BfvFixture {
+    &BFV
+}
