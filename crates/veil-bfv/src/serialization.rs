@@ -185,6 +185,39 @@ fn unpack(bytes: &[u8], n: usize, bits: u32, q: u64, out: &mut Vec<u64>) -> Resu
     Ok(())
 }
 
+/// Header, fingerprint, a 32-byte seed and one polynomial: the layout of seeded ciphertexts and
+/// public keys.
+fn write_seeded<R: Representation>(
+    kind: u8,
+    params: &BfvParameters,
+    seed: &[u8; 32],
+    poly: &Poly<R>,
+) -> Vec<u8> {
+    let mut w = Writer::new(kind);
+    w.u64(params.fingerprint());
+    w.bytes(seed);
+    w.poly(poly);
+    w.0
+}
+
+/// Reads the layout of [`write_seeded`] with one polynomial over R_Q (level 0).
+fn read_seeded<R: Representation>(
+    params: &Arc<BfvParameters>,
+    bytes: &[u8],
+    kind: u8,
+) -> Result<([u8; 32], Poly<R>)> {
+    let mut r = Reader::new(bytes, kind)?;
+    params.expect_fingerprint(&mut r)?;
+    let seed = r.seed()?;
+    let ctx = params.ciphertext_context().clone();
+    if r.remaining() != poly_len(&ctx) {
+        return Err(malformed("wrong length for these parameters"));
+    }
+    let poly = r.poly(&ctx)?;
+    r.finish()?;
+    Ok((seed, poly))
+}
+
 impl BfvParameters {
     fn encode_fields(&self, w: &mut Writer) {
         w.u32(self.degree() as u32);
@@ -335,24 +368,12 @@ impl SeededCiphertext {
 
     /// Header, fingerprint, seed, c_0.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::new(KIND_SEEDED_CIPHERTEXT);
-        w.u64(self.params.fingerprint());
-        w.bytes(&self.seed);
-        w.poly(&self.c0);
-        w.0
+        write_seeded(KIND_SEEDED_CIPHERTEXT, &self.params, &self.seed, &self.c0)
     }
 
     /// A seeded ciphertext from untrusted bytes.
     pub fn from_bytes(params: &Arc<BfvParameters>, bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::new(bytes, KIND_SEEDED_CIPHERTEXT)?;
-        params.expect_fingerprint(&mut r)?;
-        let seed = r.seed()?;
-        let ctx = params.ciphertext_context().clone();
-        if r.remaining() != poly_len(&ctx) {
-            return Err(malformed("wrong length for these parameters"));
-        }
-        let c0 = r.poly::<Coeff>(&ctx)?;
-        r.finish()?;
+        let (seed, c0) = read_seeded(params, bytes, KIND_SEEDED_CIPHERTEXT)?;
         Ok(SeededCiphertext {
             params: params.clone(),
             seed,
@@ -364,27 +385,15 @@ impl SeededCiphertext {
 impl PublicKey {
     /// Header, fingerprint, seed of a, b.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::new(KIND_PUBLIC_KEY);
-        w.u64(self.params.fingerprint());
-        w.bytes(&self.seed);
-        w.poly(&self.b);
-        w.0
+        write_seeded(KIND_PUBLIC_KEY, &self.params, &self.seed, &self.b)
     }
 
     /// A public key from untrusted bytes (a is re-expanded from its seed).
     pub fn from_bytes(params: &Arc<BfvParameters>, bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::new(bytes, KIND_PUBLIC_KEY)?;
-        params.expect_fingerprint(&mut r)?;
-        let seed = r.seed()?;
-        let ctx = params.ciphertext_context().clone();
-        if r.remaining() != poly_len(&ctx) {
-            return Err(malformed("wrong length for these parameters"));
-        }
-        let b = r.poly(&ctx)?;
-        r.finish()?;
+        let (seed, b) = read_seeded(params, bytes, KIND_PUBLIC_KEY)?;
         Ok(PublicKey {
             params: params.clone(),
-            a: expand_uniform(&ctx, &seed),
+            a: expand_uniform(params.ciphertext_context(), &seed),
             b,
             seed,
         })
