@@ -1,0 +1,32 @@
+//! The one error type of `veil-cryptorec`.
+
+/// Everything that can go wrong in this crate.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A line of a ratings file that cannot be read.
+    #[error("line {line}: {reason}")]
+    Parse {
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A file that cannot be read at all.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A request that cannot be satisfied (empty data, impossible density, ...).
+    #[error("invalid request: {reason}")]
+    Invalid {
+        /// What is wrong.
+        reason: &'static str,
+    },
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T> = core::result::Result<T, Error>;

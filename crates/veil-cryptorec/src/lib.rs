@@ -1,0 +1,7 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+pub mod data;
+mod error;
+
+pub use error::{Error, Result};
