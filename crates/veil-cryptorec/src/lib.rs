@@ -3,5 +3,6 @@
 
 pub mod data;
 mod error;
+pub mod model;
 
 pub use error::{Error, Result};

@@ -1,0 +1,324 @@
+//! The CryptoRec model (sec. 3.1, eq. 6) and its training (eq. 7-8, Alg. 1).
+//!
+//! r_ui = mu + b_u + b_i + ((r_u - rbar_u) . phi_u) A q_i^T, with b_u = rbar_u - mu and
+//! b_i = rbar_i - mu taken from the data, and Theta = {A, Q} (m x d each) learned by minimising
+//! sum_u ||(rhat_u - r_u) . phi_u||^2 + lambda (||A||^2 + ||Q||^2). For a batch of users with
+//! centred ratings R~ (zero where unrated), P = R~ A, E = (Rhat - R) . Phi, and the gradients of
+//! eq. 8 are dA = R~^T (E Q) + lambda A and dQ = E^T P + lambda Q. Steps use Adam (Kingma and Ba
+//! 2015) instead of plain SGD: it reaches the same optimum in fewer epochs.
+
+use ndarray::{Array1, Array2, Axis};
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+
+use crate::data::Rating;
+use crate::error::{Error, Result};
+
+/// One user's ratings: item indices and values.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct UserRatings {
+    /// Rated item indices.
+    pub items: Vec<u32>,
+    /// The ratings, in the same order.
+    pub values: Vec<f32>,
+}
+
+impl UserRatings {
+    /// rbar_u, the user's mean rating (0 for a user without ratings).
+    pub fn mean(&self) -> f32 {
+        if self.values.is_empty() {
+            0.0
+        } else {
+            self.values.iter().sum::<f32>() / self.values.len() as f32
+        }
+    }
+}
+
+/// Groups ratings by user (dense indices, `users` of them).
+pub fn by_user(ratings: &[Rating], users: usize) -> Vec<UserRatings> {
+    let mut out = vec![UserRatings::default(); users];
+    for r in ratings {
+        if let Some(u) = out.get_mut(r.user as usize) {
+            u.items.push(r.item);
+            u.values.push(r.value);
+        }
+    }
+    out
+}
+
+/// Hyperparameters of training.
+#[derive(Clone, Debug)]
+pub struct TrainConfig {
+    /// Latent dimension d (the paper uses 500).
+    pub dim: usize,
+    /// Adam step size.
+    pub learning_rate: f32,
+    /// Regularization lambda.
+    pub lambda: f32,
+    /// Users per mini-batch.
+    pub batch: usize,
+    /// Largest number of epochs.
+    pub epochs: usize,
+    /// Stop after this many epochs without a better validation RMSE.
+    pub patience: usize,
+    /// Fraction of each training user's ratings left out of the model's input (but kept as
+    /// targets) in every batch. Training then matches prediction, where the items to predict are
+    /// never in the input; without it the model learns to copy a rating into its own prediction.
+    /// A deviation from the paper's eq. 7 (as in denoising autoencoders), stated in the docs.
+    pub input_dropout: f64,
+    /// Half-width of the uniform initialisation of A and Q (too small a start stalls at the
+    /// saddle point A = Q = 0, where each gradient is proportional to the other factor).
+    pub init_scale: f32,
+    /// Seed of initialisation and shuffling.
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    /// lambda, input dropout and step size were tuned on synthetic data only (tests/model.rs);
+    /// MovieLens tuning is still to do.
+    fn default() -> Self {
+        TrainConfig {
+            dim: 100,
+            learning_rate: 3e-3,
+            lambda: 5e-2,
+            batch: 64,
+            epochs: 60,
+            patience: 5,
+            input_dropout: 0.5,
+            init_scale: 0.1,
+            seed: 1,
+        }
+    }
+}
+
+/// A trained CryptoRec model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Model {
+    /// Global mean rating mu.
+    pub mu: f32,
+    /// Item biases b_i = rbar_i - mu (0 for items without training ratings).
+    pub item_bias: Array1<f32>,
+    /// A (m x d): maps centred ratings to user features.
+    pub a: Array2<f32>,
+    /// Q (m x d): item features.
+    pub q: Array2<f32>,
+}
+
+/// Dense batch rows: centred input ratings R~ (each rating left out with probability `dropout`),
+/// ratings R, mask Phi and the user means.
+fn batch_matrices(
+    users: &[&UserRatings],
+    items: usize,
+    dropout: f64,
+    rng: &mut ChaCha20Rng,
+) -> (Array2<f32>, Array2<f32>, Array2<f32>, Array1<f32>) {
+    let b = users.len();
+    let (mut centred, mut ratings, mut mask) = (
+        Array2::zeros((b, items)),
+        Array2::zeros((b, items)),
+        Array2::zeros((b, items)),
+    );
+    let mut means = Array1::zeros(b);
+    for (row, u) in users.iter().enumerate() {
+        let mean = u.mean();
+        means[row] = mean;
+        for (&i, &v) in u.items.iter().zip(&u.values) {
+            let i = i as usize;
+            if i < items {
+                if dropout <= 0.0 || rng.random::<f64>() >= dropout {
+                    centred[[row, i]] = v - mean;
+                }
+                ratings[[row, i]] = v;
+                mask[[row, i]] = 1.0;
+            }
+        }
+    }
+    (centred, ratings, mask, means)
+}
+
+/// Adam state for one parameter matrix.
+struct Adam {
+    m: Array2<f32>,
+    v: Array2<f32>,
+    t: i32,
+}
+
+impl Adam {
+    fn new(shape: (usize, usize)) -> Self {
+        Adam {
+            m: Array2::zeros(shape),
+            v: Array2::zeros(shape),
+            t: 0,
+        }
+    }
+    fn step(&mut self, param: &mut Array2<f32>, grad: &Array2<f32>, lr: f32) {
+        let (b1, b2, eps) = (0.9f32, 0.999f32, 1e-8f32);
+        self.t += 1;
+        self.m
+            .zip_mut_with(grad, |m, &g| *m = b1 * *m + (1.0 - b1) * g);
+        self.v
+            .zip_mut_with(grad, |v, &g| *v = b2 * *v + (1.0 - b2) * g * g);
+        let (c1, c2) = (1.0 - b1.powi(self.t), 1.0 - b2.powi(self.t));
+        ndarray::Zip::from(param)
+            .and(&self.m)
+            .and(&self.v)
+            .for_each(|p, &m, &v| *p -= lr * (m / c1) / ((v / c2).sqrt() + eps));
+    }
+}
+
+impl Model {
+    /// Trains on `train` users (their ratings over `items` items); early stopping on the RMSE of
+    /// `validation` pairs (each: ratings fed to the model, ratings to predict), if given.
+    pub fn train(
+        train: &[UserRatings],
+        items: usize,
+        cfg: &TrainConfig,
+        validation: &[(UserRatings, UserRatings)],
+    ) -> Result<Self> {
+        let count: usize = train.iter().map(|u| u.values.len()).sum();
+        if count == 0 || items == 0 || cfg.dim == 0 || cfg.batch == 0 {
+            return Err(Error::Invalid {
+                reason: "no training ratings, items, dimension or batch",
+            });
+        }
+        let mu = train.iter().flat_map(|u| u.values.iter()).sum::<f32>() / count as f32;
+        let (mut sums, mut counts) = (vec![0f32; items], vec![0u32; items]);
+        for u in train {
+            for (&i, &v) in u.items.iter().zip(&u.values) {
+                if let (Some(s), Some(c)) = (sums.get_mut(i as usize), counts.get_mut(i as usize)) {
+                    *s += v;
+                    *c += 1;
+                }
+            }
+        }
+        let item_bias = Array1::from_iter(
+            sums.iter()
+                .zip(&counts)
+                .map(|(&s, &c)| if c == 0 { 0.0 } else { s / c as f32 - mu }),
+        );
+        let mut rng = ChaCha20Rng::seed_from_u64(cfg.seed);
+        let scale = cfg.init_scale;
+        let init = |rng: &mut ChaCha20Rng| {
+            Array2::from_shape_fn((items, cfg.dim), |_| {
+                (rng.random::<f32>() * 2.0 - 1.0) * scale
+            })
+        };
+        let mut model = Model {
+            mu,
+            item_bias,
+            a: init(&mut rng),
+            q: init(&mut rng),
+        };
+        let (mut adam_a, mut adam_q) = (Adam::new((items, cfg.dim)), Adam::new((items, cfg.dim)));
+        let mut order: Vec<usize> = (0..train.len())
+            .filter(|&u| train.get(u).is_some_and(|r| !r.values.is_empty()))
+            .collect();
+        let (mut best, mut best_rmse, mut stale) = (model.clone(), f64::INFINITY, 0);
+        for _epoch in 0..cfg.epochs {
+            order.shuffle(&mut rng);
+            for chunk in order.chunks(cfg.batch) {
+                let users: Vec<&UserRatings> = chunk.iter().filter_map(|&u| train.get(u)).collect();
+                let (centred, ratings, mask, means) =
+                    batch_matrices(&users, items, cfg.input_dropout, &mut rng);
+                let p = centred.dot(&model.a); // b x d
+                let mut pred = p.dot(&model.q.t()); // b x m
+                pred += &model.item_bias.view().insert_axis(Axis(0));
+                pred += &means.view().insert_axis(Axis(1));
+                let e = (pred - &ratings) * &mask; // masked errors
+                let n = users.len() as f32;
+                let grad_a = centred.t().dot(&e.dot(&model.q)) / n + &model.a * cfg.lambda;
+                let grad_q = e.t().dot(&p) / n + &model.q * cfg.lambda;
+                adam_a.step(&mut model.a, &grad_a, cfg.learning_rate);
+                adam_q.step(&mut model.q, &grad_q, cfg.learning_rate);
+            }
+            if validation.is_empty() {
+                best = model.clone();
+                continue;
+            }
+            let rmse = model.rmse(validation);
+            if rmse < best_rmse {
+                (best, best_rmse, stale) = (model.clone(), rmse, 0);
+            } else {
+                stale += 1;
+                if stale >= cfg.patience {
+                    break;
+                }
+            }
+        }
+        Ok(best)
+    }
+
+    /// Number of items m.
+    pub fn items(&self) -> usize {
+        self.item_bias.len()
+    }
+
+    /// Predictions for every item from a user's ratings (eq. 6): rbar_u + b_i + (r~_u A) q_i^T.
+    pub fn predict(&self, user: &UserRatings) -> Array1<f32> {
+        let mean = user.mean();
+        let mut centred = Array1::zeros(self.items());
+        for (&i, &v) in user.items.iter().zip(&user.values) {
+            if let Some(c) = centred.get_mut(i as usize) {
+                *c = v - mean;
+            }
+        }
+        let p = centred.dot(&self.a);
+        self.q.dot(&p) + &self.item_bias + mean
+    }
+
+    /// RMSE over (fed ratings, ratings to predict) pairs, predictions clipped to [1, 5].
+    pub fn rmse(&self, pairs: &[(UserRatings, UserRatings)]) -> f64 {
+        let (mut sq, mut n) = (0f64, 0usize);
+        for (feed, target) in pairs {
+            let pred = self.predict(feed);
+            for (&i, &v) in target.items.iter().zip(&target.values) {
+                let p = pred
+                    .get(i as usize)
+                    .copied()
+                    .unwrap_or(self.mu)
+                    .clamp(1.0, 5.0);
+                sq += f64::from(p - v).powi(2);
+                n += 1;
+            }
+        }
+        if n == 0 { 0.0 } else { (sq / n as f64).sqrt() }
+    }
+
+    /// The RMSE of the bias-only predictor rbar_u + b_i on the same pairs (a floor any useful
+    /// interaction term must beat).
+    pub fn bias_only_rmse(&self, pairs: &[(UserRatings, UserRatings)]) -> f64 {
+        let (mut sq, mut n) = (0f64, 0usize);
+        for (feed, target) in pairs {
+            let mean = feed.mean();
+            for (&i, &v) in target.items.iter().zip(&target.values) {
+                let p =
+                    (mean + self.item_bias.get(i as usize).copied().unwrap_or(0.0)).clamp(1.0, 5.0);
+                sq += f64::from(p - v).powi(2);
+                n += 1;
+            }
+        }
+        if n == 0 { 0.0 } else { (sq / n as f64).sqrt() }
+    }
+}
+
+/// Splits each held-out user's ratings into fed (fraction `feed`) and target parts, at random.
+pub fn split_user(user: &UserRatings, feed: f64, rng: &mut impl Rng) -> (UserRatings, UserRatings) {
+    let mut idx: Vec<usize> = (0..user.items.len()).collect();
+    idx.shuffle(rng);
+    let cut = ((user.items.len() as f64) * feed).round() as usize;
+    let pick = |ids: &[usize]| UserRatings {
+        items: ids
+            .iter()
+            .filter_map(|&k| user.items.get(k).copied())
+            .collect(),
+        values: ids
+            .iter()
+            .filter_map(|&k| user.values.get(k).copied())
+            .collect(),
+    };
+    (
+        pick(idx.get(..cut).unwrap_or(&[])),
+        pick(idx.get(cut..).unwrap_or(&[])),
+    )
+}
