@@ -281,6 +281,28 @@ impl<R: Representation> Poly<R> {
         &mut self.data
     }
 
+    /// A new polynomial with `f(q, x, y)` element-wise, after checking both share the ring.
+    fn combine(&self, other: &Self, f: impl Fn(&Modulus, u64, u64) -> u64 + Sync) -> Result<Self> {
+        self.check_same_ring(other)?;
+        let data = map_limbs(&self.ctx, &self.data, &other.data, f);
+        Ok(Poly {
+            ctx: self.ctx.clone(),
+            data,
+            _repr: PhantomData,
+        })
+    }
+
+    /// `self = f(q, self, other)` element-wise, after checking both share the ring.
+    fn combine_assign(
+        &mut self,
+        other: &Self,
+        f: impl Fn(&Modulus, u64, u64) -> u64 + Sync,
+    ) -> Result<()> {
+        self.check_same_ring(other)?;
+        zip_limbs(&self.ctx.clone(), &mut self.data, &other.data, f);
+        Ok(())
+    }
+
     fn check_same_ring(&self, other: &Self) -> Result<()> {
         if Arc::ptr_eq(&self.ctx, &other.ctx) || *self.ctx == *other.ctx {
             Ok(())
@@ -295,42 +317,22 @@ impl<R: Representation> Poly<R> {
 
     /// self += other.
     pub fn add_assign(&mut self, other: &Self) -> Result<()> {
-        self.check_same_ring(other)?;
-        zip_limbs(&self.ctx.clone(), &mut self.data, &other.data, |q, x, y| {
-            q.add(x, y)
-        });
-        Ok(())
+        self.combine_assign(other, |q, x, y| q.add(x, y))
     }
 
     /// self -= other.
     pub fn sub_assign(&mut self, other: &Self) -> Result<()> {
-        self.check_same_ring(other)?;
-        zip_limbs(&self.ctx.clone(), &mut self.data, &other.data, |q, x, y| {
-            q.sub(x, y)
-        });
-        Ok(())
+        self.combine_assign(other, |q, x, y| q.sub(x, y))
     }
 
     /// self + other.
     pub fn add(&self, other: &Self) -> Result<Self> {
-        self.check_same_ring(other)?;
-        let data = map_limbs(&self.ctx, &self.data, &other.data, |q, x, y| q.add(x, y));
-        Ok(Poly {
-            ctx: self.ctx.clone(),
-            data,
-            _repr: PhantomData,
-        })
+        self.combine(other, |q, x, y| q.add(x, y))
     }
 
     /// self - other.
     pub fn sub(&self, other: &Self) -> Result<Self> {
-        self.check_same_ring(other)?;
-        let data = map_limbs(&self.ctx, &self.data, &other.data, |q, x, y| q.sub(x, y));
-        Ok(Poly {
-            ctx: self.ctx.clone(),
-            data,
-            _repr: PhantomData,
-        })
+        self.combine(other, |q, x, y| q.sub(x, y))
     }
 
     /// -self.
@@ -417,22 +419,12 @@ impl Poly<Ntt> {
 
     /// self *= other (point-wise in the NTT domain: the product in R_Q).
     pub fn mul_assign(&mut self, other: &Self) -> Result<()> {
-        self.check_same_ring(other)?;
-        zip_limbs(&self.ctx.clone(), &mut self.data, &other.data, |q, x, y| {
-            q.mul(x, y)
-        });
-        Ok(())
+        self.combine_assign(other, |q, x, y| q.mul(x, y))
     }
 
     /// self * other in R_Q.
     pub fn mul(&self, other: &Self) -> Result<Self> {
-        self.check_same_ring(other)?;
-        let data = map_limbs(&self.ctx, &self.data, &other.data, |q, x, y| q.mul(x, y));
-        Ok(Poly {
-            ctx: self.ctx.clone(),
-            data,
-            _repr: PhantomData,
-        })
+        self.combine(other, |q, x, y| q.mul(x, y))
     }
 }
 
