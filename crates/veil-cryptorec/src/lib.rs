@@ -3,6 +3,7 @@
 
 pub mod data;
 mod error;
+pub mod eval;
 pub mod model;
 
 pub use error::{Error, Result};

@@ -1,0 +1,146 @@
+//! The evaluation protocol of sec. 4: users split 80/20 at random; each held-out user's ratings
+//! split 90% fed to the model (the client's data) and 10% to predict (the test set D); RMSE
+//! over D, repeated with several seeds (mean and standard deviation).
+//!
+//! Early stopping needs a validation set that is not D: it is carved out of the training users
+//! (`validation_fraction` of them, split 90/10 the same way) and never touches the test users.
+
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha20Rng;
+
+use crate::data::Dataset;
+use crate::model::{UserRatings, by_user, split_user};
+
+/// A (fed ratings, ratings to predict) pair for one held-out user.
+pub type FeedTest = (UserRatings, UserRatings);
+
+/// One random split of a data set by the protocol of sec. 4.
+#[derive(Clone, Debug)]
+pub struct Split {
+    /// Number of items m.
+    pub items: usize,
+    /// Training users (80% of users, minus the validation users).
+    pub train: Vec<UserRatings>,
+    /// Validation users taken from the 80%, as (feed, target) pairs, for early stopping.
+    pub validation: Vec<FeedTest>,
+    /// Held-out users (20%): (feed 90%, test 10%).
+    pub test: Vec<FeedTest>,
+}
+
+impl Split {
+    /// Splits `data` with `seed`: `test_fraction` of users held out (0.2 in the paper), each
+    /// held-out user's ratings `feed_fraction` fed (0.9), and `validation_fraction` of all users
+    /// taken from the training users for validation.
+    pub fn new(
+        data: &Dataset,
+        seed: u64,
+        test_fraction: f64,
+        feed_fraction: f64,
+        validation_fraction: f64,
+    ) -> Self {
+        let mut users = by_user(data.ratings(), data.users());
+        users.retain(|u| !u.values.is_empty());
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        users.shuffle(&mut rng);
+        let n = users.len();
+        let n_test = ((n as f64) * test_fraction).round() as usize;
+        let n_valid = ((n as f64) * validation_fraction).round() as usize;
+        let test_users = users.split_off(n.saturating_sub(n_test));
+        let valid_users = users.split_off(users.len().saturating_sub(n_valid));
+        let test = test_users
+            .iter()
+            .map(|u| split_user(u, feed_fraction, &mut rng))
+            .collect();
+        let validation = valid_users
+            .iter()
+            .map(|u| split_user(u, feed_fraction, &mut rng))
+            .collect();
+        Split {
+            items: data.items(),
+            train: users,
+            validation,
+            test,
+        }
+    }
+
+    /// The paper's split: 80/20 users, 90/10 ratings, and 5% of users for validation.
+    pub fn paper(data: &Dataset, seed: u64) -> Self {
+        Split::new(data, seed, 0.2, 0.9, 0.05)
+    }
+
+    /// Everything a from-scratch baseline may train on (sec. 4: "all baseline models are trained
+    /// with all the user data"): the training users, the validation users' feeds, and the test
+    /// users' feeds, one entry per user. The last `test.len()` entries are the test users, in
+    /// the order of `test`.
+    pub fn all_known(&self) -> Vec<UserRatings> {
+        self.train
+            .iter()
+            .cloned()
+            .chain(self.validation.iter().map(|(f, _)| f.clone()))
+            .chain(self.test.iter().map(|(f, _)| f.clone()))
+            .collect()
+    }
+
+    /// Number of ratings in the test set D.
+    pub fn test_ratings(&self) -> usize {
+        self.test.iter().map(|(_, t)| t.values.len()).sum()
+    }
+}
+
+/// Mean and (sample) standard deviation of repeated measurements.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MeanStd {
+    /// Mean.
+    pub mean: f64,
+    /// Sample standard deviation (0 for one measurement).
+    pub std: f64,
+}
+
+impl MeanStd {
+    /// Mean and standard deviation of `xs` (NaN mean for an empty slice).
+    pub fn of(xs: &[f64]) -> Self {
+        let n = xs.len() as f64;
+        let mean = xs.iter().sum::<f64>() / n;
+        let var = if xs.len() > 1 {
+            xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)
+        } else {
+            0.0
+        };
+        MeanStd {
+            mean,
+            std: var.sqrt(),
+        }
+    }
+}
+
+impl std::fmt::Display for MeanStd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:.4} ± {:.4}", self.mean, self.std)
+    }
+}
+
+/// RMSE of predictions over pairs: `predict(k, feed)` returns the prediction vector (over all
+/// items) for the k-th pair; predictions are clipped to [lo, hi].
+pub fn rmse_with(
+    pairs: &[FeedTest],
+    lo: f32,
+    hi: f32,
+    mut predict: impl FnMut(usize, &UserRatings) -> Vec<f32>,
+) -> f64 {
+    let (mut sq, mut n) = (0f64, 0usize);
+    for (k, (feed, target)) in pairs.iter().enumerate() {
+        let pred = predict(k, feed);
+        for (&i, &v) in target.items.iter().zip(&target.values) {
+            // A missing prediction is a bug in `predict`: NaN makes it visible in the RMSE.
+            let p = pred
+                .get(i as usize)
+                .copied()
+                .unwrap_or(f32::NAN)
+                .clamp(lo, hi);
+            sq += f64::from(p - v).powi(2);
+            n += 1;
+        }
+    }
+    if n == 0 { 0.0 } else { (sq / n as f64).sqrt() }
+}
