@@ -4,6 +4,7 @@
 pub mod data;
 mod error;
 pub mod eval;
+pub mod finetune;
 pub mod model;
 
 pub use error::{Error, Result};

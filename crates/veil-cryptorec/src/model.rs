@@ -75,21 +75,32 @@ pub struct TrainConfig {
 }
 
 impl Default for TrainConfig {
-    /// lambda, input dropout and step size were tuned on synthetic data only (tests/model.rs);
-    /// MovieLens tuning is still to do.
+    /// Chosen on MovieLens 100K validation users (5 seeds, `examples/movielens_rmse.rs`):
+    /// a small initialisation mattered most (init 0.1: 0.955 on seed 0, init 0.01: 0.908); with
+    /// it, input dropout no longer helped (0.926 with 0, 0.928 with 0.25, 0.939 with 0.5), and
+    /// lambda in [0.02, 0.2], d in {100, 500} and step sizes in [3e-4, 1e-3] agreed within noise.
     fn default() -> Self {
         TrainConfig {
             dim: 100,
-            learning_rate: 3e-3,
+            learning_rate: 1e-3,
             lambda: 5e-2,
             batch: 64,
-            epochs: 60,
+            epochs: 200,
             patience: 5,
-            input_dropout: 0.5,
-            init_scale: 0.1,
+            input_dropout: 0.0,
+            init_scale: 0.01,
             seed: 1,
         }
     }
+}
+
+/// What [`Model::train_with`] reports after each epoch.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EpochReport {
+    /// 0-based epoch number.
+    pub epoch: usize,
+    /// RMSE on the validation pairs (None without validation data).
+    pub validation_rmse: Option<f64>,
 }
 
 /// A trained CryptoRec model.
@@ -176,6 +187,18 @@ impl Model {
         cfg: &TrainConfig,
         validation: &[(UserRatings, UserRatings)],
     ) -> Result<Self> {
+        Self::train_with(train, items, cfg, validation, |_| {})
+    }
+
+    /// [`Model::train`] that reports each finished epoch to `on_epoch` (for progress bars and
+    /// learning curves).
+    pub fn train_with(
+        train: &[UserRatings],
+        items: usize,
+        cfg: &TrainConfig,
+        validation: &[(UserRatings, UserRatings)],
+        mut on_epoch: impl FnMut(EpochReport),
+    ) -> Result<Self> {
         let count: usize = train.iter().map(|u| u.values.len()).sum();
         if count == 0 || items == 0 || cfg.dim == 0 || cfg.batch == 0 {
             return Err(Error::Invalid {
@@ -215,7 +238,7 @@ impl Model {
             .filter(|&u| train.get(u).is_some_and(|r| !r.values.is_empty()))
             .collect();
         let (mut best, mut best_rmse, mut stale) = (model.clone(), f64::INFINITY, 0);
-        for _epoch in 0..cfg.epochs {
+        for epoch in 0..cfg.epochs {
             order.shuffle(&mut rng);
             for chunk in order.chunks(cfg.batch) {
                 let users: Vec<&UserRatings> = chunk.iter().filter_map(|&u| train.get(u)).collect();
@@ -234,9 +257,17 @@ impl Model {
             }
             if validation.is_empty() {
                 best = model.clone();
+                on_epoch(EpochReport {
+                    epoch,
+                    validation_rmse: None,
+                });
                 continue;
             }
             let rmse = model.rmse(validation);
+            on_epoch(EpochReport {
+                epoch,
+                validation_rmse: Some(rmse),
+            });
             if rmse < best_rmse {
                 (best, best_rmse, stale) = (model.clone(), rmse, 0);
             } else {

@@ -25,16 +25,15 @@ fn learns_planted_preferences() {
     let (valid, test) = pairs.split_at(50);
     let cfg = TrainConfig {
         dim: 10,
-        learning_rate: 3e-3,
-        epochs: 60,
         batch: 32,
+        input_dropout: 0.5,
         ..TrainConfig::default()
     };
     let model = Model::train(train, data.items(), &cfg, valid).unwrap();
     let (rmse, floor) = (model.rmse(test), model.bias_only_rmse(test));
     eprintln!("synthetic held-out RMSE: CryptoRec {rmse:.4}, bias-only {floor:.4}");
-    // Measured: 0.650 vs 0.675. A model that copies its input (no input dropout, weak lambda)
-    // measured 0.686 here and fails this.
+    // Measured: 0.641 vs 0.675 (0.657 without input dropout). An untrained model (random A, Q)
+    // or one that ignores its input cannot beat the bias-only floor by 0.015.
     assert!(rmse < floor - 0.015, "model {rmse} vs bias-only {floor}");
     assert_eq!(
         Model::train(train, data.items(), &cfg, valid).unwrap(),
