@@ -1,0 +1,165 @@
+//! Convolutions as matrix products (im2col; paper sec. 4.1 "Convolutional Layers").
+//!
+//! A batch of images is a matrix with one image per row, channel-major (`[c][y][x]`). `im2col`
+//! turns it into one row per output position (sample-major, then row-major positions) holding the
+//! C * kh * kw inputs under the kernel, so that the convolution is `cols * K` with the kernel as a
+//! (C kh kw) x F matrix. The product is (B oh ow) x F; reading it as B x (oh ow F) gives each
+//! sample's feature map position-major (`[y][x][f]`). Zero padding is a zero word in both shares.
+
+use ndarray::{Array2, ArrayView2};
+
+use crate::error::{Error, Result};
+use crate::share::Share;
+
+/// The geometry of a 2-D convolution layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Conv2d {
+    /// Input channels.
+    pub channels: usize,
+    /// Input height.
+    pub height: usize,
+    /// Input width.
+    pub width: usize,
+    /// Number of filters (output channels).
+    pub filters: usize,
+    /// Kernel size (square).
+    pub kernel: usize,
+    /// Stride in both directions.
+    pub stride: usize,
+    /// Zero padding on each side.
+    pub padding: usize,
+}
+
+impl Conv2d {
+    /// Checks the geometry: positive sizes and a kernel that fits the padded input.
+    pub fn validate(&self) -> Result<()> {
+        let ok = self.channels > 0
+            && self.height > 0
+            && self.width > 0
+            && self.filters > 0
+            && self.kernel > 0
+            && self.stride > 0
+            && self.kernel <= self.height + 2 * self.padding
+            && self.kernel <= self.width + 2 * self.padding;
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::config(format!(
+                "invalid convolution geometry {self:?}"
+            )))
+        }
+    }
+
+    /// Output height and width.
+    pub fn out_hw(&self) -> (usize, usize) {
+        let oh = (self.height + 2 * self.padding).saturating_sub(self.kernel) / self.stride + 1;
+        let ow = (self.width + 2 * self.padding).saturating_sub(self.kernel) / self.stride + 1;
+        (oh, ow)
+    }
+
+    /// Inputs per image: C * H * W.
+    pub fn input_len(&self) -> usize {
+        self.channels * self.height * self.width
+    }
+
+    /// Inputs per output position: C * kh * kw (rows of the kernel matrix).
+    pub fn patch_len(&self) -> usize {
+        self.channels * self.kernel * self.kernel
+    }
+
+    /// Outputs per image: oh * ow * F.
+    pub fn output_len(&self) -> usize {
+        let (oh, ow) = self.out_hw();
+        oh * ow * self.filters
+    }
+
+    /// The im2col matrix of a batch (B x C H W) -> (B oh ow) x (C kh kw).
+    pub fn im2col<T: Copy + Default>(&self, x: ArrayView2<'_, T>) -> Result<Array2<T>> {
+        if x.ncols() != self.input_len() {
+            return Err(Error::ShapeMismatch {
+                op: "im2col",
+                left: x.dim(),
+                right: (x.nrows(), self.input_len()),
+            });
+        }
+        let (oh, ow) = self.out_hw();
+        let (k, s, p) = (self.kernel, self.stride, self.padding);
+        let (h, w) = (self.height, self.width);
+        let mut out = Array2::from_elem((x.nrows() * oh * ow, self.patch_len()), T::default());
+        for (b, img) in x.rows().into_iter().enumerate() {
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    let mut row = out.row_mut((b * oh + oy) * ow + ox);
+                    let mut col = 0;
+                    for c in 0..self.channels {
+                        for ky in 0..k {
+                            for kx in 0..k {
+                                let (iy, ix) = (oy * s + ky, ox * s + kx);
+                                if iy >= p && ix >= p && iy - p < h && ix - p < w {
+                                    row[col] = img[(c * h + iy - p) * w + ix - p];
+                                }
+                                col += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Share {
+    /// The im2col rearrangement of a shared batch (local: each party rearranges its words).
+    pub fn im2col(&self, conv: &Conv2d) -> Result<Share> {
+        Ok(self.with_data(self.frac_bits(), conv.im2col(self.ring())?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn im2col_matches_direct_convolution() {
+        let conv = Conv2d {
+            channels: 2,
+            height: 5,
+            width: 4,
+            filters: 3,
+            kernel: 3,
+            stride: 2,
+            padding: 1,
+        };
+        conv.validate().unwrap();
+        let x = Array2::from_shape_fn((2, conv.input_len()), |(b, i)| (b * 100 + i) as f64 * 0.1);
+        let kmat = Array2::from_shape_fn((conv.patch_len(), 3), |(i, f)| {
+            (i as f64 - 4.0) * (f as f64 + 1.0)
+        });
+        let y = conv.im2col(x.view()).unwrap().dot(&kmat);
+        let (oh, ow) = conv.out_hw();
+        assert_eq!((oh, ow), (3, 2));
+        for b in 0..2 {
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    for f in 0..3 {
+                        let mut s = 0.0;
+                        for c in 0..2 {
+                            for ky in 0..3 {
+                                for kx in 0..3 {
+                                    let iy = (oy * 2 + ky) as isize - 1;
+                                    let ix = (ox * 2 + kx) as isize - 1;
+                                    if (0..5).contains(&iy) && (0..4).contains(&ix) {
+                                        let v = x[[b, (c * 5 + iy as usize) * 4 + ix as usize]];
+                                        s += v * kmat[[(c * 3 + ky) * 3 + kx, f]];
+                                    }
+                                }
+                            }
+                        }
+                        assert!((y[[(b * oh + oy) * ow + ox, f]] - s).abs() < 1e-9);
+                    }
+                }
+            }
+        }
+    }
+}
