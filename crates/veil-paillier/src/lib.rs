@@ -9,6 +9,7 @@ mod encoding;
 mod error;
 mod keygen;
 mod keys;
+mod matvec;
 mod multiexp;
 mod ops;
 mod packing;
@@ -27,6 +28,7 @@ pub use keys::{
     DEFAULT_MODULUS_BITS, MAX_MODULUS_BITS, MIN_MODULUS_BITS, PrivateKey, PublicKey,
     SECURE_128_MODULUS_BITS,
 };
+pub use matvec::MATVEC_MAX_WEIGHT;
 pub use multiexp::PrecomputedCiphertext;
 pub use packing::{PackedCiphertext, PackingLayout};
 pub use pool::RandomnessPool;

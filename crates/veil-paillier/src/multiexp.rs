@@ -102,7 +102,7 @@ impl PublicKey {
     }
 
     /// prod_i c_i^(k_i) mod n^2 for non-negative k_i (Pippenger / bucket method).
-    fn bucket_multiexp(&self, terms: &[(&Integer, u64)]) -> Integer {
+    pub(crate) fn bucket_multiexp(&self, terms: &[(&Integer, u64)]) -> Integer {
         let m = self.n_squared();
         let bits = terms
             .iter()

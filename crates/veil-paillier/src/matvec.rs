@@ -1,0 +1,159 @@
+//! A plaintext integer matrix applied to an encrypted vector, and packing of many ciphertexts
+//! into one by Horner's rule: the server side of encrypted linear models (CryptoRec fast mode,
+//! sec. 5.1, with the reuse of shared products of sec. 3.2).
+
+use rayon::prelude::*;
+use rug::Integer;
+
+use crate::ciphertext::Ciphertext;
+use crate::error::{Error, Result};
+use crate::keys::PublicKey;
+use crate::packing::{PackedCiphertext, PackingLayout};
+
+/// Largest |weight| accepted by [`PublicKey::matvec_vartime`] (2^24 - 1): groups are indexed by
+/// weight, so the bound keeps the per-column table small.
+pub const MATVEC_MAX_WEIGHT: i64 = (1 << 24) - 1;
+
+impl PublicKey {
+    /// E(y_c) = E(sum_j w[j][c] x_j) for every column c, from E(x_j) (`cts`, length m) and the
+    /// row-major m x `cols` integer matrix `weights`.
+    ///
+    /// Reuse of shared products (CryptoRec sec. 3.2): in each column, every ciphertext is
+    /// multiplied once into the group of its weight (zero weights are skipped), so a product
+    /// x_j w is formed once per distinct w rather than once per entry; the groups are then
+    /// combined by a bucketed multi-exponentiation over the distinct weights. Negative weights
+    /// use inverses of the inputs, computed once for all columns by Montgomery's batch inversion
+    /// (three multiplications each). About nnz + O(distinct weights) multiplications per column;
+    /// columns run in parallel. Variable time in the weights, which are public to the caller.
+    pub fn matvec_vartime(
+        &self,
+        cts: &[Ciphertext],
+        weights: &[i64],
+        cols: usize,
+    ) -> Result<Vec<Ciphertext>> {
+        if cts.len().checked_mul(cols) != Some(weights.len()) {
+            return Err(Error::malformed(
+                "matvec",
+                "weights must be cts.len() x cols",
+            ));
+        }
+        if weights
+            .iter()
+            .any(|w| w.unsigned_abs() > MATVEC_MAX_WEIGHT as u64)
+        {
+            return Err(Error::malformed(
+                "matvec",
+                "a weight exceeds MATVEC_MAX_WEIGHT",
+            ));
+        }
+        for c in cts {
+            self.check_key(c)?;
+        }
+        let inverses = if weights.iter().any(|&w| w < 0) {
+            self.batch_invert(cts)?
+        } else {
+            Vec::new()
+        };
+        let m = self.n_squared();
+        let out: Vec<Integer> = (0..cols)
+            .into_par_iter()
+            .map(|c| {
+                let column = weights.iter().skip(c).step_by(cols.max(1));
+                let max = column.clone().map(|w| w.unsigned_abs()).max().unwrap_or(0);
+                let mut groups: Vec<Option<Integer>> = vec![None; max as usize + 1];
+                for (j, (ct, &w)) in cts.iter().zip(column).enumerate() {
+                    let base = match w {
+                        0 => continue,
+                        w if w < 0 => inverses.get(j),
+                        _ => Some(&ct.c),
+                    };
+                    let (Some(base), Some(slot)) =
+                        (base, groups.get_mut(w.unsigned_abs() as usize))
+                    else {
+                        continue;
+                    };
+                    match slot {
+                        Some(g) => {
+                            *g *= base;
+                            *g %= m;
+                        }
+                        None => *slot = Some(base.clone()),
+                    }
+                }
+                let terms: Vec<(&Integer, u64)> = groups
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(w, g)| g.as_ref().map(|g| (g, w as u64)))
+                    .collect();
+                self.bucket_multiexp(&terms)
+            })
+            .collect();
+        Ok(out.into_iter().map(|c| Ciphertext::new(c, self)).collect())
+    }
+
+    /// Inverses mod n^2 of all inputs with one modular inversion (Montgomery's trick).
+    fn batch_invert(&self, cts: &[Ciphertext]) -> Result<Vec<Integer>> {
+        let m = self.n_squared();
+        let mut prefix = Vec::with_capacity(cts.len());
+        let mut acc = Integer::from(1);
+        for c in cts {
+            prefix.push(acc.clone());
+            acc *= &c.c;
+            acc %= m;
+        }
+        let mut inv = acc.invert(m).map_err(|_| Error::InvalidCiphertext {
+            reason: "not invertible mod n^2",
+        })?;
+        let mut out = vec![Integer::new(); cts.len()];
+        for ((c, p), slot) in cts.iter().zip(&prefix).zip(out.iter_mut()).rev() {
+            *slot = Integer::from(&inv * p) % m;
+            inv *= &c.c;
+            inv %= m;
+        }
+        Ok(out)
+    }
+
+    /// Packs E(v_0), ..., E(v_(k-1)) into one ciphertext of sum_i v_i 2^(B i) (B = the layout's
+    /// slot width) by Horner's rule: (k - 1) B squarings and k - 1 multiplications, against k
+    /// exponentiations of up to k B bits done one by one. `bound` must bound every |v_i| and fit
+    /// a slot; then [`crate::PrivateKey::decrypt_packed`] recovers the values exactly.
+    pub fn pack_vartime(
+        &self,
+        cts: &[Ciphertext],
+        layout: PackingLayout,
+        bound: u128,
+    ) -> Result<PackedCiphertext> {
+        if cts.is_empty() || cts.len() > layout.slots() {
+            return Err(Error::Packing {
+                reason: "need between 1 and layout.slots() ciphertexts",
+            });
+        }
+        if bound > layout.capacity() {
+            return Err(Error::SlotOverflow {
+                bound_bits: 128 - bound.leading_zeros(),
+                capacity_bits: layout.slot_bits() - 1,
+            });
+        }
+        for c in cts {
+            self.check_key(c)?;
+        }
+        let m = self.n_squared();
+        let mut acc = Integer::from(1);
+        for (i, c) in cts.iter().enumerate().rev() {
+            if i + 1 < cts.len() {
+                for _ in 0..layout.slot_bits() {
+                    acc.square_mut();
+                    acc %= m;
+                }
+            }
+            acc *= &c.c;
+            acc %= m;
+        }
+        Ok(PackedCiphertext {
+            ciphertext: Ciphertext::new(acc, self),
+            layout,
+            len: cts.len(),
+            bound,
+        })
+    }
+}
