@@ -154,6 +154,9 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// The session already failed (and told its peers); it cannot be used any more.
+    #[error("the session stopped after an earlier error")]
+    Aborted,
     /// A matrix that has no (well-conditioned) inverse.
     #[error("matrix is singular or too ill-conditioned to invert")]
     Singular,
@@ -163,7 +166,6 @@ pub enum Error {
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
-    #[allow(dead_code, reason = "used by the wire format")]
     pub(crate) fn malformed(peer: Role, reason: impl Into<String>) -> Self {
         Error::Malformed {
             peer,
@@ -177,7 +179,6 @@ impl Error {
         }
     }
 
-    #[allow(dead_code, reason = "used by the TCP transport")]
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io {
             context: context.into(),

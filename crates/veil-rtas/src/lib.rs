@@ -8,20 +8,26 @@
 mod conv;
 mod error;
 mod fixed;
+mod func;
+mod helper;
+mod local;
 mod prg;
 mod ring;
 mod role;
+mod session;
 mod share;
-#[allow(
-    dead_code,
-    reason = "the dealer and Beaver steps are driven by the protocol layer"
-)]
+pub mod transport;
 mod triple;
+mod wire;
 
 pub use conv::Conv2d;
 pub use error::{Error, Result};
 pub use fixed::{DEFAULT_FRAC_BITS, FixedPoint, MAX_FRAC_BITS};
+pub use func::{Function, MAX_FUNCTIONS_PER_CALL, sigmoid};
+pub use helper::Helper;
+pub use local::{LocalRun, run_local};
 pub use prg::{Prg, Seed, Stream, invert_permutation, random_permutation};
 pub use role::Role;
+pub use session::{Product, ProtocolConfig, Session};
 pub use share::{Party, Public, Share, reconstruct, share, share_f64};
 pub use triple::{TripleShape, TripleShare};

@@ -1,0 +1,182 @@
+//! The helper P2: deals Beaver triples on P0's request and evaluates functions on permuted values.
+//!
+//! P2 needs no knowledge of the model: it serves P0's requests in order until P0 says `Done`.
+//! What it learns: the shapes of all products, and for every function call the multiset of the
+//! argument values (element-wise) or of the argument rows (softmax); see [`crate::Function`].
+
+use ndarray::Array2;
+
+use crate::error::{Error, Result};
+use crate::fixed::{FixedPoint, MAX_FRAC_BITS, decode_matrix_at, encode_matrix_at};
+use crate::func::decode_functions;
+use crate::prg::{Prg, Seed, Stream, random_matrix};
+use crate::ring;
+use crate::role::Role;
+use crate::session::{ProtocolConfig, send_seed};
+use crate::transport::{Net, Stats, Transport};
+use crate::triple::{TripleShape, deal};
+use crate::wire::{Frame, Kind};
+
+/// The helper's end of a running protocol.
+pub struct Helper {
+    net: Net,
+    fp: FixedPoint,
+    max_words: usize,
+    triples0: Prg,
+    triples1: Prg,
+    reshare0: Prg,
+}
+
+impl core::fmt::Debug for Helper {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Helper")
+            .field("fixed_point", &self.fp)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Helper {
+    /// Starts the helper over `transport` (which must be P2's end): makes the seeds it shares
+    /// with P0 and with P1 and sends them.
+    pub fn new(transport: Box<dyn Transport>, config: &ProtocolConfig) -> Result<Helper> {
+        let role = transport.role();
+        if role != Role::P2 {
+            return Err(Error::WrongRole {
+                op: "Helper::new",
+                role,
+            });
+        }
+        let mut net = Net::new(transport, config.timeout);
+        let fp = config.fixed_point;
+        let s02 = Seed::random(&mut rand::rng());
+        let s12 = Seed::random(&mut rand::rng());
+        let sent = send_seed(&mut net, Role::P0, &s02, fp)
+            .and_then(|()| send_seed(&mut net, Role::P1, &s12, fp));
+        sent.map_err(|e| net.fail(e))?;
+        Ok(Helper {
+            net,
+            fp,
+            max_words: config.max_triple_words,
+            triples0: s02.stream(Stream::Triples),
+            triples1: s12.stream(Stream::Triples),
+            reshare0: s02.stream(Stream::Reshare),
+        })
+    }
+
+    /// Serves requests until both holders end the session (and confirms it to them); returns P2's traffic. Any malformed, mis-shaped
+    /// or inconsistent message ends the loop with an error after telling both holders.
+    pub fn serve(mut self) -> Result<Stats> {
+        loop {
+            let step = self.step();
+            match step {
+                Ok(true) => return Ok(self.net.stats()),
+                Ok(false) => {}
+                Err(e) => return Err(self.net.fail(e)),
+            }
+        }
+    }
+
+    /// One request; `Ok(true)` when P0 said `Done`.
+    fn step(&mut self) -> Result<bool> {
+        let frame = self.net.recv(Role::P0)?;
+        match frame.kind {
+            Kind::Done => {
+                self.net.recv(Role::P1)?.expect_kind(Role::P1, Kind::Done)?;
+                for to in [Role::P0, Role::P1] {
+                    self.net
+                        .send(to, Frame::encode_words(Kind::Done, 0, 0, &[])?)?;
+                }
+                Ok(true)
+            }
+            Kind::TripleRequest => {
+                let shape = self.triple_shape(&frame)?;
+                let w1 = deal(&mut self.triples0, &mut self.triples1, shape);
+                self.net
+                    .send(Role::P1, Frame::encode(Kind::TripleShare, 0, 0, w1.view())?)?;
+                Ok(false)
+            }
+            Kind::Eval => {
+                self.eval(frame)?;
+                Ok(false)
+            }
+            _ => Err(frame
+                .expect_kind(Role::P0, Kind::TripleRequest)
+                .err()
+                .unwrap_or(Error::Aborted)),
+        }
+    }
+
+    fn triple_shape(&self, frame: &Frame) -> Result<TripleShape> {
+        let words: Vec<usize> = frame
+            .data
+            .iter()
+            .map(|&w| usize::try_from(w).unwrap_or(usize::MAX))
+            .collect();
+        let shape = match (frame.op, words.as_slice()) {
+            (0, &[m, k, n]) => TripleShape::Matmul { m, k, n },
+            (1, &[rows, cols]) => TripleShape::Elementwise { rows, cols },
+            _ => return Err(Error::malformed(Role::P0, "bad triple request")),
+        };
+        let size = |(r, c): (usize, usize)| r.checked_mul(c);
+        let total = size(shape.u())
+            .zip(size(shape.v()))
+            .zip(size(shape.w()))
+            .and_then(|((u, v), w)| u.checked_add(v)?.checked_add(w));
+        match total {
+            Some(t) if t <= self.max_words => Ok(shape),
+            _ => Err(Error::malformed(
+                Role::P0,
+                format!(
+                    "triple {shape:?} exceeds the limit of {} words",
+                    self.max_words
+                ),
+            )),
+        }
+    }
+
+    fn eval(&mut self, from0: Frame) -> Result<()> {
+        let funcs = decode_functions(from0.op).ok_or_else(|| {
+            Error::malformed(Role::P0, format!("bad function list {:#x}", from0.op))
+        })?;
+        let in_bits = u32::from(from0.aux & 0xff);
+        let out_bits = u32::from(from0.aux >> 8);
+        if in_bits > 2 * MAX_FRAC_BITS || out_bits != self.fp.frac_bits() {
+            return Err(Error::malformed(
+                Role::P0,
+                format!("bad scales {in_bits} -> {out_bits}"),
+            ));
+        }
+        let from1 = self.net.recv(Role::P1)?.expect_kind(Role::P1, Kind::Eval)?;
+        if (from1.op, from1.aux) != (from0.op, from0.aux) {
+            return Err(Error::UnexpectedMessage {
+                peer: Role::P1,
+                expected: format!(
+                    "the call P0 made (functions {:#x}, scales {:#x})",
+                    from0.op, from0.aux
+                ),
+                found: format!("functions {:#x}, scales {:#x}", from1.op, from1.aux),
+            });
+        }
+        if from1.data.dim() != from0.data.dim() {
+            return Err(Error::WrongShape {
+                peer: Role::P1,
+                what: "permuted share",
+                expected: from0.data.dim(),
+                found: from1.data.dim(),
+            });
+        }
+        let x = decode_matrix_at(
+            ring::add(from0.data.view(), from1.data.view()).view(),
+            in_bits,
+        );
+        let (rows, cols) = x.dim();
+        for f in funcs {
+            let y = encode_matrix_at(f.apply(x.view()).view(), out_bits)?;
+            let r: Array2<u64> = random_matrix(&mut self.reshare0, rows, cols);
+            let y1 = ring::sub(y.view(), r.view());
+            self.net
+                .send(Role::P1, Frame::encode(Kind::EvalResult, 0, 0, y1.view())?)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,423 @@
+//! The share holders' side of the protocol: a [`Session`] of P0 or P1, and the setup shared with
+//! the helper ([`ProtocolConfig`], seed exchange).
+
+use std::time::Duration;
+
+use ndarray::Array2;
+
+use crate::error::{Error, Result};
+use crate::fixed::FixedPoint;
+use crate::func::{Function, encode_functions, layout_permutation, permute, unpermute};
+use crate::prg::{Prg, Seed, Stream, random_matrix};
+use crate::ring;
+use crate::role::Role;
+use crate::share::{Party, Public, Share};
+use crate::transport::{Net, Stats, Transport};
+use crate::triple::{TripleShape, TripleShare, draw_masks, finish, p0_triple};
+use crate::wire::{Frame, Kind};
+
+/// Settings every party must agree on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ProtocolConfig {
+    /// The fixed-point encoding (checked against the peers' during setup).
+    pub fixed_point: FixedPoint,
+    /// How long to wait for any single message before failing with [`Error::Timeout`].
+    pub timeout: Duration,
+    /// Largest triple (U, V and W words together) the helper deals on request.
+    pub max_triple_words: usize,
+}
+
+impl Default for ProtocolConfig {
+    fn default() -> Self {
+        ProtocolConfig {
+            fixed_point: FixedPoint::default(),
+            timeout: Duration::from_secs(30),
+            max_triple_words: 1 << 28,
+        }
+    }
+}
+
+/// The product a Beaver triple serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Product {
+    /// Matrix product X Y.
+    Matmul,
+    /// Entry-wise product X ⊙ Y.
+    Hadamard,
+}
+
+/// Sends a seed (and the sender's fixed-point setting) during setup.
+pub(crate) fn send_seed(net: &mut Net, to: Role, seed: &Seed, fp: FixedPoint) -> Result<()> {
+    let b = seed.as_bytes();
+    let mut words = [0_u64; 4];
+    for (w, chunk) in words.iter_mut().zip(b.chunks_exact(8)) {
+        let mut a = [0_u8; 8];
+        a.copy_from_slice(chunk);
+        *w = u64::from_le_bytes(a);
+    }
+    let frame = Frame::encode_words(Kind::Seed, 0, fp.frac_bits() as u16, &words)?;
+    net.send(to, frame)
+}
+
+/// Receives a seed and checks that the peer uses the same fixed-point setting.
+pub(crate) fn recv_seed(net: &mut Net, from: Role, fp: FixedPoint) -> Result<Seed> {
+    let frame = net.recv(from)?.expect_kind(from, Kind::Seed)?;
+    if u32::from(frame.aux) != fp.frac_bits() {
+        return Err(Error::config(format!(
+            "{from} uses {} fractional bits, {} uses {}",
+            frame.aux,
+            net.role(),
+            fp.frac_bits()
+        )));
+    }
+    if frame.data.dim() != (1, 4) {
+        return Err(Error::WrongShape {
+            peer: from,
+            what: "seed",
+            expected: (1, 4),
+            found: frame.data.dim(),
+        });
+    }
+    let mut bytes = [0_u8; 32];
+    for (chunk, w) in bytes.chunks_exact_mut(8).zip(frame.data.iter()) {
+        chunk.copy_from_slice(&w.to_le_bytes());
+    }
+    Ok(Seed::from_bytes(bytes))
+}
+
+/// One share holder's end of a running protocol.
+pub struct Session {
+    party: Party,
+    net: Net,
+    fp: FixedPoint,
+    perm: Prg,
+    input: Prg,
+    triples: Prg,
+    reshare: Option<Prg>,
+}
+
+impl core::fmt::Debug for Session {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Session")
+            .field("party", &self.party)
+            .field("fixed_point", &self.fp)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    /// Starts the session of P0 or P1 over `transport`: exchanges the pairwise seeds (P0 makes
+    /// the P0-P1 seed, P2 the seeds it shares) and checks that everybody uses the same encoding.
+    pub fn new(transport: Box<dyn Transport>, config: &ProtocolConfig) -> Result<Session> {
+        let role = transport.role();
+        let party = role.party().ok_or(Error::WrongRole {
+            op: "Session::new",
+            role,
+        })?;
+        let mut net = Net::new(transport, config.timeout);
+        let fp = config.fixed_point;
+        let setup = (|| {
+            let s01 = match party {
+                Party::P0 => {
+                    let s = Seed::random(&mut rand::rng());
+                    send_seed(&mut net, Role::P1, &s, fp)?;
+                    s
+                }
+                Party::P1 => recv_seed(&mut net, Role::P0, fp)?,
+            };
+            let s2 = recv_seed(&mut net, Role::P2, fp)?;
+            Ok((s01, s2))
+        })();
+        let (s01, s2) = setup.map_err(|e| net.fail(e))?;
+        Ok(Session {
+            party,
+            net,
+            fp,
+            perm: s01.stream(Stream::Permutation),
+            input: s01.stream(Stream::Input),
+            triples: s2.stream(Stream::Triples),
+            reshare: (party == Party::P0).then(|| s2.stream(Stream::Reshare)),
+        })
+    }
+
+    /// This session's share holder.
+    pub fn party(&self) -> Party {
+        self.party
+    }
+
+    /// The fixed-point encoding in use.
+    pub fn fixed_point(&self) -> FixedPoint {
+        self.fp
+    }
+
+    /// Traffic so far.
+    pub fn stats(&self) -> Stats {
+        self.net.stats()
+    }
+
+    fn other(&self) -> Role {
+        self.party.other().into()
+    }
+
+    /// Runs `f`; on error tells the peers that this party stops.
+    fn guarded<T>(&mut self, f: impl FnOnce(&mut Session) -> Result<T>) -> Result<T> {
+        if self.net.is_aborted() {
+            return Err(Error::Aborted);
+        }
+        f(self).map_err(|e| self.net.fail(e))
+    }
+
+    fn check_own(&self, op: &'static str, x: &Share) -> Result<()> {
+        if x.party() != self.party {
+            return Err(Error::PartyMismatch {
+                op,
+                reason: "share of the other party",
+            });
+        }
+        Ok(())
+    }
+
+    /// Shares a value that `owner` knows, without a message: both draw R from the P0-P1 seed;
+    /// the owner's share is X - R and the other's is R. `value` must be given by the owner only.
+    pub fn input(
+        &mut self,
+        owner: Party,
+        value: Option<&Public>,
+        shape: (usize, usize),
+    ) -> Result<Share> {
+        self.guarded(|s| {
+            let r = random_matrix(&mut s.input, shape.0, shape.1);
+            match (owner == s.party, value) {
+                (true, Some(v)) => {
+                    ring::check_same("input", v.shape(), shape)?;
+                    Ok(Share::from_ring(
+                        s.party,
+                        v.frac_bits(),
+                        ring::sub(v.ring(), r.view()),
+                    ))
+                }
+                (false, None) => Ok(Share::from_ring(s.party, s.fp.frac_bits(), r)),
+                _ => Err(Error::config(
+                    "input: the owner, and only the owner, passes the value",
+                )),
+            }
+        })
+    }
+
+    /// Opens a shared value to both holders.
+    pub fn open(&mut self, x: &Share) -> Result<Public> {
+        self.guarded(|s| {
+            s.check_own("open", x)?;
+            let other = s.other();
+            s.net
+                .send(other, Frame::encode(Kind::Open, 0, 0, x.ring())?)?;
+            let theirs = s
+                .net
+                .recv_matrix(other, Kind::Open, "opened share", x.shape())?;
+            Ok(Public::from_ring(
+                ring::add(x.ring(), theirs.view()),
+                x.frac_bits(),
+            ))
+        })
+    }
+
+    /// Reveals a shared value to one holder: `to` gets `Some(value)`, the other `None`.
+    pub fn reveal_to(&mut self, x: &Share, to: Party) -> Result<Option<Public>> {
+        self.guarded(|s| {
+            s.check_own("reveal_to", x)?;
+            let other = s.other();
+            if to == s.party {
+                let theirs = s
+                    .net
+                    .recv_matrix(other, Kind::Reveal, "revealed share", x.shape())?;
+                Ok(Some(Public::from_ring(
+                    ring::add(x.ring(), theirs.view()),
+                    x.frac_bits(),
+                )))
+            } else {
+                s.net
+                    .send(other, Frame::encode(Kind::Reveal, 0, 0, x.ring())?)?;
+                Ok(None)
+            }
+        })
+    }
+
+    /// Several Beaver products in one round (all E and F opened together). Results are
+    /// **untruncated**: their fractional bits are the sum of the operands'.
+    pub fn products_raw(&mut self, ops: &[(Product, &Share, &Share)]) -> Result<Vec<Share>> {
+        self.guarded(|s| s.products_inner(ops))
+    }
+
+    fn products_inner(&mut self, ops: &[(Product, &Share, &Share)]) -> Result<Vec<Share>> {
+        let mut shapes = Vec::with_capacity(ops.len());
+        for &(kind, x, y) in ops {
+            self.check_own("product", x)?;
+            self.check_own("product", y)?;
+            let shape = match kind {
+                Product::Matmul => {
+                    ring::check_matmul("matmul", x.shape(), y.shape())?;
+                    TripleShape::Matmul {
+                        m: x.shape().0,
+                        k: x.shape().1,
+                        n: y.shape().1,
+                    }
+                }
+                Product::Hadamard => {
+                    ring::check_same("hadamard", x.shape(), y.shape())?;
+                    TripleShape::Elementwise {
+                        rows: x.shape().0,
+                        cols: x.shape().1,
+                    }
+                }
+            };
+            shapes.push(shape);
+        }
+        // Triples: P0 asks P2 and draws its whole share; P1 draws U_1, V_1 and waits for W_1.
+        let mut triples: Vec<TripleShare> = Vec::with_capacity(ops.len());
+        for &shape in &shapes {
+            let t = match self.party {
+                Party::P0 => {
+                    let (op, words) = match shape {
+                        TripleShape::Matmul { m, k, n } => (0, vec![m as u64, k as u64, n as u64]),
+                        TripleShape::Elementwise { rows, cols } => {
+                            (1, vec![rows as u64, cols as u64])
+                        }
+                    };
+                    self.net.send(
+                        Role::P2,
+                        Frame::encode_words(Kind::TripleRequest, op, 0, &words)?,
+                    )?;
+                    p0_triple(&mut self.triples, shape)
+                }
+                Party::P1 => {
+                    let (u, v) = draw_masks(&mut self.triples, shape);
+                    let w = Array2::zeros((0, 0));
+                    TripleShare {
+                        party: Party::P1,
+                        shape,
+                        u,
+                        v,
+                        w,
+                    }
+                }
+            };
+            triples.push(t);
+        }
+        let other = self.other();
+        let mut mine = Vec::with_capacity(ops.len());
+        for (&(_, x, y), t) in ops.iter().zip(&triples) {
+            let e = ring::sub(x.ring(), t.u.view());
+            let f = ring::sub(y.ring(), t.v.view());
+            self.net
+                .send(other, Frame::encode(Kind::Open, 0, 0, e.view())?)?;
+            self.net
+                .send(other, Frame::encode(Kind::Open, 1, 0, f.view())?)?;
+            mine.push((e, f));
+        }
+        if self.party == Party::P1 {
+            for t in &mut triples {
+                t.w = self.net.recv_matrix(
+                    Role::P2,
+                    Kind::TripleShare,
+                    "triple share W_1",
+                    t.shape.w(),
+                )?;
+            }
+        }
+        let mut out = Vec::with_capacity(ops.len());
+        for ((&(_, x, y), t), (mut e, mut f)) in ops.iter().zip(&triples).zip(mine) {
+            let e1 = self
+                .net
+                .recv_matrix(other, Kind::Open, "Beaver E", e.dim())?;
+            let f1 = self
+                .net
+                .recv_matrix(other, Kind::Open, "Beaver F", f.dim())?;
+            ring::add_assign(&mut e, e1.view());
+            ring::add_assign(&mut f, f1.view());
+            let z = finish(t, e.view(), f.view())?;
+            out.push(Share::from_ring(
+                self.party,
+                x.frac_bits() + y.frac_bits(),
+                z,
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Share of X Y, untruncated (fractional bits add up).
+    pub fn matmul_raw(&mut self, x: &Share, y: &Share) -> Result<Share> {
+        let mut v = self.products_raw(&[(Product::Matmul, x, y)])?;
+        v.pop().ok_or(Error::Aborted)
+    }
+
+    /// Share of X Y truncated back to the session's fractional bits.
+    pub fn matmul(&mut self, x: &Share, y: &Share) -> Result<Share> {
+        let z = self.matmul_raw(x, y)?;
+        let f = self.fp.frac_bits();
+        self.guarded(|_| z.truncate_to(f))
+    }
+
+    /// Share of X ⊙ Y truncated back to the session's fractional bits.
+    pub fn mul(&mut self, x: &Share, y: &Share) -> Result<Share> {
+        let mut v = self.products_raw(&[(Product::Hadamard, x, y)])?;
+        let z = v.pop().ok_or(Error::Aborted)?;
+        let f = self.fp.frac_bits();
+        self.guarded(|_| z.truncate_to(f))
+    }
+
+    /// Evaluates `funcs` on the shared X through the helper (sec. 4.2.1): P0 and P1 permute
+    /// their shares with a permutation drawn from their common seed, send them to P2, which
+    /// reconstructs, evaluates and re-shares (P0's output share comes from the seed it shares with
+    /// P2, so only P1's travels), and both undo the permutation. X may carry any number of
+    /// fractional bits (for example 2f straight out of a product: P2 then divides exactly, with no
+    /// truncation error); the results carry the session's f bits.
+    pub fn eval(&mut self, x: &Share, funcs: &[Function]) -> Result<Vec<Share>> {
+        self.guarded(|s| {
+            s.check_own("eval", x)?;
+            let op = encode_functions(funcs)?;
+            let (rows, cols) = x.shape();
+            let rowwise = funcs.iter().any(|f| f.is_rowwise());
+            let perm = layout_permutation(&mut s.perm, rows, cols, rowwise);
+            let permuted = permute(x.ring(), &perm);
+            let aux = (x.frac_bits() as u16) | ((s.fp.frac_bits() as u16) << 8);
+            s.net.send(
+                Role::P2,
+                Frame::encode(Kind::Eval, op, aux, permuted.view())?,
+            )?;
+            let mut out = Vec::with_capacity(funcs.len());
+            for _ in funcs {
+                let y = match &mut s.reshare {
+                    Some(prg) => random_matrix(prg, rows, cols),
+                    None => s.net.recv_matrix(
+                        Role::P2,
+                        Kind::EvalResult,
+                        "function result",
+                        (rows, cols),
+                    )?,
+                };
+                out.push(Share::from_ring(
+                    s.party,
+                    s.fp.frac_bits(),
+                    unpermute(y.view(), &perm),
+                ));
+            }
+            Ok(out)
+        })
+    }
+
+    /// Ends the session: both holders tell the helper, which confirms once it has served every
+    /// request of both (so a failure at P2 cannot go unnoticed). Returns this party's traffic.
+    pub fn finish(mut self) -> Result<Stats> {
+        self.guarded(|s| {
+            s.net
+                .send(Role::P2, Frame::encode_words(Kind::Done, 0, 0, &[])?)?;
+            s.net.recv(Role::P2)?.expect_kind(Role::P2, Kind::Done)?;
+            Ok(s.net.stats())
+        })
+    }
+
+    /// Stops the session and tells the peers why (they fail with [`Error::PeerAborted`]).
+    pub fn abort(mut self, reason: &str) {
+        self.net.abort(reason);
+    }
+}

@@ -1,0 +1,264 @@
+//! The frame format: a 16-byte header and a payload of little-endian words.
+//!
+//! ```text
+//! 0  2   magic "VR"         6  2  op (sub-kind: function codes, triple kind, ...)
+//! 2  1   version (1)        8  2  aux (scales)
+//! 3  1   kind               10 4  rows (u32 LE)      14 4  cols... (see below)
+//! ```
+//! Precisely: magic (2), version (1), kind (1), op (u16), aux (u16), rows (u32), cols (u32), then
+//! rows * cols u64 words (for [`Kind::Abort`], UTF-8 text of any length up to 4 KiB instead).
+//! Decoding checks every field and the exact length: a truncated or padded frame is an error.
+
+use ndarray::{Array2, ArrayView2};
+
+use crate::error::{Error, Result};
+use crate::role::Role;
+
+const MAGIC: [u8; 2] = *b"VR";
+const VERSION: u8 = 1;
+/// Header length in bytes.
+pub(crate) const HEADER_LEN: usize = 16;
+const MAX_ABORT_TEXT: usize = 4096;
+
+/// What a frame carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A pairwise seed and the sender's fixed-point setting (setup).
+    Seed = 1,
+    /// A share opened to the other holder (Beaver's E or F, or a plain open).
+    Open = 2,
+    /// P0 asks P2 for a triple (payload: the dimensions).
+    TripleRequest = 3,
+    /// W_1 from P2 to P1.
+    TripleShare = 4,
+    /// A permuted share sent to P2 for an element-wise function.
+    Eval = 5,
+    /// P2's re-shared result of an element-wise function (to P1).
+    EvalResult = 6,
+    /// A share sent to one party so that it learns the value.
+    Reveal = 7,
+    /// A holder tells P2 that the session is over; P2 confirms with the same kind.
+    Done = 8,
+    /// The sender stopped; the payload says why.
+    Abort = 9,
+}
+
+impl Kind {
+    fn from_u8(b: u8) -> Option<Kind> {
+        Some(match b {
+            1 => Kind::Seed,
+            2 => Kind::Open,
+            3 => Kind::TripleRequest,
+            4 => Kind::TripleShare,
+            5 => Kind::Eval,
+            6 => Kind::EvalResult,
+            7 => Kind::Reveal,
+            8 => Kind::Done,
+            9 => Kind::Abort,
+            _ => return None,
+        })
+    }
+}
+
+/// A decoded frame.
+#[derive(Debug)]
+pub(crate) struct Frame {
+    pub(crate) kind: Kind,
+    pub(crate) op: u16,
+    pub(crate) aux: u16,
+    pub(crate) data: Array2<u64>,
+    /// Text of an abort frame.
+    pub(crate) text: String,
+}
+
+impl Frame {
+    /// A frame carrying a matrix.
+    pub(crate) fn encode(
+        kind: Kind,
+        op: u16,
+        aux: u16,
+        data: ArrayView2<'_, u64>,
+    ) -> Result<Vec<u8>> {
+        let (rows, cols) = data.dim();
+        let r = u32::try_from(rows).map_err(|_| Error::config("matrix too large for a frame"))?;
+        let c = u32::try_from(cols).map_err(|_| Error::config("matrix too large for a frame"))?;
+        let mut out = Vec::with_capacity(HEADER_LEN + rows * cols * 8);
+        header(&mut out, kind, op, aux, r, c);
+        match data.as_slice() {
+            Some(words) => words
+                .iter()
+                .for_each(|w| out.extend_from_slice(&w.to_le_bytes())),
+            None => data
+                .iter()
+                .for_each(|w| out.extend_from_slice(&w.to_le_bytes())),
+        }
+        Ok(out)
+    }
+
+    /// A frame with a few words and no matrix meaning (requests).
+    pub(crate) fn encode_words(kind: Kind, op: u16, aux: u16, words: &[u64]) -> Result<Vec<u8>> {
+        let row = ArrayView2::from_shape((1, words.len()), words)
+            .map_err(|_| Error::config("bad word list"))?;
+        Frame::encode(kind, op, aux, row)
+    }
+
+    /// An abort frame with a reason (cut to 4 KiB).
+    pub(crate) fn encode_abort(reason: &str) -> Vec<u8> {
+        let mut end = reason.len().min(MAX_ABORT_TEXT);
+        while !reason.is_char_boundary(end) {
+            end -= 1;
+        }
+        let text = reason.get(..end).unwrap_or("").as_bytes();
+        let mut out = Vec::with_capacity(HEADER_LEN + text.len());
+        header(&mut out, Kind::Abort, 0, 0, 0, text.len() as u32);
+        out.extend_from_slice(text);
+        out
+    }
+
+    /// Decodes and checks a frame received from `peer`.
+    pub(crate) fn decode(peer: Role, bytes: &[u8]) -> Result<Frame> {
+        let (head, body) = bytes.split_at_checked(HEADER_LEN).ok_or_else(|| {
+            Error::malformed(
+                peer,
+                format!("{} bytes, shorter than a header", bytes.len()),
+            )
+        })?;
+        if head[0..2] != MAGIC {
+            return Err(Error::malformed(peer, "bad magic"));
+        }
+        if head[2] != VERSION {
+            return Err(Error::malformed(
+                peer,
+                format!("unsupported version {}", head[2]),
+            ));
+        }
+        let kind = Kind::from_u8(head[3])
+            .ok_or_else(|| Error::malformed(peer, format!("unknown kind {}", head[3])))?;
+        let op = u16::from_le_bytes([head[4], head[5]]);
+        let aux = u16::from_le_bytes([head[6], head[7]]);
+        let rows = u32::from_le_bytes([head[8], head[9], head[10], head[11]]) as usize;
+        let cols = u32::from_le_bytes([head[12], head[13], head[14], head[15]]) as usize;
+        if kind == Kind::Abort {
+            if rows != 0 || cols != body.len() || cols > MAX_ABORT_TEXT {
+                return Err(Error::malformed(peer, "bad abort frame"));
+            }
+            return Ok(Frame {
+                kind,
+                op,
+                aux,
+                data: Array2::zeros((0, 0)),
+                text: String::from_utf8_lossy(body).into_owned(),
+            });
+        }
+        let words = rows
+            .checked_mul(cols)
+            .filter(|w| w.checked_mul(8) == Some(body.len()))
+            .ok_or_else(|| {
+                Error::malformed(
+                    peer,
+                    format!(
+                        "{rows} x {cols} words announced, {} payload bytes",
+                        body.len()
+                    ),
+                )
+            })?;
+        let mut data = Vec::with_capacity(words);
+        for chunk in body.chunks_exact(8) {
+            let mut w = [0_u8; 8];
+            w.copy_from_slice(chunk);
+            data.push(u64::from_le_bytes(w));
+        }
+        let data = Array2::from_shape_vec((rows, cols), data)
+            .map_err(|e| Error::malformed(peer, e.to_string()))?;
+        Ok(Frame {
+            kind,
+            op,
+            aux,
+            data,
+            text: String::new(),
+        })
+    }
+
+    /// Fails unless this frame is of `kind` (an abort becomes [`Error::PeerAborted`]).
+    pub(crate) fn expect_kind(self, peer: Role, kind: Kind) -> Result<Frame> {
+        if self.kind == kind {
+            return Ok(self);
+        }
+        if self.kind == Kind::Abort {
+            return Err(Error::PeerAborted {
+                peer,
+                reason: self.text,
+            });
+        }
+        Err(Error::UnexpectedMessage {
+            peer,
+            expected: format!("{kind:?}"),
+            found: format!("{:?}", self.kind),
+        })
+    }
+
+    /// Fails unless this frame is of `kind` and carries a matrix of `shape`.
+    pub(crate) fn expect(
+        self,
+        peer: Role,
+        kind: Kind,
+        what: &'static str,
+        shape: (usize, usize),
+    ) -> Result<Array2<u64>> {
+        let frame = self.expect_kind(peer, kind)?;
+        if frame.data.dim() != shape {
+            return Err(Error::WrongShape {
+                peer,
+                what,
+                expected: shape,
+                found: frame.data.dim(),
+            });
+        }
+        Ok(frame.data)
+    }
+}
+
+fn header(out: &mut Vec<u8>, kind: Kind, op: u16, aux: u16, rows: u32, cols: u32) {
+    out.extend_from_slice(&MAGIC);
+    out.push(VERSION);
+    out.push(kind as u8);
+    out.extend_from_slice(&op.to_le_bytes());
+    out.extend_from_slice(&aux.to_le_bytes());
+    out.extend_from_slice(&rows.to_le_bytes());
+    out.extend_from_slice(&cols.to_le_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_rejections() {
+        let m = Array2::from_shape_fn((2, 3), |(i, j)| (i * 3 + j) as u64 | (1 << 63));
+        let bytes = Frame::encode(Kind::Open, 7, 9, m.view()).unwrap();
+        let f = Frame::decode(Role::P1, &bytes).unwrap();
+        assert_eq!((f.kind, f.op, f.aux), (Kind::Open, 7, 9));
+        assert_eq!(f.data, m);
+        // Truncated, padded, wrong magic, unknown kind.
+        assert!(Frame::decode(Role::P1, &bytes[..bytes.len() - 1]).is_err());
+        let mut padded = bytes.clone();
+        padded.push(0);
+        assert!(Frame::decode(Role::P1, &padded).is_err());
+        let mut bad = bytes.clone();
+        bad[0] = b'X';
+        assert!(Frame::decode(Role::P1, &bad).is_err());
+        let mut bad = bytes.clone();
+        bad[3] = 200;
+        assert!(Frame::decode(Role::P1, &bad).is_err());
+        assert!(Frame::decode(Role::P1, &bytes[..5]).is_err());
+        // Announced sizes whose product overflows.
+        let mut huge = bytes[..HEADER_LEN].to_vec();
+        huge[8..16].copy_from_slice(&[0xff; 8]);
+        assert!(Frame::decode(Role::P1, &huge).is_err());
+        let a = Frame::decode(Role::P2, &Frame::encode_abort("stop")).unwrap();
+        assert!(matches!(
+            a.expect_kind(Role::P2, Kind::Open),
+            Err(Error::PeerAborted { reason, .. }) if reason == "stop"
+        ));
+    }
+}
