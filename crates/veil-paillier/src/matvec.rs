@@ -21,7 +21,9 @@ impl PublicKey {
     /// Reuse of shared products (CryptoRec sec. 3.2): in each column, every ciphertext is
     /// multiplied once into the group of its weight (zero weights are skipped), so a product
     /// x_j w is formed once per distinct w rather than once per entry; the groups are then
-    /// combined by a bucketed multi-exponentiation over the distinct weights. Negative weights
+    /// combined by a bucketed multi-exponentiation over the distinct weights. When there are more
+    /// outputs than inputs, each input instead gets a table of its powers, and every non-zero
+    /// weight costs one multiplication. Negative weights
     /// use inverses of the inputs, computed once for all columns by Montgomery's batch inversion
     /// (three multiplications each). About nnz + O(distinct weights) multiplications per column;
     /// columns run in parallel. Variable time in the weights, which are public to the caller.
@@ -54,8 +56,25 @@ impl PublicKey {
         } else {
             Vec::new()
         };
+        let out = if table_cost(weights, cols) < group_cost(weights, cts.len(), cols) {
+            self.matvec_by_tables(cts, &inverses, weights, cols)
+        } else {
+            self.matvec_by_groups(cts, &inverses, weights, cols)
+        };
+        Ok(out.into_iter().map(|c| Ciphertext::new(c, self)).collect())
+    }
+
+    /// Few outputs per input (e.g. E(x) A with m inputs, d < m outputs): per column, group the
+    /// inputs by weight, then combine the groups.
+    fn matvec_by_groups(
+        &self,
+        cts: &[Ciphertext],
+        inverses: &[Integer],
+        weights: &[i64],
+        cols: usize,
+    ) -> Vec<Integer> {
         let m = self.n_squared();
-        let out: Vec<Integer> = (0..cols)
+        (0..cols)
             .into_par_iter()
             .map(|c| {
                 let column = weights.iter().skip(c).step_by(cols.max(1));
@@ -87,8 +106,73 @@ impl PublicKey {
                     .collect();
                 self.bucket_multiexp(&terms)
             })
+            .collect()
+    }
+
+    /// Many outputs per input (e.g. E(y) Q^T with d inputs, m > d outputs): per input, a table of
+    /// its powers up to the largest |weight| in its row, then one multiplication per non-zero
+    /// weight. Inputs are split among threads, each with its own accumulators.
+    fn matvec_by_tables(
+        &self,
+        cts: &[Ciphertext],
+        inverses: &[Integer],
+        weights: &[i64],
+        cols: usize,
+    ) -> Vec<Integer> {
+        let m = self.n_squared();
+        let threads = rayon::current_num_threads().max(1);
+        let chunk = cts.len().div_ceil(threads).max(1);
+        let partial: Vec<Vec<Integer>> = cts
+            .par_chunks(chunk)
+            .enumerate()
+            .map(|(k, part)| {
+                let mut acc = vec![Integer::from(1); cols];
+                for (off, ct) in part.iter().enumerate() {
+                    let j = k * chunk + off;
+                    let row = weights.get(j * cols..(j + 1) * cols).unwrap_or(&[]);
+                    let pos = row.iter().map(|&w| w.max(0)).max().unwrap_or(0) as usize;
+                    let neg = row
+                        .iter()
+                        .map(|&w| w.min(0).unsigned_abs())
+                        .max()
+                        .unwrap_or(0) as usize;
+                    let powers = |base: &Integer, count: usize| {
+                        let mut t = Vec::with_capacity(count);
+                        let mut p = base.clone();
+                        for _ in 0..count {
+                            t.push(p.clone());
+                            p *= base;
+                            p %= m;
+                        }
+                        t
+                    };
+                    let up = powers(&ct.c, pos);
+                    let down = inverses
+                        .get(j)
+                        .map(|inv| powers(inv, neg))
+                        .unwrap_or_default();
+                    for (a, &w) in acc.iter_mut().zip(row) {
+                        let table = if w < 0 { &down } else { &up };
+                        if let Some(p) = (w.unsigned_abs() as usize)
+                            .checked_sub(1)
+                            .and_then(|i| table.get(i))
+                        {
+                            *a *= p;
+                            *a %= m;
+                        }
+                    }
+                }
+                acc
+            })
             .collect();
-        Ok(out.into_iter().map(|c| Ciphertext::new(c, self)).collect())
+        let mut out = vec![Integer::from(1); cols];
+        for part in partial {
+            for (o, p) in out.iter_mut().zip(part) {
+                *o *= p;
+                *o %= m;
+            }
+        }
+        out
     }
 
     /// Inverses mod n^2 of all inputs with one modular inversion (Montgomery's trick).
@@ -156,4 +240,38 @@ impl PublicKey {
             bound,
         })
     }
+}
+
+/// Multiplications of [`PublicKey::matvec_vartime`] by tables: the powers of every input up to
+/// its largest |weight|, plus one per non-zero weight.
+fn table_cost(weights: &[i64], cols: usize) -> u64 {
+    weights
+        .chunks(cols.max(1))
+        .map(|row| {
+            let pos = row
+                .iter()
+                .map(|&w| w.max(0).unsigned_abs())
+                .max()
+                .unwrap_or(0);
+            let neg = row
+                .iter()
+                .map(|&w| w.min(0).unsigned_abs())
+                .max()
+                .unwrap_or(0);
+            pos + neg + row.iter().filter(|&&w| w != 0).count() as u64
+        })
+        .sum()
+}
+
+/// Multiplications of [`PublicKey::matvec_vartime`] by groups: every input once per column,
+/// plus the bucketed combination of at most min(rows, max |weight|) groups per column.
+fn group_cost(weights: &[i64], rows: usize, cols: usize) -> u64 {
+    let max = weights.iter().map(|w| w.unsigned_abs()).max().unwrap_or(0);
+    let groups = (rows as u64).min(max);
+    let bits = u64::from(64 - max.leading_zeros());
+    let combine = (1..=16u64)
+        .map(|w| bits.div_ceil(w) * (groups + (1 << (w + 1))) + bits)
+        .min()
+        .unwrap_or(0);
+    (cols as u64) * (rows as u64 + combine)
 }
