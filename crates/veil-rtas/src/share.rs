@@ -175,6 +175,16 @@ impl Share {
         }
     }
 
+    /// The trivial sharing of a public value: P0's share is the value, P1's is zero (no message;
+    /// for values both holders know, such as public initial weights).
+    pub fn from_public(party: Party, value: &Public) -> Self {
+        let data = match party {
+            Party::P0 => value.data.clone(),
+            Party::P1 => Array2::zeros(value.shape()),
+        };
+        Share::from_ring(party, value.frac_bits, data)
+    }
+
     /// The party that holds this share.
     pub fn party(&self) -> Party {
         self.party

@@ -1,0 +1,260 @@
+//! Whole runs: dealing the inputs, one party's part over any transport ([`run_party`]), all three
+//! in threads over the in-memory transport ([`train_local`]), and the plaintext reference.
+
+use std::thread;
+use std::time::Instant;
+
+use ndarray::{Array2, Axis};
+use rand::Rng;
+
+use super::plain::{self, Params};
+use super::secure::SecureModel;
+use super::{Dataset, Mode, ModelSpec, TrainConfig};
+use crate::error::{Error, Result};
+use crate::fixed::FixedPoint;
+use crate::helper::Helper;
+use crate::local::root_cause;
+use crate::role::Role;
+use crate::session::{ProtocolConfig, Session};
+use crate::share::{Share, share_f64};
+use crate::transport::{Stats, Transport, memory_network};
+
+/// What one share holder brings: its shares of the features (and, under RTAS, of the targets);
+/// under RTAS-fast the label holder P0 has the targets in the clear instead.
+#[derive(Debug)]
+pub struct HolderInput {
+    /// Share of the training features.
+    pub x_train: Share,
+    /// Share of the training targets (RTAS).
+    pub y_train: Option<Share>,
+    /// Clear training targets (RTAS-fast, P0 only).
+    pub labels: Option<Array2<f64>>,
+    /// Share of the test features.
+    pub x_test: Share,
+}
+
+/// The targets a model trains on: "is it a 0" for logistic regression (sec. 5.3), one-hot
+/// classes for the CNN.
+pub(crate) fn targets(spec: &ModelSpec, data: &Dataset) -> Array2<f64> {
+    match spec {
+        ModelSpec::Logistic { .. } => data.binary(0),
+        ModelSpec::Cnn(c) => data.one_hot(c.classes),
+    }
+}
+
+/// The data owner's side: shares the features (and under RTAS the targets) between P0 and P1.
+pub fn deal_inputs<R: Rng + ?Sized>(
+    config: &TrainConfig,
+    fp: FixedPoint,
+    train: &Dataset,
+    test: &Dataset,
+    rng: &mut R,
+) -> Result<[HolderInput; 2]> {
+    let features = config.model.features();
+    if train.x.ncols() != features || test.x.ncols() != features {
+        return Err(Error::config(format!(
+            "the model takes {features} features, the data has {}",
+            train.x.ncols()
+        )));
+    }
+    let y = targets(&config.model, train);
+    let (x0, x1) = share_f64(train.x.view(), fp, rng)?;
+    let (t0, t1) = share_f64(test.x.view(), fp, rng)?;
+    let (y0, y1, labels) = match config.mode {
+        Mode::Rtas => {
+            let (a, b) = share_f64(y.view(), fp, rng)?;
+            (Some(a), Some(b), None)
+        }
+        Mode::RtasFast => (None, None, Some(y)),
+    };
+    Ok([
+        HolderInput {
+            x_train: x0,
+            y_train: y0,
+            labels,
+            x_test: t0,
+        },
+        HolderInput {
+            x_train: x1,
+            y_train: y1,
+            labels: None,
+            x_test: t1,
+        },
+    ])
+}
+
+/// One party's result.
+#[derive(Clone, Debug)]
+pub struct PartyReport {
+    /// The party.
+    pub role: Role,
+    /// Test-set scores (P0 only): logistic z, or CNN class scores.
+    pub scores: Option<Array2<f64>>,
+    /// SGD steps run.
+    pub steps: usize,
+    /// Wall-clock seconds of training (setup and inference excluded).
+    pub train_seconds: f64,
+    /// Traffic during training.
+    pub train_stats: Stats,
+    /// Traffic of the whole run.
+    pub stats: Stats,
+}
+
+/// Runs one party of training followed by inference on the test features. P2 needs no input;
+/// P0 and P1 need their [`HolderInput`]. The same call serves the in-memory and the TCP transport.
+pub fn run_party(
+    role: Role,
+    config: &TrainConfig,
+    protocol: &ProtocolConfig,
+    transport: Box<dyn Transport>,
+    input: Option<HolderInput>,
+) -> Result<PartyReport> {
+    config.validate()?;
+    if transport.role() != role {
+        return Err(Error::config(format!(
+            "transport of {} given to {role}",
+            transport.role()
+        )));
+    }
+    if role == Role::P2 {
+        let start = Instant::now();
+        let stats = Helper::new(transport, protocol)?.serve()?;
+        return Ok(PartyReport {
+            role,
+            scores: None,
+            steps: 0,
+            train_seconds: start.elapsed().as_secs_f64(),
+            train_stats: stats,
+            stats,
+        });
+    }
+    let input = input.ok_or_else(|| Error::config(format!("{role} needs its input shares")))?;
+    let mut session = Session::new(transport, protocol)?;
+    match holder(&mut session, config, &input) {
+        Ok((scores, steps, train_seconds, train_stats)) => {
+            let stats = session.finish()?;
+            Ok(PartyReport {
+                role,
+                scores,
+                steps,
+                train_seconds,
+                train_stats,
+                stats,
+            })
+        }
+        Err(e) => {
+            session.abort(&e.to_string());
+            Err(e)
+        }
+    }
+}
+
+type HolderResult = (Option<Array2<f64>>, usize, f64, Stats);
+
+fn holder(s: &mut Session, config: &TrainConfig, input: &HolderInput) -> Result<HolderResult> {
+    let mut model = SecureModel::new(s, config)?;
+    let before = s.stats();
+    let start = Instant::now();
+    let mut steps = 0;
+    for epoch in 0..config.epochs {
+        for batch in config.batches(input.x_train.shape().0, epoch) {
+            let x = input.x_train.select_rows(&batch)?;
+            let y = input
+                .y_train
+                .as_ref()
+                .map(|y| y.select_rows(&batch))
+                .transpose()?;
+            let labels = input.labels.as_ref().map(|l| l.select(Axis(0), &batch));
+            model.step(s, &x, y.as_ref(), labels.as_ref(), config.learning_rate)?;
+            steps += 1;
+        }
+    }
+    let train_seconds = start.elapsed().as_secs_f64();
+    let train_stats = s.stats().since(&before);
+    let scores = model.predict(s, &input.x_test)?;
+    Ok((scores, steps, train_seconds, train_stats))
+}
+
+/// A whole local run and its accuracy.
+#[derive(Clone, Debug)]
+pub struct TrainReport {
+    /// Test accuracy of the secure model.
+    pub accuracy: f64,
+    /// Reports of P0, P1 and P2.
+    pub parties: [PartyReport; 3],
+}
+
+/// Fraction of correct predictions: logistic regression predicts "is a 0" when z > 0, the CNN
+/// the class of highest score.
+pub fn accuracy(spec: &ModelSpec, scores: &Array2<f64>, labels: &[usize]) -> f64 {
+    let correct = scores
+        .rows()
+        .into_iter()
+        .zip(labels)
+        .filter(|(row, l)| match spec {
+            ModelSpec::Logistic { .. } => (row[0] > 0.0) == (**l == 0),
+            ModelSpec::Cnn(_) => {
+                let best = row
+                    .iter()
+                    .enumerate()
+                    .max_by(|a, b| a.1.total_cmp(b.1))
+                    .map(|(i, _)| i);
+                best == Some(**l)
+            }
+        })
+        .count();
+    correct as f64 / labels.len().max(1) as f64
+}
+
+/// Trains under sharing with the three parties as threads over the in-memory transport and
+/// measures test accuracy.
+pub fn train_local(
+    config: &TrainConfig,
+    protocol: &ProtocolConfig,
+    train: &Dataset,
+    test: &Dataset,
+) -> Result<TrainReport> {
+    let [i0, i1] = deal_inputs(config, protocol.fixed_point, train, test, &mut rand::rng())?;
+    let [t0, t1, t2] = memory_network();
+    let (r0, r1, r2) = thread::scope(|scope| {
+        let h2 = scope.spawn(move || run_party(Role::P2, config, protocol, Box::new(t2), None));
+        let h1 = scope.spawn(move || run_party(Role::P1, config, protocol, Box::new(t1), Some(i1)));
+        let r0 = run_party(Role::P0, config, protocol, Box::new(t0), Some(i0));
+        let join = |r: thread::Result<Result<PartyReport>>| {
+            r.unwrap_or_else(|_| Err(Error::config("a party's thread panicked")))
+        };
+        (r0, join(h1.join()), join(h2.join()))
+    });
+    let parties = match (r0, r1, r2) {
+        (Ok(a), Ok(b), Ok(c)) => [a, b, c],
+        (a, b, c) => return Err(root_cause([a.err(), b.err(), c.err()])),
+    };
+    let scores = parties[0].scores.as_ref().ok_or(Error::Aborted)?;
+    Ok(TrainReport {
+        accuracy: accuracy(&config.model, scores, &test.labels),
+        parties,
+    })
+}
+
+/// The plaintext reference with the same seed, batches and hyperparameters: final parameters and
+/// test accuracy.
+pub fn train_plain(config: &TrainConfig, train: &Dataset, test: &Dataset) -> Result<(Params, f64)> {
+    config.validate()?;
+    let mut params = config.model.init(config.seed);
+    let y = targets(&config.model, train);
+    for epoch in 0..config.epochs {
+        for batch in config.batches(train.len(), epoch) {
+            let x = train.x.select(Axis(0), &batch);
+            let yb = y.select(Axis(0), &batch);
+            plain::train_step(
+                &config.model,
+                &mut params,
+                x.view(),
+                yb.view(),
+                config.learning_rate,
+            );
+        }
+    }
+    let scores = plain::predict_scores(&config.model, &params, test.x.view());
+    Ok((params, accuracy(&config.model, &scores, &test.labels)))
+}
