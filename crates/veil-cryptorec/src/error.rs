@@ -20,6 +20,15 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// A Paillier operation failed (bad key, bad ciphertext, slot overflow, ...).
+    #[error("paillier: {0}")]
+    Paillier(#[from] veil_paillier::Error),
+    /// A protocol message that does not fit the model (wrong length, wrong header, ...).
+    #[error("malformed message: {reason}")]
+    Message {
+        /// What is wrong.
+        reason: String,
+    },
     /// A request that cannot be satisfied (empty data, impossible density, ...).
     #[error("invalid request: {reason}")]
     Invalid {

@@ -4,7 +4,9 @@
 pub mod data;
 mod error;
 pub mod eval;
+pub mod fast;
 pub mod finetune;
 pub mod model;
+pub mod quant;
 
 pub use error::{Error, Result};

@@ -1,0 +1,134 @@
+//! Fast-mode prediction over Paillier returns exactly the quantized plaintext model's
+//! predictions, and refuses malformed messages.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use veil_cryptorec::Error;
+use veil_cryptorec::data::SyntheticConfig;
+use veil_cryptorec::eval::Split;
+use veil_cryptorec::fast::{Query, Response, decrypt_response, encrypt_query, respond};
+use veil_cryptorec::model::{Model, TrainConfig};
+use veil_cryptorec::quant::{QuantConfig, QuantizedModel};
+use veil_paillier::{KeyGenerator, PrivateKey, RandomnessPool};
+
+fn key(seed: u64) -> PrivateKey {
+    KeyGenerator::new(1024)
+        .generate_with_rng(&mut ChaCha20Rng::seed_from_u64(seed))
+        .unwrap()
+}
+
+fn small_model() -> (Model, Split) {
+    let data = SyntheticConfig {
+        users: 200,
+        items: 120,
+        density: 0.1,
+        seed: 5,
+        ..SyntheticConfig::default()
+    }
+    .generate();
+    let split = Split::paper(&data, 1);
+    let cfg = TrainConfig {
+        dim: 8,
+        epochs: 5,
+        ..TrainConfig::default()
+    };
+    let model = Model::train(&split.train, split.items, &cfg, &split.validation).unwrap();
+    (model, split)
+}
+
+#[test]
+fn encrypted_predictions_equal_the_quantized_model_exactly() {
+    let (model, split) = small_model();
+    let sk = key(7);
+    let pk = sk.public_key();
+    for bits in [4, 8, 12] {
+        let qm = QuantizedModel::new(
+            &model,
+            &QuantConfig {
+                weight_bits: bits,
+                ..QuantConfig::default()
+            },
+        )
+        .unwrap();
+        for (feed, _) in split.test.iter().take(2) {
+            let query = encrypt_query(&sk, &qm.params, feed, None).unwrap();
+            let query = Query::from_bytes(pk, &qm.params, &query.to_bytes(pk).unwrap()).unwrap();
+            let response = respond(pk, &qm, &query).unwrap();
+            let response =
+                Response::from_bytes(pk, &qm.params, &response.to_bytes(pk).unwrap()).unwrap();
+            let got = decrypt_response(&sk, &qm.params, &response).unwrap();
+            let x = QuantizedModel::quantize_input(&qm.params, feed).unwrap();
+            assert_eq!(got, qm.predict_integers(&x), "{bits}-bit weights");
+            assert!(
+                response.packed.len() < qm.params.items / 4,
+                "results are packed"
+            );
+        }
+    }
+    // The same through a randomness pool.
+    let qm = QuantizedModel::new(&model, &QuantConfig::default()).unwrap();
+    let mut pool = RandomnessPool::new(pk);
+    pool.fill_with_private_key(&sk, qm.params.items).unwrap();
+    let feed = &split.test[0].0;
+    let query = encrypt_query(&sk, &qm.params, feed, Some(&mut pool)).unwrap();
+    let got = decrypt_response(&sk, &qm.params, &respond(pk, &qm, &query).unwrap()).unwrap();
+    let x = QuantizedModel::quantize_input(&qm.params, feed).unwrap();
+    assert_eq!(got, qm.predict_integers(&x));
+}
+
+#[test]
+fn quantized_model_stays_close_to_the_float_model() {
+    let (model, split) = small_model();
+    let qm = QuantizedModel::new(&model, &QuantConfig::default()).unwrap();
+    let float = model.rmse(&split.test);
+    let quant =
+        veil_cryptorec::eval::rmse_with(&split.test, 1.0, 5.0, |_, u| qm.predict(u).unwrap());
+    assert!(
+        (float - quant).abs() < 0.002,
+        "float {float} vs quantized {quant}"
+    );
+}
+
+#[test]
+fn malformed_messages_are_errors() {
+    let (model, split) = small_model();
+    let qm = QuantizedModel::new(&model, &QuantConfig::default()).unwrap();
+    let sk = key(7);
+    let pk = sk.public_key();
+    let query = encrypt_query(&sk, &qm.params, &split.test[0].0, None).unwrap();
+    let bytes = query.to_bytes(pk).unwrap();
+    for bad in [
+        &bytes[..5],
+        &bytes[..bytes.len() - 1],
+        &[b"XXXX", &bytes[4..]].concat()[..],
+    ] {
+        assert!(matches!(
+            Query::from_bytes(pk, &qm.params, bad),
+            Err(Error::Message { .. })
+        ));
+    }
+    // A ciphertext of zero is not a unit mod n^2.
+    let mut zeroed = bytes.clone();
+    zeroed[8..8 + pk.ciphertext_len()].fill(0);
+    assert!(matches!(
+        Query::from_bytes(pk, &qm.params, &zeroed),
+        Err(Error::Paillier(_))
+    ));
+    // Too few ciphertexts, and a key mismatch.
+    let short = Query {
+        ciphertexts: query.ciphertexts[1..].to_vec(),
+    };
+    assert!(matches!(
+        respond(pk, &qm, &short),
+        Err(Error::Message { .. })
+    ));
+    let other = key(8);
+    assert!(matches!(
+        respond(other.public_key(), &qm, &query),
+        Err(Error::Paillier(_))
+    ));
+    let response = respond(pk, &qm, &query).unwrap();
+    let rb = response.to_bytes(pk).unwrap();
+    assert!(Response::from_bytes(pk, &qm.params, &rb[..rb.len() - pk.ciphertext_len()]).is_err());
+}
