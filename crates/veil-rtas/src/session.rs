@@ -244,6 +244,9 @@ impl Session {
 
     /// Several Beaver products in one round (all E and F opened together). Results are
     /// **untruncated**: their fractional bits are the sum of the operands'.
+    ///
+    /// Traffic per product X (m x k) Y (k x n): each holder sends the other E_i and F_i
+    /// (m k + k n words); P0 sends P2 a 40-byte request; P2 sends P1 W_1 (m n words).
     pub fn products_raw(&mut self, ops: &[(Product, &Share, &Share)]) -> Result<Vec<Share>> {
         self.guarded(|s| s.products_inner(ops))
     }
@@ -371,6 +374,10 @@ impl Session {
     /// P2, so only P1's travels), and both undo the permutation. X may carry any number of
     /// fractional bits (for example 2f straight out of a product: P2 then divides exactly, with no
     /// truncation error); the results carry the session's f bits.
+    ///
+    /// Traffic for n entries and k functions: n words P0 -> P2, n words P1 -> P2, k n words
+    /// P2 -> P1; two message delays. P2 learns the multiset of the n arguments (element-wise) or of
+    /// the rows (softmax), never their positions.
     pub fn eval(&mut self, x: &Share, funcs: &[Function]) -> Result<Vec<Share>> {
         self.guarded(|s| {
             s.check_own("eval", x)?;
