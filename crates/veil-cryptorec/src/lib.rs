@@ -7,6 +7,7 @@ pub mod eval;
 pub mod fast;
 pub mod finetune;
 pub mod model;
+mod persist;
 pub mod quant;
 
 pub use error::{Error, Result};

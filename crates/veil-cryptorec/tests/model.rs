@@ -42,3 +42,40 @@ fn learns_planted_preferences() {
     );
     assert!(Model::train(&[], 10, &cfg, &[]).is_err());
 }
+
+#[test]
+fn models_save_and_load_and_bad_files_are_refused() {
+    let data = SyntheticConfig {
+        users: 60,
+        items: 40,
+        density: 0.2,
+        seed: 4,
+        ..SyntheticConfig::default()
+    }
+    .generate();
+    let users = by_user(data.ratings(), data.users());
+    let cfg = TrainConfig {
+        dim: 3,
+        epochs: 2,
+        ..TrainConfig::default()
+    };
+    let model = Model::train(&users, data.items(), &cfg, &[]).unwrap();
+    let json = model.to_json().unwrap();
+    assert!(json.contains("\"dim\":[40,3]"), "ndarray's serde layout changed");
+    assert_eq!(Model::from_json(&json).unwrap(), model);
+    let path = std::env::temp_dir().join(format!("veil-model-{}.json", std::process::id()));
+    model.save(&path).unwrap();
+    assert_eq!(Model::load(&path).unwrap(), model);
+    std::fs::remove_file(&path).unwrap();
+    for bad in [
+        json.replace("veil-cryptorec-model/1", "other/9"),
+        json.replacen("\"mu\":", "\"mu\":1e99,\"x\":", 1),
+        json[..json.len() / 2].to_string(),
+        json.replacen("\"dim\":[40,3]", "\"dim\":[39,3]", 1),
+        json.replacen("\"mu\":", "\"mu\":null,\"y\":", 1),
+        String::new(),
+    ] {
+        assert!(Model::from_json(&bad).is_err(), "accepted: {}", &bad[..bad.len().min(80)]);
+    }
+    assert!(Model::load(std::path::Path::new("/nonexistent/model.json")).is_err());
+}
