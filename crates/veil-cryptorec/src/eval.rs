@@ -89,7 +89,7 @@ impl Split {
 }
 
 /// Mean and (sample) standard deviation of repeated measurements.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct MeanStd {
     /// Mean.
     pub mean: f64,

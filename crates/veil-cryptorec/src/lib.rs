@@ -9,5 +9,6 @@ pub mod finetune;
 pub mod model;
 mod persist;
 pub mod quant;
+pub mod sqr;
 
 pub use error::{Error, Result};

@@ -197,6 +197,35 @@ impl Model {
         items: usize,
         cfg: &TrainConfig,
         validation: &[(UserRatings, UserRatings)],
+        on_epoch: impl FnMut(EpochReport),
+    ) -> Result<Self> {
+        Self::train_inner(None, train, items, cfg, validation, on_epoch)
+    }
+
+    /// [`Model::train_with`] starting from another model's A and Q instead of a random
+    /// initialisation: transfer between user populations that share the items (sec. 3.3).
+    /// mu and the item biases are recomputed from `train`; `cfg.dim` must equal `init`'s d.
+    pub fn train_from(
+        init: &Model,
+        train: &[UserRatings],
+        cfg: &TrainConfig,
+        validation: &[(UserRatings, UserRatings)],
+        on_epoch: impl FnMut(EpochReport),
+    ) -> Result<Self> {
+        if init.a.ncols() != cfg.dim {
+            return Err(Error::Invalid {
+                reason: "the initial model's dimension differs from cfg.dim",
+            });
+        }
+        Self::train_inner(Some(init), train, init.items(), cfg, validation, on_epoch)
+    }
+
+    fn train_inner(
+        init: Option<&Model>,
+        train: &[UserRatings],
+        items: usize,
+        cfg: &TrainConfig,
+        validation: &[(UserRatings, UserRatings)],
         mut on_epoch: impl FnMut(EpochReport),
     ) -> Result<Self> {
         let count: usize = train.iter().map(|u| u.values.len()).sum();
@@ -222,16 +251,20 @@ impl Model {
         );
         let mut rng = ChaCha20Rng::seed_from_u64(cfg.seed);
         let scale = cfg.init_scale;
-        let init = |rng: &mut ChaCha20Rng| {
+        let init_matrix = |rng: &mut ChaCha20Rng| {
             Array2::from_shape_fn((items, cfg.dim), |_| {
                 (rng.random::<f32>() * 2.0 - 1.0) * scale
             })
         };
+        let (a, q) = match init {
+            Some(m) => (m.a.clone(), m.q.clone()),
+            None => (init_matrix(&mut rng), init_matrix(&mut rng)),
+        };
         let mut model = Model {
             mu,
             item_bias,
-            a: init(&mut rng),
-            q: init(&mut rng),
+            a,
+            q,
         };
         let (mut adam_a, mut adam_q) = (Adam::new((items, cfg.dim)), Adam::new((items, cfg.dim)));
         let mut order: Vec<usize> = (0..train.len())

@@ -18,17 +18,28 @@ struct Stored {
     item_bias: Array1<f32>,
     a: Array2<f32>,
     q: Array2<f32>,
+    /// Raw item identifiers of the data set, dense index order (empty: none kept).
+    #[serde(default)]
+    item_ids: Vec<u64>,
 }
 
 impl Model {
-    /// The model as JSON (`{"format": "veil-cryptorec-model/1", "mu", "item_bias", "a", "q"}`).
+    /// The model as JSON (`{"format": "veil-cryptorec-model/1", "mu", "item_bias", "a", "q",
+    /// "item_ids"}`).
     pub fn to_json(&self) -> Result<String> {
+        self.to_json_with_ids(&[])
+    }
+
+    /// [`Model::to_json`] keeping the data set's raw item identifiers (dense index order), so
+    /// that a later user can name items as the data set did.
+    pub fn to_json_with_ids(&self, item_ids: &[u64]) -> Result<String> {
         serde_json::to_string(&Stored {
             format: FORMAT.into(),
             mu: self.mu,
             item_bias: self.item_bias.clone(),
             a: self.a.clone(),
             q: self.q.clone(),
+            item_ids: item_ids.to_vec(),
         })
         .map_err(|e| Error::Message {
             reason: e.to_string(),
@@ -38,6 +49,12 @@ impl Model {
     /// Parses and validates a model: known format tag, A and Q of the same m x d shape with
     /// d >= 1, m item biases, every number finite.
     pub fn from_json(text: &str) -> Result<Self> {
+        Self::from_json_with_ids(text).map(|(m, _)| m)
+    }
+
+    /// [`Model::from_json`] and the raw item identifiers (empty if none were saved; otherwise
+    /// exactly m of them).
+    pub fn from_json_with_ids(text: &str) -> Result<(Self, Vec<u64>)> {
         let s: Stored = serde_json::from_str(text).map_err(|e| Error::Message {
             reason: format!("model file: {e}"),
         })?;
@@ -58,28 +75,32 @@ impl Model {
         {
             return Err(bad("a parameter is not a finite number"));
         }
-        Ok(Model {
+        if !s.item_ids.is_empty() && s.item_ids.len() != s.a.nrows() {
+            return Err(bad("item_ids must be empty or one per item"));
+        }
+        let model = Model {
             mu: s.mu,
             item_bias: s.item_bias,
             a: s.a,
             q: s.q,
-        })
+        };
+        Ok((model, s.item_ids))
     }
 
-    /// Writes [`Model::to_json`] to `path`.
-    pub fn save(&self, path: &Path) -> Result<()> {
-        std::fs::write(path, self.to_json()?).map_err(|source| Error::Io {
+    /// Writes [`Model::to_json_with_ids`] to `path`.
+    pub fn save(&self, path: &Path, item_ids: &[u64]) -> Result<()> {
+        std::fs::write(path, self.to_json_with_ids(item_ids)?).map_err(|source| Error::Io {
             path: path.display().to_string(),
             source,
         })
     }
 
-    /// Reads a model written by [`Model::save`].
-    pub fn load(path: &Path) -> Result<Self> {
+    /// Reads a model written by [`Model::save`], with its item identifiers.
+    pub fn load(path: &Path) -> Result<(Self, Vec<u64>)> {
         let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
             path: path.display().to_string(),
             source,
         })?;
-        Self::from_json(&text)
+        Self::from_json_with_ids(&text)
     }
 }

@@ -61,11 +61,15 @@ fn models_save_and_load_and_bad_files_are_refused() {
     };
     let model = Model::train(&users, data.items(), &cfg, &[]).unwrap();
     let json = model.to_json().unwrap();
-    assert!(json.contains("\"dim\":[40,3]"), "ndarray's serde layout changed");
+    assert!(
+        json.contains("\"dim\":[40,3]"),
+        "ndarray's serde layout changed"
+    );
     assert_eq!(Model::from_json(&json).unwrap(), model);
     let path = std::env::temp_dir().join(format!("veil-model-{}.json", std::process::id()));
-    model.save(&path).unwrap();
-    assert_eq!(Model::load(&path).unwrap(), model);
+    let ids: Vec<u64> = (0..40).map(|i| 1000 + i).collect();
+    model.save(&path, &ids).unwrap();
+    assert_eq!(Model::load(&path).unwrap(), (model.clone(), ids));
     std::fs::remove_file(&path).unwrap();
     for bad in [
         json.replace("veil-cryptorec-model/1", "other/9"),
@@ -73,9 +77,14 @@ fn models_save_and_load_and_bad_files_are_refused() {
         json[..json.len() / 2].to_string(),
         json.replacen("\"dim\":[40,3]", "\"dim\":[39,3]", 1),
         json.replacen("\"mu\":", "\"mu\":null,\"y\":", 1),
+        json.replacen("\"item_ids\":[]", "\"item_ids\":[1,2]", 1),
         String::new(),
     ] {
-        assert!(Model::from_json(&bad).is_err(), "accepted: {}", &bad[..bad.len().min(80)]);
+        assert!(
+            Model::from_json(&bad).is_err(),
+            "accepted: {}",
+            &bad[..bad.len().min(80)]
+        );
     }
     assert!(Model::load(std::path::Path::new("/nonexistent/model.json")).is_err());
 }
