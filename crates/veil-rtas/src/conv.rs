@@ -7,9 +7,14 @@
 //! sample's feature map position-major (`[y][x][f]`). Zero padding is a zero word in both shares.
 
 use ndarray::{Array2, ArrayView2};
+use rayon::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::ring;
 use crate::share::Share;
+
+/// Images per parallel task of [`Conv2d::conv_add`] (their im2col rows stay in L2).
+const CONV_TASK_IMAGES: usize = 8;
 
 /// The geometry of a 2-D convolution layer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -105,6 +110,65 @@ impl Conv2d {
                 }
             }
         }
+        Ok(out)
+    }
+}
+
+impl Conv2d {
+    /// `out += im2col(x) k` in Z_2^64 without materialising im2col(x): x is a batch (B x C H W),
+    /// k the (C kh kw) x F kernel matrix, out is (B oh ow) x F. Each task rearranges a few images
+    /// into a small buffer and multiplies it (see `ring::matmul_add_slice`).
+    pub(crate) fn conv_add(
+        &self,
+        out: &mut Array2<u64>,
+        x: ArrayView2<'_, u64>,
+        k: ArrayView2<'_, u64>,
+    ) -> Result<()> {
+        let (oh, ow) = self.out_hw();
+        let positions = oh * ow;
+        let batch = x.nrows();
+        let f = self.filters;
+        if x.ncols() != self.input_len()
+            || k.dim() != (self.patch_len(), f)
+            || out.dim() != (batch * positions, f)
+        {
+            return Err(Error::ShapeMismatch {
+                op: "conv",
+                left: x.dim(),
+                right: k.dim(),
+            });
+        }
+        let k = ring::row_major(&k);
+        let patch = self.patch_len();
+        let Some(out) = out.as_slice_mut() else {
+            return Err(Error::config("conv output must be in standard layout"));
+        };
+        if out.is_empty() {
+            return Ok(());
+        }
+        out.par_chunks_mut(CONV_TASK_IMAGES * positions * f)
+            .enumerate()
+            .try_for_each(|(t, c)| {
+                let first = t * CONV_TASK_IMAGES;
+                let images = c.len() / (positions * f);
+                let xs = x.slice(ndarray::s![first..first + images, ..]);
+                let cols = self.im2col(xs)?;
+                let a = cols.as_slice().ok_or(Error::Aborted)?;
+                ring::matmul_add_serial(c, a, &k, patch, f);
+                Ok(())
+            })
+    }
+
+    /// im2col(x) k (see [`Conv2d::conv_add`]).
+    #[cfg(test)]
+    pub(crate) fn conv(
+        &self,
+        x: ArrayView2<'_, u64>,
+        k: ArrayView2<'_, u64>,
+    ) -> Result<Array2<u64>> {
+        let (oh, ow) = self.out_hw();
+        let mut out = Array2::zeros((x.nrows() * oh * ow, self.filters));
+        self.conv_add(&mut out, x, k)?;
         Ok(out)
     }
 }

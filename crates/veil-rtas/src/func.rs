@@ -11,7 +11,6 @@ use ndarray::{Array2, ArrayView2};
 use rand::Rng;
 
 use crate::error::{Error, Result};
-use crate::prg::random_permutation;
 
 /// A function the helper can evaluate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -56,6 +55,26 @@ impl Function {
             4 => Function::ReluGrad,
             5 => Function::Softmax,
             _ => return None,
+        })
+    }
+
+    /// The function on one value (element-wise functions; `None` for the row-wise softmax).
+    pub(crate) fn apply_scalar(self, v: f64) -> Option<f64> {
+        Some(match self {
+            Function::Sigmoid => sigmoid(v),
+            Function::SigmoidGrad => {
+                let s = sigmoid(v);
+                s * (1.0 - s)
+            }
+            Function::Relu => v.max(0.0),
+            Function::ReluGrad => {
+                if v > 0.0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            Function::Softmax => return None,
         })
     }
 
@@ -120,45 +139,84 @@ pub(crate) fn decode_functions(op: u16) -> Option<Vec<Function>> {
     out.iter().all(|f| f.is_rowwise() == rowwise).then_some(out)
 }
 
+/// A uniformly random permutation of 0..n as u32 source positions (Fisher-Yates; half the
+/// memory of `usize` positions, which matters for the random accesses of a multi-megaword
+/// shuffle).
+fn permutation_u32<R: Rng + ?Sized>(rng: &mut R, n: u32) -> Vec<u32> {
+    let mut perm: Vec<u32> = (0..n).collect();
+    for i in (1..perm.len()).rev() {
+        let j = rng.random_range(0..=i as u32) as usize;
+        perm.swap(i, j);
+    }
+    perm
+}
+
 /// A permutation of the entries of a rows x cols matrix, as flat source positions
-/// (`y.flat[i] = x.flat[perm[i]]`).
+/// (`y.flat[i] = x.flat[perm[i]]`). Fails if the matrix has 2^32 entries or more.
 pub(crate) fn layout_permutation<R: Rng + ?Sized>(
     rng: &mut R,
     rows: usize,
     cols: usize,
     rowwise: bool,
-) -> Vec<usize> {
+) -> Result<Vec<u32>> {
+    let too_large = || Error::config("a helper call takes fewer than 2^32 entries");
+    let n = rows.checked_mul(cols).ok_or_else(too_large)?;
+    let n32 = u32::try_from(n).map_err(|_| too_large())?;
     if !rowwise {
-        return random_permutation(rng, rows * cols);
+        return Ok(permutation_u32(rng, n32));
     }
-    let row_order = random_permutation(rng, rows);
-    let mut perm = Vec::with_capacity(rows * cols);
+    // rows and cols are below 2^32 since their product is.
+    let row_order = permutation_u32(rng, rows as u32);
+    let mut perm = Vec::with_capacity(n);
     for &src_row in &row_order {
-        let col_order = random_permutation(rng, cols);
-        perm.extend(col_order.iter().map(|&c| src_row * cols + c));
+        let col_order = permutation_u32(rng, cols as u32);
+        perm.extend(col_order.iter().map(|&c| src_row * cols as u32 + c));
     }
-    perm
+    Ok(perm)
 }
 
 /// y.flat[i] = x.flat[perm[i]] (the caller guarantees perm is a permutation of x's entries).
-pub(crate) fn permute(x: ArrayView2<'_, u64>, perm: &[usize]) -> Array2<u64> {
-    let flat: Vec<u64> = x.iter().copied().collect();
+pub(crate) fn permute(x: ArrayView2<'_, u64>, perm: &[u32]) -> Array2<u64> {
+    let flat = crate::ring::row_major(&x);
     let out: Vec<u64> = perm
         .iter()
-        .map(|&p| flat.get(p).copied().unwrap_or(0))
+        .map(|&p| flat.get(p as usize).copied().unwrap_or(0))
         .collect();
     Array2::from_shape_vec(x.raw_dim(), out).unwrap_or_else(|_| Array2::zeros(x.raw_dim()))
 }
 
 /// The inverse of [`permute`]: x.flat[perm[i]] = y.flat[i].
-pub(crate) fn unpermute(y: ArrayView2<'_, u64>, perm: &[usize]) -> Array2<u64> {
+pub(crate) fn unpermute(y: ArrayView2<'_, u64>, perm: &[u32]) -> Array2<u64> {
     let mut out = vec![0_u64; y.len()];
-    for (&p, &v) in perm.iter().zip(y.iter()) {
-        if let Some(slot) = out.get_mut(p) {
+    let flat = crate::ring::row_major(&y);
+    for (&p, &v) in perm.iter().zip(flat.iter()) {
+        if let Some(slot) = out.get_mut(p as usize) {
             *slot = v;
         }
     }
     Array2::from_shape_vec(y.raw_dim(), out).unwrap_or_else(|_| Array2::zeros(y.raw_dim()))
+}
+
+/// [`unpermute`] of a rows x cols matrix of fresh pseudorandom words from `rng`, drawn in blocks
+/// and scattered directly (no intermediate matrix).
+pub(crate) fn unpermute_random<R: Rng + ?Sized>(
+    rng: &mut R,
+    perm: &[u32],
+    rows: usize,
+    cols: usize,
+) -> Array2<u64> {
+    let mut out = vec![0_u64; rows * cols];
+    let mut block = [0_u64; 1024];
+    for chunk in perm.chunks(block.len()) {
+        let words = &mut block[..chunk.len()];
+        rng.fill(words);
+        for (&p, &v) in chunk.iter().zip(words.iter()) {
+            if let Some(slot) = out.get_mut(p as usize) {
+                *slot = v;
+            }
+        }
+    }
+    Array2::from_shape_vec((rows, cols), out).unwrap_or_else(|_| Array2::zeros((rows, cols)))
 }
 
 #[cfg(test)]
@@ -187,7 +245,8 @@ mod tests {
             5,
             4,
             true,
-        );
+        )
+        .unwrap();
         let y = permute(x.view(), &perm);
         for row in y.rows() {
             let r = row[0] / 10;
@@ -202,6 +261,25 @@ mod tests {
             assert_eq!(cols, vec![0, 1, 2, 3]);
         }
         assert_eq!(unpermute(y.view(), &perm), x);
+        let flat = layout_permutation(
+            &mut Seed::from_bytes([5; 32]).stream(Stream::Permutation),
+            7,
+            9,
+            false,
+        )
+        .unwrap();
+        let mut sorted = flat.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..63).collect::<Vec<u32>>());
+        let r = unpermute_random(
+            &mut Seed::from_bytes([6; 32]).stream(Stream::Reshare),
+            &flat,
+            7,
+            9,
+        );
+        let direct =
+            crate::prg::random_matrix(&mut Seed::from_bytes([6; 32]).stream(Stream::Reshare), 7, 9);
+        assert_eq!(r, unpermute(direct.view(), &flat));
         let soft = Function::Softmax.apply(ndarray::array![[1.0, 2.0, 3.0]].view());
         assert!((soft.sum() - 1.0).abs() < 1e-12);
     }

@@ -5,9 +5,13 @@
 //! argument values (element-wise) or of the argument rows (softmax); see [`crate::Function`].
 
 use ndarray::Array2;
+use rayon::prelude::*;
 
+use crate::conv::Conv2d;
 use crate::error::{Error, Result};
-use crate::fixed::{FixedPoint, MAX_FRAC_BITS, decode_matrix_at, encode_matrix_at};
+use crate::fixed::{
+    FixedPoint, MAX_FRAC_BITS, decode_at, decode_matrix_at, encode_at, encode_matrix_at,
+};
 use crate::func::decode_functions;
 use crate::prg::{Prg, Seed, Stream, random_matrix};
 use crate::ring;
@@ -16,6 +20,12 @@ use crate::session::{ProtocolConfig, send_seed};
 use crate::transport::{Net, Stats, Transport};
 use crate::triple::{TripleShape, deal};
 use crate::wire::{Frame, Kind};
+
+/// Largest side, channel count or filter count of a convolution triple request (bounds every
+/// size computed from the request below 2^64; the word limit then applies).
+const MAX_CONV_DIM: usize = 1 << 16;
+/// Largest batch of a convolution triple request.
+const MAX_CONV_BATCH: usize = 1 << 24;
 
 /// The helper's end of a running protocol.
 pub struct Helper {
@@ -90,7 +100,7 @@ impl Helper {
             }
             Kind::TripleRequest => {
                 let shape = self.triple_shape(&frame)?;
-                let w1 = deal(&mut self.triples0, &mut self.triples1, shape);
+                let w1 = deal(&mut self.triples0, &mut self.triples1, shape)?;
                 self.net
                     .send(Role::P1, Frame::encode(Kind::TripleShare, 0, 0, w1.view())?)?;
                 Ok(false)
@@ -115,6 +125,36 @@ impl Helper {
         let shape = match (frame.op, words.as_slice()) {
             (0, &[m, k, n]) => TripleShape::Matmul { m, k, n },
             (1, &[rows, cols]) => TripleShape::Elementwise { rows, cols },
+            (
+                2,
+                &[
+                    batch,
+                    channels,
+                    height,
+                    width,
+                    filters,
+                    kernel,
+                    stride,
+                    padding,
+                ],
+            ) if batch <= MAX_CONV_BATCH
+                && [channels, height, width, filters, kernel, stride, padding]
+                    .iter()
+                    .all(|&d| d <= MAX_CONV_DIM) =>
+            {
+                let conv = Conv2d {
+                    channels,
+                    height,
+                    width,
+                    filters,
+                    kernel,
+                    stride,
+                    padding,
+                };
+                conv.validate()
+                    .map_err(|_| Error::malformed(Role::P0, "bad convolution triple request"))?;
+                TripleShape::Conv { batch, conv }
+            }
             _ => return Err(Error::malformed(Role::P0, "bad triple request")),
         };
         let size = |(r, c): (usize, usize)| r.checked_mul(c);
@@ -165,15 +205,36 @@ impl Helper {
                 found: from1.data.dim(),
             });
         }
-        let x = decode_matrix_at(
-            ring::add(from0.data.view(), from1.data.view()).view(),
-            in_bits,
-        );
-        let (rows, cols) = x.dim();
+        let (rows, cols) = from0.data.dim();
+        let mut x = from0.data;
+        ring::add_assign(&mut x, from1.data.view());
+        if funcs.iter().any(|f| f.is_rowwise()) {
+            let x = decode_matrix_at(x.view(), in_bits);
+            for f in funcs {
+                let y = encode_matrix_at(f.apply(x.view()).view(), out_bits)?;
+                let r: Array2<u64> = random_matrix(&mut self.reshare0, rows, cols);
+                let y1 = ring::sub(y.view(), r.view());
+                self.net
+                    .send(Role::P1, Frame::encode(Kind::EvalResult, 0, 0, y1.view())?)?;
+            }
+            return Ok(());
+        }
+        // Element-wise: one fused pass per function, y_1 = encode(f(decode(x))) - r, in parallel.
+        let xv = x.view();
+        let xs = ring::row_major(&xv);
         for f in funcs {
-            let y = encode_matrix_at(f.apply(x.view()).view(), out_bits)?;
-            let r: Array2<u64> = random_matrix(&mut self.reshare0, rows, cols);
-            let y1 = ring::sub(y.view(), r.view());
+            let mut y1: Array2<u64> = random_matrix(&mut self.reshare0, rows, cols);
+            let Some(ys) = y1.as_slice_mut() else {
+                return Err(Error::Aborted);
+            };
+            ys.par_iter_mut()
+                .zip(xs.par_iter())
+                .with_min_len(4096)
+                .try_for_each(|(r, &v)| {
+                    let y = f.apply_scalar(decode_at(v, in_bits)).unwrap_or(0.0);
+                    *r = encode_at(y, out_bits)?.wrapping_sub(*r);
+                    Ok::<(), Error>(())
+                })?;
             self.net
                 .send(Role::P1, Frame::encode(Kind::EvalResult, 0, 0, y1.view())?)?;
         }

@@ -5,9 +5,12 @@ use std::time::Duration;
 
 use ndarray::Array2;
 
+use crate::conv::Conv2d;
 use crate::error::{Error, Result};
 use crate::fixed::FixedPoint;
-use crate::func::{Function, encode_functions, layout_permutation, permute, unpermute};
+use crate::func::{
+    Function, encode_functions, layout_permutation, permute, unpermute, unpermute_random,
+};
 use crate::prg::{Prg, Seed, Stream, random_matrix};
 use crate::ring;
 use crate::role::Role;
@@ -44,6 +47,63 @@ pub enum Product {
     Matmul,
     /// Entry-wise product X ⊙ Y.
     Hadamard,
+    /// Convolution im2col(X) Y of a batch of images X (B x C H W) with a (C kh kw) x F kernel
+    /// matrix Y; the result is (B oh ow) x F (see [`crate::Conv2d`]). The mask of X is opened at
+    /// the size of the images, not of their im2col matrix.
+    Conv(Conv2d),
+}
+
+impl Product {
+    /// The triple that serves this product of an `x`-shaped and a `y`-shaped operand.
+    fn triple_shape(self, x: (usize, usize), y: (usize, usize)) -> Result<TripleShape> {
+        match self {
+            Product::Matmul => {
+                ring::check_matmul("matmul", x, y)?;
+                Ok(TripleShape::Matmul {
+                    m: x.0,
+                    k: x.1,
+                    n: y.1,
+                })
+            }
+            Product::Hadamard => {
+                ring::check_same("hadamard", x, y)?;
+                Ok(TripleShape::Elementwise {
+                    rows: x.0,
+                    cols: x.1,
+                })
+            }
+            Product::Conv(conv) => {
+                conv.validate()?;
+                ring::check_same("conv input", x, (x.0, conv.input_len()))?;
+                ring::check_same("conv kernel", y, (conv.patch_len(), conv.filters))?;
+                Ok(TripleShape::Conv { batch: x.0, conv })
+            }
+        }
+    }
+}
+
+/// The request P0 sends P2 for a triple: (op, words).
+pub(crate) fn triple_request(shape: TripleShape) -> (u16, Vec<u64>) {
+    match shape {
+        TripleShape::Matmul { m, k, n } => (0, vec![m as u64, k as u64, n as u64]),
+        TripleShape::Elementwise { rows, cols } => (1, vec![rows as u64, cols as u64]),
+        TripleShape::Conv { batch, conv } => (
+            2,
+            [
+                batch,
+                conv.channels,
+                conv.height,
+                conv.width,
+                conv.filters,
+                conv.kernel,
+                conv.stride,
+                conv.padding,
+            ]
+            .iter()
+            .map(|&w| w as u64)
+            .collect(),
+        ),
+    }
 }
 
 /// Sends a seed (and the sender's fixed-point setting) during setup.
@@ -256,36 +316,14 @@ impl Session {
         for &(kind, x, y) in ops {
             self.check_own("product", x)?;
             self.check_own("product", y)?;
-            let shape = match kind {
-                Product::Matmul => {
-                    ring::check_matmul("matmul", x.shape(), y.shape())?;
-                    TripleShape::Matmul {
-                        m: x.shape().0,
-                        k: x.shape().1,
-                        n: y.shape().1,
-                    }
-                }
-                Product::Hadamard => {
-                    ring::check_same("hadamard", x.shape(), y.shape())?;
-                    TripleShape::Elementwise {
-                        rows: x.shape().0,
-                        cols: x.shape().1,
-                    }
-                }
-            };
-            shapes.push(shape);
+            shapes.push(kind.triple_shape(x.shape(), y.shape())?);
         }
-        // Triples: P0 asks P2 and draws its whole share; P1 draws U_1, V_1 and waits for W_1.
+        // Triples: P0 asks P2 and draws its whole share; P1 draws U_1, V_1 (W_1 comes later).
         let mut triples: Vec<TripleShare> = Vec::with_capacity(ops.len());
         for &shape in &shapes {
             let t = match self.party {
                 Party::P0 => {
-                    let (op, words) = match shape {
-                        TripleShape::Matmul { m, k, n } => (0, vec![m as u64, k as u64, n as u64]),
-                        TripleShape::Elementwise { rows, cols } => {
-                            (1, vec![rows as u64, cols as u64])
-                        }
-                    };
+                    let (op, words) = triple_request(shape);
                     self.net.send(
                         Role::P2,
                         Frame::encode_words(Kind::TripleRequest, op, 0, &words)?,
@@ -294,13 +332,12 @@ impl Session {
                 }
                 Party::P1 => {
                     let (u, v) = draw_masks(&mut self.triples, shape);
-                    let w = Array2::zeros((0, 0));
                     TripleShare {
                         party: Party::P1,
                         shape,
                         u,
                         v,
-                        w,
+                        w: Array2::zeros((0, 0)),
                     }
                 }
             };
@@ -317,18 +354,8 @@ impl Session {
                 .send(other, Frame::encode(Kind::Open, 1, 0, f.view())?)?;
             mine.push((e, f));
         }
-        if self.party == Party::P1 {
-            for t in &mut triples {
-                t.w = self.net.recv_matrix(
-                    Role::P2,
-                    Kind::TripleShare,
-                    "triple share W_1",
-                    t.shape.w(),
-                )?;
-            }
-        }
         let mut out = Vec::with_capacity(ops.len());
-        for ((&(_, x, y), t), (mut e, mut f)) in ops.iter().zip(&triples).zip(mine) {
+        for ((&(_, x, y), t), (mut e, mut f)) in ops.iter().zip(&mut triples).zip(mine) {
             let e1 = self
                 .net
                 .recv_matrix(other, Kind::Open, "Beaver E", e.dim())?;
@@ -337,14 +364,27 @@ impl Session {
                 .recv_matrix(other, Kind::Open, "Beaver F", f.dim())?;
             ring::add_assign(&mut e, e1.view());
             ring::add_assign(&mut f, f1.view());
-            let z = finish(t, e.view(), f.view())?;
-            out.push(Share::from_ring(
-                self.party,
+            out.push((
                 x.frac_bits() + y.frac_bits(),
-                z,
+                finish(t, e.view(), f.view())?,
             ));
         }
-        Ok(out)
+        // P1 adds W_1 last: the helper deals it while P1 computes the products above.
+        if self.party == Party::P1 {
+            for (t, (_, z)) in triples.iter().zip(&mut out) {
+                let w1 = self.net.recv_matrix(
+                    Role::P2,
+                    Kind::TripleShare,
+                    "triple share W_1",
+                    t.shape.w(),
+                )?;
+                ring::add_assign(z, w1.view());
+            }
+        }
+        Ok(out
+            .into_iter()
+            .map(|(bits, z)| Share::from_ring(self.party, bits, z))
+            .collect())
     }
 
     /// Share of X Y, untruncated (fractional bits add up).
@@ -384,7 +424,7 @@ impl Session {
             let op = encode_functions(funcs)?;
             let (rows, cols) = x.shape();
             let rowwise = funcs.iter().any(|f| f.is_rowwise());
-            let perm = layout_permutation(&mut s.perm, rows, cols, rowwise);
+            let perm = layout_permutation(&mut s.perm, rows, cols, rowwise)?;
             let permuted = permute(x.ring(), &perm);
             let aux = (x.frac_bits() as u16) | ((s.fp.frac_bits() as u16) << 8);
             s.net.send(
@@ -394,19 +434,18 @@ impl Session {
             let mut out = Vec::with_capacity(funcs.len());
             for _ in funcs {
                 let y = match &mut s.reshare {
-                    Some(prg) => random_matrix(prg, rows, cols),
-                    None => s.net.recv_matrix(
-                        Role::P2,
-                        Kind::EvalResult,
-                        "function result",
-                        (rows, cols),
-                    )?,
+                    Some(prg) => unpermute_random(prg, &perm, rows, cols),
+                    None => {
+                        let y = s.net.recv_matrix(
+                            Role::P2,
+                            Kind::EvalResult,
+                            "function result",
+                            (rows, cols),
+                        )?;
+                        unpermute(y.view(), &perm)
+                    }
                 };
-                out.push(Share::from_ring(
-                    s.party,
-                    s.fp.frac_bits(),
-                    unpermute(y.view(), &perm),
-                ));
+                out.push(Share::from_ring(s.party, s.fp.frac_bits(), y));
             }
             Ok(out)
         })

@@ -19,6 +19,7 @@ use core::fmt;
 
 use ndarray::{Array2, ArrayView2};
 
+use crate::conv::Conv2d;
 use crate::error::Result;
 use crate::prg::{Prg, random_matrix};
 use crate::ring;
@@ -43,6 +44,16 @@ pub enum TripleShape {
         /// Columns.
         cols: usize,
     },
+    /// A convolution: U is a batch of images (batch x C H W), V a (C kh kw) x F kernel matrix,
+    /// W = im2col(U) V is (batch oh ow) x F. The images are masked before the rearrangement, so
+    /// that E = X - U is opened at the size of the images rather than of their im2col matrix
+    /// (kh kw / stride^2 times larger): im2col is linear, im2col(X) - im2col(U) = im2col(E).
+    Conv {
+        /// Images in the batch.
+        batch: usize,
+        /// The layer geometry.
+        conv: Conv2d,
+    },
 }
 
 impl TripleShape {
@@ -51,6 +62,7 @@ impl TripleShape {
         match self {
             TripleShape::Matmul { m, k, .. } => (m, k),
             TripleShape::Elementwise { rows, cols } => (rows, cols),
+            TripleShape::Conv { batch, conv } => (batch, conv.input_len()),
         }
     }
 
@@ -59,6 +71,7 @@ impl TripleShape {
         match self {
             TripleShape::Matmul { k, n, .. } => (k, n),
             TripleShape::Elementwise { rows, cols } => (rows, cols),
+            TripleShape::Conv { conv, .. } => (conv.patch_len(), conv.filters),
         }
     }
 
@@ -67,15 +80,26 @@ impl TripleShape {
         match self {
             TripleShape::Matmul { m, n, .. } => (m, n),
             TripleShape::Elementwise { rows, cols } => (rows, cols),
+            TripleShape::Conv { batch, conv } => {
+                let (oh, ow) = conv.out_hw();
+                (batch * oh * ow, conv.filters)
+            }
         }
     }
 
-    /// The product of two ring matrices that this triple serves.
-    pub(crate) fn product(self, a: ArrayView2<'_, u64>, b: ArrayView2<'_, u64>) -> Array2<u64> {
+    /// `out += a * b` for the product this triple serves (shapes checked by the caller).
+    pub(crate) fn product_add(
+        self,
+        out: &mut Array2<u64>,
+        a: ArrayView2<'_, u64>,
+        b: ArrayView2<'_, u64>,
+    ) -> Result<()> {
         match self {
-            TripleShape::Matmul { .. } => ring::matmul(a, b),
-            TripleShape::Elementwise { .. } => ring::hadamard(a, b),
+            TripleShape::Matmul { .. } => ring::matmul_add(out, a, b),
+            TripleShape::Elementwise { .. } => ring::hadamard_add(out, a, b),
+            TripleShape::Conv { conv, .. } => conv.conv_add(out, a, b)?,
         }
+        Ok(())
     }
 }
 
@@ -131,32 +155,44 @@ pub(crate) fn p0_triple(prg: &mut Prg, shape: TripleShape) -> TripleShare {
 
 /// The dealer's side: replays P0's and P1's draws and returns W_1 = U V - W_0, the only part
 /// that travels (to P1).
-pub(crate) fn deal(prg0: &mut Prg, prg1: &mut Prg, shape: TripleShape) -> Array2<u64> {
-    let t0 = p0_triple(prg0, shape);
-    let (u1, v1) = draw_masks(prg1, shape);
-    let u_full = ring::add(t0.u.view(), u1.view());
-    let v_full = ring::add(t0.v.view(), v1.view());
-    let mut w1 = shape.product(u_full.view(), v_full.view());
-    ring::sub_assign(&mut w1, t0.w.view());
-    w1
+pub(crate) fn deal(prg0: &mut Prg, prg1: &mut Prg, shape: TripleShape) -> Result<Array2<u64>> {
+    let mut t0 = p0_triple(prg0, shape);
+    let (mut u, mut v) = draw_masks(prg1, shape);
+    ring::add_assign(&mut u, t0.u.view());
+    ring::add_assign(&mut v, t0.v.view());
+    // W_1 = U V - W_0, accumulated onto -W_0.
+    let mut w1 = std::mem::replace(&mut t0.w, Array2::zeros((0, 0)));
+    w1.mapv_inplace(u64::wrapping_neg);
+    shape.product_add(&mut w1, u.view(), v.view())?;
+    wipe(&mut u);
+    wipe(&mut v);
+    Ok(w1)
 }
 
 /// Beaver's last step for party `party`, given the opened E = X - U and F = Y - V:
-/// Z_0 = E (V_0 + F) + U_0 F + W_0, Z_1 = E V_1 + U_1 F + W_1 (module docs).
+/// Z_0 = E (V_0 + F) + U_0 F + W_0, Z_1 = E V_1 + U_1 F + W_1 (module docs). W_i is added
+/// only if the share holds it already (P1 may call this before W_1 arrives and add it then, so
+/// that the helper's dealing overlaps P1's products).
 pub(crate) fn finish(
-    t: &TripleShare,
+    t: &mut TripleShare,
     e: ArrayView2<'_, u64>,
     f: ArrayView2<'_, u64>,
 ) -> Result<Array2<u64>> {
     ring::check_same("beaver E", e.dim(), t.u.dim())?;
     ring::check_same("beaver F", f.dim(), t.v.dim())?;
-    let v_plus = match t.party {
-        Party::P0 => ring::add(t.v.view(), f),
-        Party::P1 => t.v.clone(),
+    let mut z = if t.w.dim() == t.shape.w() {
+        std::mem::replace(&mut t.w, Array2::zeros((0, 0)))
+    } else {
+        Array2::zeros(t.shape.w())
     };
-    let mut z = t.shape.product(e, v_plus.view());
-    ring::add_assign(&mut z, t.shape.product(t.u.view(), f).view());
-    ring::add_assign(&mut z, t.w.view());
+    match t.party {
+        Party::P0 => {
+            let v_plus = ring::add(t.v.view(), f);
+            t.shape.product_add(&mut z, e, v_plus.view())?;
+        }
+        Party::P1 => t.shape.product_add(&mut z, e, t.v.view())?,
+    }
+    t.shape.product_add(&mut z, t.u.view(), f)?;
     Ok(z)
 }
 
@@ -172,10 +208,11 @@ mod tests {
             &mut s02.stream(Stream::Triples),
             &mut s12.stream(Stream::Triples),
             shape,
-        );
-        let t0 = p0_triple(&mut s02.stream(Stream::Triples), shape);
+        )
+        .unwrap();
+        let mut t0 = p0_triple(&mut s02.stream(Stream::Triples), shape);
         let (u1, v1) = draw_masks(&mut s12.stream(Stream::Triples), shape);
-        let t1 = TripleShare {
+        let mut t1 = TripleShare {
             party: Party::P1,
             shape,
             u: u1,
@@ -187,8 +224,8 @@ mod tests {
         let v = ring::add(t0.v.view(), t1.v.view());
         let e = ring::sub(x.view(), u.view());
         let f = ring::sub(y.view(), v.view());
-        let z0 = finish(&t0, e.view(), f.view()).unwrap();
-        let z1 = finish(&t1, e.view(), f.view()).unwrap();
+        let z0 = finish(&mut t0, e.view(), f.view()).unwrap();
+        let z1 = finish(&mut t1, e.view(), f.view()).unwrap();
         ring::add(z0.view(), z1.view())
     }
 
@@ -206,5 +243,24 @@ mod tests {
         let y = Array2::from_shape_fn((4, 3), |(i, j)| u64::MAX - (i + j) as u64);
         let z = simulate(TripleShape::Elementwise { rows: 4, cols: 3 }, &x, &y);
         assert_eq!(z, ring::hadamard(x.view(), y.view()));
+    }
+
+    #[test]
+    fn conv_triple_product_is_exact() {
+        let conv = Conv2d {
+            channels: 1,
+            height: 6,
+            width: 5,
+            filters: 3,
+            kernel: 3,
+            stride: 2,
+            padding: 1,
+        };
+        let x = Array2::from_shape_fn((3, 30), |(i, j)| (i * 30 + j) as u64 * 0x1234_5678_9abc);
+        let y = Array2::from_shape_fn((9, 3), |(i, j)| (i + 7 * j) as u64 ^ (1 << 60));
+        let z = simulate(TripleShape::Conv { batch: 3, conv }, &x, &y);
+        let cols = conv.im2col(x.view()).unwrap();
+        assert_eq!(z, ring::matmul(cols.view(), y.view()));
+        assert_eq!(z, conv.conv(x.view(), y.view()).unwrap());
     }
 }

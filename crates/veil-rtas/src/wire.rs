@@ -84,13 +84,16 @@ impl Frame {
         let c = u32::try_from(cols).map_err(|_| Error::config("matrix too large for a frame"))?;
         let mut out = Vec::with_capacity(HEADER_LEN + rows * cols * 8);
         header(&mut out, kind, op, aux, r, c);
+        out.resize(HEADER_LEN + rows * cols * 8, 0);
+        let body = out.get_mut(HEADER_LEN..).unwrap_or(&mut []);
+        let chunks = body.chunks_exact_mut(8);
         match data.as_slice() {
-            Some(words) => words
-                .iter()
-                .for_each(|w| out.extend_from_slice(&w.to_le_bytes())),
-            None => data
-                .iter()
-                .for_each(|w| out.extend_from_slice(&w.to_le_bytes())),
+            Some(words) => chunks
+                .zip(words)
+                .for_each(|(b, w)| b.copy_from_slice(&w.to_le_bytes())),
+            None => chunks
+                .zip(data.iter())
+                .for_each(|(b, w)| b.copy_from_slice(&w.to_le_bytes())),
         }
         Ok(out)
     }
@@ -162,12 +165,15 @@ impl Frame {
                     ),
                 )
             })?;
-        let mut data = Vec::with_capacity(words);
-        for chunk in body.chunks_exact(8) {
-            let mut w = [0_u8; 8];
-            w.copy_from_slice(chunk);
-            data.push(u64::from_le_bytes(w));
-        }
+        let data: Vec<u64> = body
+            .chunks_exact(8)
+            .map(|chunk| {
+                let mut w = [0_u8; 8];
+                w.copy_from_slice(chunk);
+                u64::from_le_bytes(w)
+            })
+            .collect();
+        debug_assert_eq!(data.len(), words);
         let data = Array2::from_shape_vec((rows, cols), data)
             .map_err(|e| Error::malformed(peer, e.to_string()))?;
         Ok(Frame {

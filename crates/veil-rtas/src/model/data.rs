@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use ndarray::{Array2, Axis};
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
 use crate::error::{Error, Result};
@@ -109,4 +109,13 @@ pub fn load_digits(path: &Path) -> Result<Dataset> {
     let x =
         Array2::from_shape_vec((labels.len(), 64), x).map_err(|e| data_err(0, e.to_string()))?;
     Ok(Dataset { x, labels })
+}
+
+/// `n` synthetic 28 x 28 images (MNIST's shape, pixels uniform in [0, 1]) with random digit
+/// labels, from a public seed: for timing only (a model learns nothing from them).
+pub fn synthetic_mnist(n: usize, seed: u64) -> Dataset {
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let x = Array2::from_shape_fn((n, 784), |_| rng.random::<f64>());
+    let labels = (0..n).map(|_| rng.random_range(0..10)).collect();
+    Dataset { x, labels }
 }

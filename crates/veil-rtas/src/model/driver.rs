@@ -1,6 +1,7 @@
 //! Whole runs: dealing the inputs, one party's part over any transport ([`run_party`]), all three
 //! in threads over the in-memory transport ([`train_local`]), and the plaintext reference.
 
+use std::net::{SocketAddr, TcpListener};
 use std::thread;
 use std::time::Instant;
 
@@ -17,7 +18,7 @@ use crate::local::root_cause;
 use crate::role::Role;
 use crate::session::{ProtocolConfig, Session};
 use crate::share::{Share, share_f64};
-use crate::transport::{Stats, Transport, memory_network};
+use crate::transport::{Stats, TcpOptions, TcpTransport, Transport, memory_network};
 
 /// What one share holder brings: its shares of the features (and, under RTAS, of the targets);
 /// under RTAS-fast the label holder P0 has the targets in the clear instead.
@@ -96,6 +97,10 @@ pub struct PartyReport {
     pub train_seconds: f64,
     /// Traffic during training.
     pub train_stats: Stats,
+    /// Wall-clock seconds of inference on the test features (P0, P1; the helper reports 0).
+    pub infer_seconds: f64,
+    /// Traffic during inference (P0, P1; the helper reports zeros).
+    pub infer_stats: Stats,
     /// Traffic of the whole run.
     pub stats: Stats,
 }
@@ -125,20 +130,24 @@ pub fn run_party(
             steps: 0,
             train_seconds: start.elapsed().as_secs_f64(),
             train_stats: stats,
+            infer_seconds: 0.0,
+            infer_stats: Stats::default(),
             stats,
         });
     }
     let input = input.ok_or_else(|| Error::config(format!("{role} needs its input shares")))?;
     let mut session = Session::new(transport, protocol)?;
     match holder(&mut session, config, &input) {
-        Ok((scores, steps, train_seconds, train_stats)) => {
+        Ok(h) => {
             let stats = session.finish()?;
             Ok(PartyReport {
                 role,
-                scores,
-                steps,
-                train_seconds,
-                train_stats,
+                scores: h.scores,
+                steps: h.steps,
+                train_seconds: h.train_seconds,
+                train_stats: h.train_stats,
+                infer_seconds: h.infer_seconds,
+                infer_stats: h.infer_stats,
                 stats,
             })
         }
@@ -149,7 +158,14 @@ pub fn run_party(
     }
 }
 
-type HolderResult = (Option<Array2<f64>>, usize, f64, Stats);
+struct HolderResult {
+    scores: Option<Array2<f64>>,
+    steps: usize,
+    train_seconds: f64,
+    train_stats: Stats,
+    infer_seconds: f64,
+    infer_stats: Stats,
+}
 
 fn holder(s: &mut Session, config: &TrainConfig, input: &HolderInput) -> Result<HolderResult> {
     let mut model = SecureModel::new(s, config)?;
@@ -171,8 +187,17 @@ fn holder(s: &mut Session, config: &TrainConfig, input: &HolderInput) -> Result<
     }
     let train_seconds = start.elapsed().as_secs_f64();
     let train_stats = s.stats().since(&before);
+    let before = s.stats();
+    let start = Instant::now();
     let scores = model.predict(s, &input.x_test)?;
-    Ok((scores, steps, train_seconds, train_stats))
+    Ok(HolderResult {
+        scores,
+        steps,
+        train_seconds,
+        train_stats,
+        infer_seconds: start.elapsed().as_secs_f64(),
+        infer_stats: s.stats().since(&before),
+    })
 }
 
 /// A whole local run and its accuracy.
@@ -257,4 +282,51 @@ pub fn train_plain(config: &TrainConfig, train: &Dataset, test: &Dataset) -> Res
     }
     let scores = plain::predict_scores(&config.model, &params, test.x.view());
     Ok((params, accuracy(&config.model, &scores, &test.labels)))
+}
+
+/// Like [`train_local`], but each party talks to the others over its own loopback TCP endpoint
+/// (three threads, ports chosen by the OS): the same code path as three processes, without the
+/// process start-up. Benchmarks use it.
+pub fn train_tcp_local(
+    config: &TrainConfig,
+    protocol: &ProtocolConfig,
+    options: &TcpOptions,
+    train: &Dataset,
+    test: &Dataset,
+) -> Result<TrainReport> {
+    let [i0, i1] = deal_inputs(config, protocol.fixed_point, train, test, &mut rand::rng())?;
+    let bind =
+        || TcpListener::bind("127.0.0.1:0").map_err(|e| Error::io("binding a loopback port", e));
+    let listeners = [bind()?, bind()?, bind()?];
+    let mut addrs = Vec::with_capacity(3);
+    for l in &listeners {
+        addrs.push(
+            l.local_addr()
+                .map_err(|e| Error::io("reading a bound address", e))?,
+        );
+    }
+    let addrs: [SocketAddr; 3] = [addrs[0], addrs[1], addrs[2]];
+    let [l0, l1, l2] = listeners;
+    let (r0, r1, r2) = thread::scope(|scope| {
+        let party = |role: Role, listener: TcpListener, input: Option<HolderInput>| {
+            let transport = TcpTransport::with_listener(role, listener, &addrs, options)?;
+            run_party(role, config, protocol, Box::new(transport), input)
+        };
+        let h2 = scope.spawn(move || party(Role::P2, l2, None));
+        let h1 = scope.spawn(move || party(Role::P1, l1, Some(i1)));
+        let r0 = party(Role::P0, l0, Some(i0));
+        let join = |r: thread::Result<Result<PartyReport>>| {
+            r.unwrap_or_else(|_| Err(Error::config("a party's thread panicked")))
+        };
+        (r0, join(h1.join()), join(h2.join()))
+    });
+    let parties = match (r0, r1, r2) {
+        (Ok(a), Ok(b), Ok(c)) => [a, b, c],
+        (a, b, c) => return Err(root_cause([a.err(), b.err(), c.err()])),
+    };
+    let scores = parties[0].scores.as_ref().ok_or(Error::Aborted)?;
+    Ok(TrainReport {
+        accuracy: accuracy(&config.model, scores, &test.labels),
+        parties,
+    })
 }

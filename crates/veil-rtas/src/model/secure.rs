@@ -75,11 +75,12 @@ impl SecureModel {
         param.sub(&grad.mul_scalar(step, fp)?.truncate(fp.frac_bits())?)
     }
 
-    /// The conv pre-activation of a batch: (im2col columns, z1 as (B oh ow) x F at 2f bits).
-    fn conv_raw(&self, s: &mut Session, c: &CnnSpec, x: &Share) -> Result<(Share, Share)> {
-        let cols = x.im2col(&c.conv)?;
-        let z1 = Self::affine_raw(s, &cols, &self.shared[0], &self.shared[1])?;
-        Ok((cols, z1))
+    /// The conv pre-activation of a batch, z1 as (B oh ow) x F at 2f bits: one convolution
+    /// product, whose mask is opened at the size of the images (see [`Product::Conv`]).
+    fn conv_raw(&self, s: &mut Session, c: &CnnSpec, x: &Share) -> Result<Share> {
+        let f = s.fixed_point().frac_bits();
+        let [z] = take(s.products_raw(&[(Product::Conv(c.conv), x, &self.shared[0])])?)?;
+        z.add_row(&self.shared[1].lift(f)?)
     }
 
     /// One SGD step. `y` is the shared target batch (RTAS); `labels` P0's clear one (RTAS-fast).
@@ -107,7 +108,8 @@ impl SecureModel {
             (Mode::Rtas, ModelSpec::Cnn(c)) => {
                 let y = y.ok_or_else(|| Error::config("RTAS needs shared targets"))?;
                 let (act, dact) = c.activation_functions();
-                let (cols, z1) = self.conv_raw(s, &c, x)?;
+                let z1 = self.conv_raw(s, &c, x)?;
+                let cols = x.im2col(&c.conv)?;
                 let [a1, s1] = take(s.eval(&z1, &[act, dact])?)?;
                 let len = c.conv.output_len();
                 let (a1, s1) = (a1.reshape(batch, len)?, s1.reshape(batch, len)?);
@@ -159,7 +161,8 @@ impl SecureModel {
                 self.apply(s, &[gw, dz.sum_rows()], 0, step)
             }
             (Mode::RtasFast, ModelSpec::Cnn(c)) => {
-                let (cols, z1) = self.conv_raw(s, &c, x)?;
+                let z1 = self.conv_raw(s, &c, x)?;
+                let cols = x.im2col(&c.conv)?;
                 let shape = z1.shape();
                 let z1 = z1.reshape(batch, c.conv.output_len())?;
                 let dz_clear = match s.reveal_to(&z1, Party::P0)? {
@@ -207,7 +210,7 @@ impl SecureModel {
             }
             (Mode::Rtas, ModelSpec::Cnn(c)) => {
                 let (act, _) = c.activation_functions();
-                let (_, z1) = self.conv_raw(s, &c, x)?;
+                let z1 = self.conv_raw(s, &c, x)?;
                 let [a1] = take(s.eval(&z1, &[act])?)?;
                 let a1 = a1.reshape(batch, c.conv.output_len())?;
                 let z2 = Self::affine_raw(s, &a1, &self.shared[2], &self.shared[3])?;
@@ -216,7 +219,7 @@ impl SecureModel {
                 s.reveal_to(&z3, Party::P0)?.map(|z| z.decode())
             }
             (Mode::RtasFast, ModelSpec::Cnn(c)) => {
-                let (_, z1) = self.conv_raw(s, &c, x)?;
+                let z1 = self.conv_raw(s, &c, x)?;
                 let z1 = z1.reshape(batch, c.conv.output_len())?;
                 s.reveal_to(&z1, Party::P0)?
                     .map(|z| plain::cnn_head_forward(&c, &self.head, z.decode().view()))

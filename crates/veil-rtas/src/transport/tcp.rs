@@ -217,12 +217,12 @@ fn read_loop(mut stream: TcpStream, peer: Role, max: u64, tx: &SyncSender<Result
                 if n > max {
                     Err(Error::FrameTooLarge { peer, len: n, max })
                 } else {
-                    let mut buf = vec![0_u8; n as usize];
-                    match stream.read_exact(&mut buf) {
-                        Ok(()) => Ok(buf),
-                        Err(e) if e.kind() == ErrorKind::UnexpectedEof => {
-                            Err(Error::malformed(peer, "connection closed inside a frame"))
-                        }
+                    // Read into reserved capacity: no zero-filling of a buffer about to be
+                    // overwritten.
+                    let mut buf = Vec::with_capacity(n as usize);
+                    match (&mut stream).take(n).read_to_end(&mut buf) {
+                        Ok(got) if got as u64 == n => Ok(buf),
+                        Ok(_) => Err(Error::malformed(peer, "connection closed inside a frame")),
                         Err(e) => Err(Error::io(format!("reading from {peer}"), e)),
                     }
                 }
