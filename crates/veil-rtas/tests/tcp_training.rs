@@ -81,3 +81,59 @@ fn small_cnn_over_tcp_rtas_fast() {
     let config = TrainConfig::paper(ModelSpec::Cnn(spec), Mode::RtasFast, 2);
     over_tcp(config, synthetic(320, 64));
 }
+
+/// P0 brings the data in the clear (as `veil rtas party` does); P1 learns only the sizes.
+fn owner_run(
+    p1_epochs: usize,
+) -> (
+    veil_rtas::Result<veil_rtas::model::PartyReport>,
+    veil_rtas::Result<veil_rtas::model::PartyReport>,
+    TrainConfig,
+    Dataset,
+) {
+    use veil_rtas::model::run_party_owner;
+    use veil_rtas::transport::memory_network;
+    let (train, test) = synthetic(320, 16).split(64, 5);
+    let config_for = |epochs: usize| {
+        move |features: usize| {
+            TrainConfig::paper(ModelSpec::Logistic { features }, Mode::Rtas, epochs)
+        }
+    };
+    let protocol = ProtocolConfig::default();
+    let [t0, t1, t2] = memory_network();
+    let (r0, r1) = thread::scope(|scope| {
+        let p = &protocol;
+        let h2 =
+            scope.spawn(move || run_party_owner(Role::P2, p, Box::new(t2), None, config_for(0)));
+        let h1 = scope
+            .spawn(move || run_party_owner(Role::P1, p, Box::new(t1), None, config_for(p1_epochs)));
+        let r0 = run_party_owner(
+            Role::P0,
+            p,
+            Box::new(t0),
+            Some((&train, &test)),
+            config_for(3),
+        );
+        let _ = h2.join().unwrap();
+        (r0, h1.join().unwrap())
+    });
+    (r0, r1, config_for(3)(16), test)
+}
+
+#[test]
+fn label_holder_inputs_the_data_itself() {
+    let (r0, r1, config, test) = owner_run(3);
+    let r0 = r0.unwrap();
+    r1.unwrap();
+    let secure = accuracy(&config.model, r0.scores.as_ref().unwrap(), &test.labels);
+    assert!(secure > 0.5, "accuracy {secure}");
+    assert_eq!(r0.steps, 3 * (256 / 32));
+}
+
+#[test]
+fn mismatched_settings_are_refused() {
+    let (r0, r1, _, _) = owner_run(4);
+    let e1 = r1.unwrap_err().to_string();
+    assert!(e1.contains("disagree on the settings"), "{e1}");
+    assert!(r0.is_err());
+}

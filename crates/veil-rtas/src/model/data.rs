@@ -19,6 +19,14 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// No samples of `features` features.
+    pub fn empty(features: usize) -> Dataset {
+        Dataset {
+            x: Array2::zeros((0, features)),
+            labels: Vec::new(),
+        }
+    }
+
     /// Number of samples.
     pub fn len(&self) -> usize {
         self.labels.len()

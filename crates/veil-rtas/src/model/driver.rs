@@ -17,7 +17,7 @@ use crate::helper::Helper;
 use crate::local::root_cause;
 use crate::role::Role;
 use crate::session::{ProtocolConfig, Session};
-use crate::share::{Share, share_f64};
+use crate::share::{Party, Public, Share, share_f64};
 use crate::transport::{Stats, TcpOptions, TcpTransport, Transport, memory_network};
 
 /// What one share holder brings: its shares of the features (and, under RTAS, of the targets);
@@ -156,6 +156,160 @@ pub fn run_party(
             Err(e)
         }
     }
+}
+
+/// Runs one party with the data in the clear at the label holder P0, as separate processes do:
+/// P0 brings `(train, test)`, P1 and P2 bring nothing. P0 first opens the sizes and a digest of
+/// its settings to P1 (one 10-word exchange; sizes are public), and P1 fails with
+/// [`Error::Config`] if its own settings differ. Then P0 inputs the features (and under RTAS
+/// the targets) with [`Session::input`], which costs no message: P1's share is drawn from the
+/// seed it shares with P0. `config_for` builds the settings from the number of features (P1
+/// learns it from P0). Data input is not counted in the reported training or inference time.
+pub fn run_party_owner(
+    role: Role,
+    protocol: &ProtocolConfig,
+    transport: Box<dyn Transport>,
+    data: Option<(&Dataset, &Dataset)>,
+    config_for: impl Fn(usize) -> TrainConfig,
+) -> Result<PartyReport> {
+    if transport.role() != role {
+        return Err(Error::config(format!(
+            "transport of {} given to {role}",
+            transport.role()
+        )));
+    }
+    if role == Role::P2 {
+        let start = Instant::now();
+        let stats = Helper::new(transport, protocol)?.serve()?;
+        return Ok(PartyReport {
+            role,
+            scores: None,
+            steps: 0,
+            train_seconds: start.elapsed().as_secs_f64(),
+            train_stats: stats,
+            infer_seconds: 0.0,
+            infer_stats: Stats::default(),
+            stats,
+        });
+    }
+    let mut session = Session::new(transport, protocol)?;
+    let run = owner_inputs(&mut session, data, config_for)
+        .and_then(|(config, input)| Ok((holder(&mut session, &config, &input)?, config)));
+    match run {
+        Ok((h, _)) => {
+            let stats = session.finish()?;
+            Ok(PartyReport {
+                role,
+                scores: h.scores,
+                steps: h.steps,
+                train_seconds: h.train_seconds,
+                train_stats: h.train_stats,
+                infer_seconds: h.infer_seconds,
+                infer_stats: h.infer_stats,
+                stats,
+            })
+        }
+        Err(e) => {
+            session.abort(&e.to_string());
+            Err(e)
+        }
+    }
+}
+
+/// A digest of the settings both holders must agree on (FNV-1a of their debug form).
+fn settings_digest(config: &TrainConfig) -> u64 {
+    format!("{config:?}")
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        })
+}
+
+/// The setup of [`run_party_owner`]: sizes and settings opened by P0, then the inputs.
+fn owner_inputs(
+    s: &mut Session,
+    data: Option<(&Dataset, &Dataset)>,
+    config_for: impl Fn(usize) -> TrainConfig,
+) -> Result<(TrainConfig, HolderInput)> {
+    let fp = s.fixed_point();
+    let party = s.party();
+    let data = match (party, data) {
+        (Party::P0, Some(d)) => Some(d),
+        (Party::P0, None) => return Err(Error::config("P0 (the label holder) needs the data")),
+        (Party::P1, None) => None,
+        (Party::P1, Some(_)) => {
+            return Err(Error::config("only P0 (the label holder) brings data"));
+        }
+    };
+    // P0's words: sizes and digest; P1 contributes zeros, so the opened value is P0's.
+    let (mine, local_config) = match data {
+        Some((train, test)) => {
+            if train.x.ncols() != test.x.ncols() {
+                return Err(Error::config("training and test features differ in number"));
+            }
+            let config = config_for(train.x.ncols());
+            let words = [
+                train.len() as u64,
+                test.len() as u64,
+                train.x.ncols() as u64,
+                settings_digest(&config),
+            ];
+            (words, Some(config))
+        }
+        None => ([0; 4], None),
+    };
+    let opened = s.open(&Share::from_ring(
+        party,
+        0,
+        Array2::from_shape_vec((1, 4), mine.to_vec()).map_err(|_| Error::Aborted)?,
+    ))?;
+    let w = opened.ring();
+    let size = |i: usize| usize::try_from(w[[0, i]]).map_err(|_| Error::config("bad size"));
+    let (n_train, n_test, features) = (size(0)?, size(1)?, size(2)?);
+    let config = match local_config {
+        Some(c) => c,
+        None => config_for(features),
+    };
+    if settings_digest(&config) != w[[0, 3]] {
+        return Err(Error::config(format!(
+            "P0 and P1 disagree on the settings (P1 has {config:?})"
+        )));
+    }
+    config.validate()?;
+    if config.model.features() != features {
+        return Err(Error::config(format!(
+            "the model takes {} features, the data has {features}",
+            config.model.features()
+        )));
+    }
+    let encode = |x: &Array2<f64>| Public::encode(x.view(), fp);
+    let (x_train, x_test, y) = match data {
+        Some((train, test)) => (
+            Some(encode(&train.x)?),
+            Some(encode(&test.x)?),
+            Some(targets(&config.model, train)),
+        ),
+        None => (None, None, None),
+    };
+    let x_train = s.input(Party::P0, x_train.as_ref(), (n_train, features))?;
+    let x_test = s.input(Party::P0, x_test.as_ref(), (n_test, features))?;
+    let (y_train, labels) = match config.mode {
+        Mode::Rtas => {
+            let y_pub = y.as_ref().map(encode).transpose()?;
+            let shape = (n_train, config.model.outputs());
+            (Some(s.input(Party::P0, y_pub.as_ref(), shape)?), None)
+        }
+        Mode::RtasFast => (None, y),
+    };
+    Ok((
+        config,
+        HolderInput {
+            x_train,
+            y_train,
+            labels,
+            x_test,
+        },
+    ))
 }
 
 struct HolderResult {

@@ -21,8 +21,8 @@ use crate::func::Function;
 
 pub use data::{Dataset, load_digits, synthetic_mnist};
 pub use driver::{
-    HolderInput, PartyReport, TrainReport, accuracy, deal_inputs, run_party, train_local,
-    train_plain, train_tcp_local,
+    HolderInput, PartyReport, TrainReport, accuracy, deal_inputs, run_party, run_party_owner,
+    train_local, train_plain, train_tcp_local,
 };
 
 /// RTAS (everything under sharing) or RTAS-fast (sec. 4.2.2, 4.3).
