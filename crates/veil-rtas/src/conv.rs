@@ -152,11 +152,53 @@ impl Conv2d {
                 let first = t * CONV_TASK_IMAGES;
                 let images = c.len() / (positions * f);
                 let xs = x.slice(ndarray::s![first..first + images, ..]);
-                let cols = self.im2col(xs)?;
-                let a = cols.as_slice().ok_or(Error::Aborted)?;
-                ring::matmul_add_serial(c, a, &k, patch, f);
+                let cols = match xs.as_slice() {
+                    Some(flat) => self.im2col_slice(flat, images),
+                    None => self.im2col(xs)?.into_raw_vec_and_offset().0,
+                };
+                ring::matmul_add_serial(c, &cols, &k, patch, f);
                 Ok(())
             })
+    }
+
+    /// [`Conv2d::im2col`] of `images` row-major images, as a flat row-major buffer: each kernel
+    /// row is one contiguous copy when it lies inside the image.
+    fn im2col_slice(&self, x: &[u64], images: usize) -> Vec<u64> {
+        let (oh, ow) = self.out_hw();
+        let (k, s, p) = (self.kernel, self.stride, self.padding);
+        let (h, w, ch) = (self.height, self.width, self.channels);
+        let patch = self.patch_len();
+        let mut out = vec![0_u64; images * oh * ow * patch];
+        for (img, rows) in x
+            .chunks_exact(self.input_len())
+            .zip(out.chunks_exact_mut(oh * ow * patch))
+        {
+            for (pos, row) in rows.chunks_exact_mut(patch).enumerate() {
+                let (oy, ox) = (pos / ow, pos % ow);
+                for c in 0..ch {
+                    for ky in 0..k {
+                        let dst = &mut row[(c * k + ky) * k..(c * k + ky + 1) * k];
+                        let iy = oy * s + ky;
+                        if iy < p || iy - p >= h {
+                            continue;
+                        }
+                        let base = (c * h + iy - p) * w;
+                        let x0 = ox * s;
+                        if x0 >= p && x0 + k - p <= w {
+                            dst.copy_from_slice(&img[base + x0 - p..base + x0 - p + k]);
+                        } else {
+                            for (kx, d) in dst.iter_mut().enumerate() {
+                                let ix = x0 + kx;
+                                if ix >= p && ix - p < w {
+                                    *d = img[base + ix - p];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// im2col(x) k (see [`Conv2d::conv_add`]).
@@ -224,6 +266,35 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn fused_conv_matches_im2col_product() {
+        for (channels, kernel, stride, padding) in
+            [(1, 4, 2, 0), (2, 3, 1, 1), (3, 2, 2, 1), (1, 3, 3, 2)]
+        {
+            let conv = Conv2d {
+                channels,
+                height: 7,
+                width: 6,
+                filters: 3,
+                kernel,
+                stride,
+                padding,
+            };
+            conv.validate().unwrap();
+            let x = Array2::from_shape_fn((11, conv.input_len()), |(b, i)| {
+                ((b * 1000 + i) as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            });
+            let k = Array2::from_shape_fn((conv.patch_len(), 3), |(i, f)| (i * 3 + f + 1) as u64);
+            let want = ring::matmul(conv.im2col(x.view()).unwrap().view(), k.view());
+            assert_eq!(conv.conv(x.view(), k.view()).unwrap(), want, "{conv:?}");
+            let flat = conv.im2col_slice(x.as_slice().unwrap(), 11);
+            assert_eq!(
+                flat,
+                conv.im2col(x.view()).unwrap().into_raw_vec_and_offset().0
+            );
         }
     }
 }

@@ -375,6 +375,41 @@ impl Share {
         Ok(self.with_data(self.frac_bits, data))
     }
 
+    /// Like [`Share::add_row`], reusing this share's words (no copy of the matrix).
+    pub fn into_add_row(mut self, b: &Share) -> Result<Share> {
+        if b.party != self.party || b.shape() != (1, self.shape().1) {
+            return Err(Error::ShapeMismatch {
+                op: "add_row",
+                left: self.shape(),
+                right: b.shape(),
+            });
+        }
+        check_scale("add_row", self.frac_bits, b.frac_bits)?;
+        for mut row in self.data.rows_mut() {
+            for (x, &y) in row.iter_mut().zip(b.data.iter()) {
+                *x = x.wrapping_add(y);
+            }
+        }
+        Ok(self)
+    }
+
+    /// Like [`Share::reshape`], reusing this share's words when they are in row-major order.
+    pub fn into_reshape(mut self, rows: usize, cols: usize) -> Result<Share> {
+        if !self.data.is_standard_layout() {
+            return self.reshape(rows, cols);
+        }
+        let from = self.shape();
+        let data = std::mem::replace(&mut self.data, Array2::zeros((0, 0)));
+        let data = data
+            .into_shape_with_order((rows, cols))
+            .map_err(|_| Error::ShapeMismatch {
+                op: "reshape",
+                left: from,
+                right: (rows, cols),
+            })?;
+        Ok(self.with_data(self.frac_bits, data))
+    }
+
     /// Share of the column sums of X (a 1 x columns row vector).
     pub fn sum_rows(&self) -> Share {
         let mut out = Array2::zeros((1, self.shape().1));

@@ -66,7 +66,7 @@ impl SecureModel {
     /// z = x W + b, untruncated (2f bits).
     fn affine_raw(s: &mut Session, x: &Share, w: &Share, b: &Share) -> Result<Share> {
         let f = s.fixed_point().frac_bits();
-        s.matmul_raw(x, w)?.add_row(&b.lift(f)?)
+        s.matmul_raw(x, w)?.into_add_row(&b.lift(f)?)
     }
 
     /// param -= step * grad (grad at f bits; one local truncation).
@@ -80,7 +80,7 @@ impl SecureModel {
     fn conv_raw(&self, s: &mut Session, c: &CnnSpec, x: &Share) -> Result<Share> {
         let f = s.fixed_point().frac_bits();
         let [z] = take(s.products_raw(&[(Product::Conv(c.conv), x, &self.shared[0])])?)?;
-        z.add_row(&self.shared[1].lift(f)?)
+        z.into_add_row(&self.shared[1].lift(f)?)
     }
 
     /// One SGD step. `y` is the shared target batch (RTAS); `labels` P0's clear one (RTAS-fast).
@@ -112,7 +112,7 @@ impl SecureModel {
                 let cols = x.im2col(&c.conv)?;
                 let [a1, s1] = take(s.eval(&z1, &[act, dact])?)?;
                 let len = c.conv.output_len();
-                let (a1, s1) = (a1.reshape(batch, len)?, s1.reshape(batch, len)?);
+                let (a1, s1) = (a1.into_reshape(batch, len)?, s1.into_reshape(batch, len)?);
                 let z2 = Self::affine_raw(s, &a1, &self.shared[2], &self.shared[3])?;
                 let [a2, s2] = take(s.eval(&z2, &[Function::Sigmoid, Function::SigmoidGrad])?)?;
                 let z3 = Self::affine_raw(s, &a2, &self.shared[4], &self.shared[5])?;
@@ -131,7 +131,7 @@ impl SecureModel {
                 ])?)?;
                 let dz1 = s
                     .mul(&da1.truncate_to(f)?, &s1)?
-                    .reshape(cols.shape().0, c.conv.filters)?;
+                    .into_reshape(cols.shape().0, c.conv.filters)?;
                 let dk = s.matmul(&cols.t(), &dz1)?;
                 let grads = [
                     dk,
@@ -164,7 +164,7 @@ impl SecureModel {
                 let z1 = self.conv_raw(s, &c, x)?;
                 let cols = x.im2col(&c.conv)?;
                 let shape = z1.shape();
-                let z1 = z1.reshape(batch, c.conv.output_len())?;
+                let z1 = z1.into_reshape(batch, c.conv.output_len())?;
                 let dz_clear = match s.reveal_to(&z1, Party::P0)? {
                     Some(z) => {
                         let labels =
@@ -212,7 +212,7 @@ impl SecureModel {
                 let (act, _) = c.activation_functions();
                 let z1 = self.conv_raw(s, &c, x)?;
                 let [a1] = take(s.eval(&z1, &[act])?)?;
-                let a1 = a1.reshape(batch, c.conv.output_len())?;
+                let a1 = a1.into_reshape(batch, c.conv.output_len())?;
                 let z2 = Self::affine_raw(s, &a1, &self.shared[2], &self.shared[3])?;
                 let [a2] = take(s.eval(&z2, &[Function::Sigmoid])?)?;
                 let z3 = Self::affine_raw(s, &a2, &self.shared[4], &self.shared[5])?;
@@ -220,7 +220,7 @@ impl SecureModel {
             }
             (Mode::RtasFast, ModelSpec::Cnn(c)) => {
                 let z1 = self.conv_raw(s, &c, x)?;
-                let z1 = z1.reshape(batch, c.conv.output_len())?;
+                let z1 = z1.into_reshape(batch, c.conv.output_len())?;
                 s.reveal_to(&z1, Party::P0)?
                     .map(|z| plain::cnn_head_forward(&c, &self.head, z.decode().view()))
             }
