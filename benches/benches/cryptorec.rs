@@ -2,8 +2,10 @@
 //! (m = 3,952 items; d = 500 as in the paper's Table 6, and d = 100), 2048-bit key.
 //!
 //! IDs: `server/m=3952/d=500/bits=3/threads=2` (decode the query bytes, both encrypted
-//! products, packing, biases, re-randomization, encode the response), `client_encrypt_fresh`,
-//! `client_encrypt_pool` (online part, randomness precomputed), `client_decrypt`. Message sizes
+//! products, packing, biases, re-randomization, encode the response), `client/encrypt_fresh`
+//! (key-holder CRT randomness, constant time), `client/encrypt_fixed_base` (fixed-base tables
+//! of the safe-prime key, variable time), `client/encrypt_pool` (online part, randomness
+//! precomputed), `client/decrypt`. Message sizes
 //! are printed once per model on stderr (`veil-bench: cryptorec ... bytes`).
 //!
 //! The models are trained (early stopping on validation users) on synthetic data of MovieLens
@@ -22,7 +24,7 @@ use rand_chacha::ChaCha20Rng;
 use veil_benches::{on, thread_counts};
 use veil_cryptorec::data::SyntheticConfig;
 use veil_cryptorec::eval::Split;
-use veil_cryptorec::fast::{Query, Response, decrypt_response, encrypt_query, respond};
+use veil_cryptorec::fast::{Query, Randomness, Response, decrypt_response, encrypt_query, respond};
 use veil_cryptorec::model::{Model, TrainConfig, UserRatings};
 use veil_cryptorec::quant::{QuantConfig, QuantizedModel};
 use veil_paillier::{KeyGenerator, PrivateKey, RandomnessPool};
@@ -50,7 +52,9 @@ fn data() -> &'static Data {
         } else {
             SyntheticConfig::movielens_1m()
         };
+        // Safe primes, so that fixed-base randomness can be measured too.
         let sk = KeyGenerator::new(BITS)
+            .safe_primes(true)
             .generate_with_rng(&mut ChaCha20Rng::seed_from_u64(11))
             .expect("keygen");
         Data {
@@ -96,7 +100,7 @@ fn model(dim: usize, bits: u32) -> &'static QuantizedModel {
     // Untimed check and message sizes.
     let pk = d.sk.public_key();
     let user = user();
-    let query = encrypt_query(&d.sk, &q.params, user, None).expect("query");
+    let query = encrypt_query(&d.sk, &q.params, user, Randomness::Fresh).expect("query");
     let response = respond(pk, q, &query).expect("respond");
     let v = decrypt_response(&d.sk, &q.params, &response).expect("decrypt");
     let x = QuantizedModel::quantize_input(&q.params, user).expect("input");
@@ -135,7 +139,7 @@ fn bench_server(c: &mut Criterion) {
         let q = model(dim, bits);
         let d = data();
         let pk = d.sk.public_key();
-        let bytes = encrypt_query(&d.sk, &q.params, user(), None)
+        let bytes = encrypt_query(&d.sk, &q.params, user(), Randomness::Fresh)
             .and_then(|x| x.to_bytes(pk))
             .expect("query");
         for t in thread_counts() {
@@ -167,7 +171,27 @@ fn bench_client(c: &mut Criterion) {
     for t in thread_counts() {
         g.bench_function(format!("encrypt_fresh/m={m}/threads={t}"), |b| {
             on(t, || {
-                b.iter(|| encrypt_query(&d.sk, &q.params, black_box(user()), None).unwrap())
+                b.iter(|| {
+                    encrypt_query(&d.sk, &q.params, black_box(user()), Randomness::Fresh).unwrap()
+                })
+            })
+        });
+    }
+    let fb =
+        d.sk.fixed_base_randomness_vartime()
+            .expect("safe-prime key");
+    for t in thread_counts() {
+        g.bench_function(format!("encrypt_fixed_base/m={m}/threads={t}"), |b| {
+            on(t, || {
+                b.iter(|| {
+                    encrypt_query(
+                        &d.sk,
+                        &q.params,
+                        black_box(user()),
+                        Randomness::FixedBaseVartime(&fb),
+                    )
+                    .unwrap()
+                })
             })
         });
     }
@@ -179,9 +203,14 @@ fn bench_client(c: &mut Criterion) {
                 pool
             },
             |mut pool| {
-                encrypt_query(&d.sk, &q.params, black_box(user()), Some(&mut pool))
-                    .and_then(|x| x.to_bytes(pk))
-                    .unwrap()
+                encrypt_query(
+                    &d.sk,
+                    &q.params,
+                    black_box(user()),
+                    Randomness::Pool(&mut pool),
+                )
+                .and_then(|x| x.to_bytes(pk))
+                .unwrap()
             },
             criterion::BatchSize::PerIteration,
         )
@@ -189,7 +218,7 @@ fn bench_client(c: &mut Criterion) {
     let response = respond(
         pk,
         q,
-        &encrypt_query(&d.sk, &q.params, user(), None).unwrap(),
+        &encrypt_query(&d.sk, &q.params, user(), Randomness::Fresh).unwrap(),
     )
     .and_then(|r| r.to_bytes(pk))
     .unwrap();

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use veil_cryptorec::data::SyntheticConfig;
 use veil_cryptorec::eval::Split;
-use veil_cryptorec::fast::{Query, Response, decrypt_response, encrypt_query, respond};
+use veil_cryptorec::fast::{Query, Randomness, Response, decrypt_response, encrypt_query, respond};
 use veil_cryptorec::model::{Model, TrainConfig};
 use veil_cryptorec::quant::{QuantConfig, QuantizedModel, dequantize};
 use veil_paillier::{KeyGenerator, RandomnessPool};
@@ -33,19 +33,30 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         t.elapsed().as_secs_f64(),
         100.0 * qm.zero_fraction()
     );
-    let sk = KeyGenerator::new(2048).generate()?;
+    let t = Instant::now();
+    let sk = KeyGenerator::new(2048).safe_primes(true).generate()?;
+    let keygen = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let fb = sk.fixed_base_randomness_vartime()?;
+    let tables = t.elapsed().as_secs_f64();
     let pk = sk.public_key();
     let user = &split.test[0].0;
 
     let t = Instant::now();
-    let query = encrypt_query(&sk, &qm.params, user, None)?;
+    let query = encrypt_query(&sk, &qm.params, user, Randomness::Fresh)?;
     let client_encrypt = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let _ = encrypt_query(&sk, &qm.params, user, Randomness::FixedBaseVartime(&fb))?;
+    let client_fixed = t.elapsed().as_secs_f64();
+    println!(
+        "safe-prime key {keygen:.1} s, fixed-base tables {tables:.2} s; encrypt fresh {client_encrypt:.2} s, fixed-base {client_fixed:.2} s"
+    );
     let mut pool = RandomnessPool::new(pk);
     let t = Instant::now();
     pool.fill_with_private_key(&sk, qm.params.items)?;
     let pool_fill = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let query_pooled = encrypt_query(&sk, &qm.params, user, Some(&mut pool))?;
+    let query_pooled = encrypt_query(&sk, &qm.params, user, Randomness::Pool(&mut pool))?;
     let client_online = t.elapsed().as_secs_f64();
     let query_bytes = query_pooled.to_bytes(pk)?;
     drop(query);

@@ -15,7 +15,8 @@
 use rayon::prelude::*;
 use rug::Integer;
 use veil_paillier::{
-    Ciphertext, PackedCiphertext, PackingLayout, PrivateKey, PublicKey, RandomnessPool,
+    Ciphertext, FixedBaseRandomness, PackedCiphertext, PackingLayout, PrivateKey, PublicKey,
+    RandomnessPool,
 };
 
 use crate::error::{Error, Result};
@@ -45,22 +46,33 @@ pub fn layout(pk: &PublicKey, params: &PublicParams) -> Result<PackingLayout> {
     Ok(PackingLayout::new(pk, bits.max(1), 0)?)
 }
 
-/// Client, step 1: encrypts the quantized centred ratings of every item. With a `pool` the
-/// randomness comes from offline precomputation and each encryption is one multiplication;
-/// without, it is drawn fresh with the key holder's CRT shortcut, in parallel.
+/// Where the client's encryption randomness comes from.
+#[derive(Debug)]
+pub enum Randomness<'a> {
+    /// Drawn fresh with the key holder's CRT shortcut (constant time), in parallel.
+    Fresh,
+    /// Precomputed offline: each online encryption is one multiplication.
+    Pool(&'a mut RandomnessPool),
+    /// Fixed-base tables of a safe-prime key: fresh and about 10x cheaper than `Fresh`, but
+    /// variable time (see [`veil_paillier::FixedBaseRandomness`]).
+    FixedBaseVartime(&'a FixedBaseRandomness),
+}
+
+/// Client, step 1: encrypts the quantized centred ratings of every item.
 pub fn encrypt_query(
     sk: &PrivateKey,
     params: &PublicParams,
     user: &UserRatings,
-    pool: Option<&mut RandomnessPool>,
+    randomness: Randomness<'_>,
 ) -> Result<Query> {
     let x = QuantizedModel::quantize_input(params, user)?;
-    let ciphertexts = match pool {
-        Some(pool) => x
+    let ciphertexts = match randomness {
+        Randomness::Pool(pool) => x
             .iter()
             .map(|&v| pool.encrypt(v))
             .collect::<veil_paillier::Result<Vec<_>>>()?,
-        None => sk.encrypt_batch(&x)?,
+        Randomness::Fresh => sk.encrypt_batch(&x)?,
+        Randomness::FixedBaseVartime(fb) => sk.encrypt_batch_fixed_base_vartime(fb, &x)?,
     };
     Ok(Query { ciphertexts })
 }

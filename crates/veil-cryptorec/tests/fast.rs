@@ -7,7 +7,7 @@ use rand_chacha::ChaCha20Rng;
 use veil_cryptorec::Error;
 use veil_cryptorec::data::SyntheticConfig;
 use veil_cryptorec::eval::Split;
-use veil_cryptorec::fast::{Query, Response, decrypt_response, encrypt_query, respond};
+use veil_cryptorec::fast::{Query, Randomness, Response, decrypt_response, encrypt_query, respond};
 use veil_cryptorec::model::{Model, TrainConfig};
 use veil_cryptorec::quant::{QuantConfig, QuantizedModel};
 use veil_paillier::{KeyGenerator, PrivateKey, RandomnessPool};
@@ -52,7 +52,7 @@ fn encrypted_predictions_equal_the_quantized_model_exactly() {
         )
         .unwrap();
         for (feed, _) in split.test.iter().take(2) {
-            let query = encrypt_query(&sk, &qm.params, feed, None).unwrap();
+            let query = encrypt_query(&sk, &qm.params, feed, Randomness::Fresh).unwrap();
             let query = Query::from_bytes(pk, &qm.params, &query.to_bytes(pk).unwrap()).unwrap();
             let response = respond(pk, &qm, &query).unwrap();
             let response =
@@ -71,10 +71,22 @@ fn encrypted_predictions_equal_the_quantized_model_exactly() {
     let mut pool = RandomnessPool::new(pk);
     pool.fill_with_private_key(&sk, qm.params.items).unwrap();
     let feed = &split.test[0].0;
-    let query = encrypt_query(&sk, &qm.params, feed, Some(&mut pool)).unwrap();
+    let query = encrypt_query(&sk, &qm.params, feed, Randomness::Pool(&mut pool)).unwrap();
     let got = decrypt_response(&sk, &qm.params, &respond(pk, &qm, &query).unwrap()).unwrap();
     let x = QuantizedModel::quantize_input(&qm.params, feed).unwrap();
     assert_eq!(got, qm.predict_integers(&x));
+    // And with fixed-base randomness of a safe-prime key.
+    let safe = KeyGenerator::new(1024)
+        .safe_primes(true)
+        .generate_with_rng(&mut ChaCha20Rng::seed_from_u64(3))
+        .unwrap();
+    let fb = safe.fixed_base_randomness_vartime().unwrap();
+    let query = encrypt_query(&safe, &qm.params, feed, Randomness::FixedBaseVartime(&fb)).unwrap();
+    let response = respond(safe.public_key(), &qm, &query).unwrap();
+    assert_eq!(
+        decrypt_response(&safe, &qm.params, &response).unwrap(),
+        qm.predict_integers(&x)
+    );
 }
 
 #[test]
@@ -96,7 +108,7 @@ fn malformed_messages_are_errors() {
     let qm = QuantizedModel::new(&model, &QuantConfig::default()).unwrap();
     let sk = key(7);
     let pk = sk.public_key();
-    let query = encrypt_query(&sk, &qm.params, &split.test[0].0, None).unwrap();
+    let query = encrypt_query(&sk, &qm.params, &split.test[0].0, Randomness::Fresh).unwrap();
     let bytes = query.to_bytes(pk).unwrap();
     for bad in [
         &bytes[..5],

@@ -175,7 +175,13 @@ impl PrivateKey {
 }
 
 /// The x in [0, a b) with x = xa mod a and x = xb mod b, given a^-1 mod b (Garner).
-fn crt_combine(xa: &Integer, xb: &Integer, a: &Integer, b: &Integer, a_inv_b: &Integer) -> Integer {
+pub(crate) fn crt_combine(
+    xa: &Integer,
+    xb: &Integer,
+    a: &Integer,
+    b: &Integer,
+    a_inv_b: &Integer,
+) -> Integer {
     let t = (Integer::from(xb - xa) * a_inv_b).modulo(b);
     t * a + xa
 }

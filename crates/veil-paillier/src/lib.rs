@@ -7,6 +7,7 @@ mod ciphertext;
 mod crypt;
 mod encoding;
 mod error;
+mod fixed_base;
 mod keygen;
 mod keys;
 mod matvec;
@@ -23,6 +24,7 @@ mod serde_keys;
 pub use ciphertext::{Ciphertext, UncheckedCiphertext};
 pub use encoding::{BASE, EncodedNumber, EncryptedNumber};
 pub use error::{Error, Result};
+pub use fixed_base::FixedBaseRandomness;
 pub use keygen::KeyGenerator;
 pub use keys::{
     DEFAULT_MODULUS_BITS, MAX_MODULUS_BITS, MIN_MODULUS_BITS, PrivateKey, PublicKey,

@@ -64,12 +64,21 @@ impl RandomnessPool {
     }
 
     /// Computes `count` factors on all rayon threads, each thread with its own RNG.
-    fn extend_with(&mut self, count: usize, factor: impl Fn(&mut ThreadRng) -> Integer + Sync) {
+    pub(crate) fn extend_with(
+        &mut self,
+        count: usize,
+        factor: impl Fn(&mut ThreadRng) -> Integer + Sync,
+    ) {
         let new: Vec<SecretInteger> = (0..count)
             .into_par_iter()
             .map_init(rand::rng, |rng, _| SecretInteger::new(factor(rng)))
             .collect();
         self.factors.extend(new);
+    }
+
+    /// The key the factors belong to.
+    pub fn public_key(&self) -> &PublicKey {
+        &self.pk
     }
 
     /// Factors left.
