@@ -14,6 +14,10 @@ pub(crate) enum CliError {
     },
     #[error(transparent)]
     Paillier(#[from] veil_paillier::Error),
+    #[error(transparent)]
+    Cryptorec(#[from] veil_cryptorec::Error),
+    #[error("{0}")]
+    Input(String),
     #[error("self-check failed: {0}")]
     Check(&'static str),
 }

@@ -1,5 +1,6 @@
 //! `veil`: demos and command-line tools for the Veil privacy-preserving ML primitives.
 
+mod cryptorec;
 mod demo;
 mod io;
 mod paillier;
@@ -18,8 +19,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Runs the main demo on embedded default data (a Paillier round trip with timings).
+    /// Runs the main demo: private recommendations with CryptoRec over Paillier, on embedded
+    /// synthetic data or `--data PATH`.
     Demo(demo::DemoArgs),
+    /// CryptoRec: train, evaluate, and predict through the encrypted protocol.
+    #[command(subcommand)]
+    Cryptorec(cryptorec::CryptorecCommand),
     /// Paillier tools, file-compatible with python-paillier's `pheutil`.
     #[command(subcommand)]
     Paillier(paillier::PaillierCommand),
@@ -29,6 +34,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo(args) => demo::run(&args),
+        Command::Cryptorec(cmd) => cryptorec::run(cmd),
         Command::Paillier(cmd) => paillier::run(cmd),
     };
     match result {

@@ -21,7 +21,12 @@ fn demo_runs_and_checks_itself() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("All round trips OK."));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("equal the quantized plaintext model's exactly: OK"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("of the top 10 agree"), "{stdout}");
 }
 
 #[test]

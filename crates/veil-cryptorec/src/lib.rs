@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+pub mod baselines;
 pub mod data;
 mod error;
 pub mod eval;
@@ -9,6 +10,7 @@ pub mod finetune;
 pub mod model;
 mod persist;
 pub mod quant;
+pub mod report;
 pub mod sqr;
 
 pub use error::{Error, Result};

@@ -1,0 +1,552 @@
+//! `veil rtas party|launch`: the RTAS protocol (veil-rtas) with every party in its own OS
+//! process over TCP.
+//!
+//! `party` runs one party: P0 is the data owner and label holder (it loads the data, inputs it
+//! as shares, and prints the accuracy), P1 the second share holder, P2 the helper. `launch`
+//! starts the three `party` processes of this executable on free loopback ports, waits for them,
+//! and prints time, traffic and rounds per party; if one fails it stops the others and reports
+//! its error. Every party prints one machine-readable line, `VEIL-RTAS-REPORT {json}`, at the end.
+//!
+//! The connections are plain TCP (the seeds travel in the clear at setup): run the parties inside
+//! a private network or a tunnel.
+
+use std::io::Read;
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use clap::{Args, Subcommand, ValueEnum};
+use veil_rtas::model::{
+    CnnSpec, Dataset, Mode, ModelSpec, PartyReport, TrainConfig, accuracy, load_digits,
+    run_party_owner, synthetic_mnist,
+};
+use veil_rtas::transport::{TcpOptions, TcpTransport};
+use veil_rtas::{ProtocolConfig, Role};
+
+use crate::io::{CliError, CliResult};
+
+/// The digits data set, relative to the working directory (the repository root).
+const DEFAULT_DATA: &str = "../shared/data/sklearn/digits.csv";
+/// Prefix of the one-line JSON report every party prints.
+const REPORT_PREFIX: &str = "VEIL-RTAS-REPORT ";
+
+/// RTAS commands.
+#[derive(Subcommand)]
+pub(crate) enum RtasCommand {
+    /// Runs one party in this process: P0 (data owner and label holder), P1 (share holder) or
+    /// P2 (helper).
+    Party(PartyArgs),
+    /// Starts the three parties as separate processes on free loopback ports, waits for them and
+    /// prints time, bytes and rounds per party.
+    Launch(LaunchArgs),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum RoleArg {
+    P0,
+    P1,
+    P2,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ModelArg {
+    /// Logistic regression, "is it a 0" (paper sec. 5.3).
+    Lr,
+    /// The paper's CNN (sec. 5.4; conv 3x3 stride 1 on 8x8 digits, 4x4 stride 2 on 28x28).
+    Cnn,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ModeArg {
+    /// Everything under sharing.
+    Rtas,
+    /// RTAS-fast: first layer shared, the rest in the clear at the label holder P0.
+    Fast,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum TaskArg {
+    /// Train, then infer on the test images and report the accuracy.
+    Train,
+    /// Inference only (initial weights), on the test images: for timing.
+    Infer,
+}
+
+/// Settings shared by `party` and `launch` (P0 and P1 must be given the same ones).
+#[derive(Args, Clone)]
+pub(crate) struct RunArgs {
+    #[arg(long, value_enum, default_value_t = ModelArg::Lr)]
+    model: ModelArg,
+    #[arg(long, value_enum, default_value_t = ModeArg::Rtas)]
+    mode: ModeArg,
+    #[arg(long, value_enum, default_value_t = TaskArg::Train)]
+    task: TaskArg,
+    /// scikit-learn's digits CSV (read by P0 only) [default: ../shared/data/sklearn/digits.csv].
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Use N synthetic 28x28 images (random pixels, for timing) instead of the digits data:
+    /// N training images for `--task train`, N test images for `--task infer`.
+    #[arg(long, value_name = "N")]
+    synthetic_mnist: Option<usize>,
+    /// Passes over the training set.
+    #[arg(long, default_value_t = 10)]
+    epochs: usize,
+    /// Samples per SGD step.
+    #[arg(long, default_value_t = 32)]
+    batch: usize,
+    /// SGD learning rate.
+    #[arg(long, default_value_t = 0.1)]
+    lr: f64,
+    /// Test images: held out of the digits data, or generated with `--synthetic-mnist` training.
+    #[arg(long, default_value_t = 360)]
+    test: usize,
+    /// Public seed of the initial weights and the batch order.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Seconds to wait for the peers to connect and for any single message.
+    #[arg(long, default_value_t = 60)]
+    timeout: u64,
+}
+
+/// `veil rtas party`.
+#[derive(Args)]
+pub(crate) struct PartyArgs {
+    /// This party's role.
+    #[arg(long, value_enum)]
+    role: RoleArg,
+    /// The three parties' addresses, P0,P1,P2 (each party listens on its own).
+    #[arg(long, value_delimiter = ',', required = true)]
+    addrs: Vec<SocketAddr>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+/// `veil rtas launch`.
+#[derive(Args)]
+pub(crate) struct LaunchArgs {
+    #[command(flatten)]
+    run: RunArgs,
+    /// Seconds after which the launcher stops all parties.
+    #[arg(long, default_value_t = 3600)]
+    deadline: u64,
+}
+
+fn fail(msg: impl Into<String>) -> CliError {
+    CliError::Io {
+        path: "veil rtas".into(),
+        source: std::io::Error::other(msg.into()),
+    }
+}
+
+fn rtas_err(e: veil_rtas::Error) -> CliError {
+    fail(e.to_string())
+}
+
+pub(crate) fn run(cmd: RtasCommand) -> CliResult<()> {
+    match cmd {
+        RtasCommand::Party(args) => party(&args),
+        RtasCommand::Launch(args) => launch(&args),
+    }
+}
+
+impl RunArgs {
+    /// The settings for data with `features` features.
+    fn config(&self, features: usize) -> TrainConfig {
+        let model = match self.model {
+            ModelArg::Lr => ModelSpec::Logistic { features },
+            ModelArg::Cnn if features == 64 => ModelSpec::Cnn(CnnSpec::digits()),
+            ModelArg::Cnn => ModelSpec::Cnn(CnnSpec::mnist()),
+        };
+        let mode = match self.mode {
+            ModeArg::Rtas => Mode::Rtas,
+            ModeArg::Fast => Mode::RtasFast,
+        };
+        let epochs = match self.task {
+            TaskArg::Train => self.epochs,
+            TaskArg::Infer => 0,
+        };
+        TrainConfig {
+            model,
+            mode,
+            epochs,
+            batch_size: self.batch,
+            learning_rate: self.lr,
+            seed: self.seed,
+        }
+    }
+
+    /// The digits path to use, or a clear error if there is none.
+    fn data_path(&self) -> CliResult<PathBuf> {
+        let path = self
+            .data
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA));
+        if path.exists() {
+            Ok(path)
+        } else {
+            Err(fail(format!(
+                "no data at {}: pass --data PATH (scikit-learn's digits.csv) or \
+                 --synthetic-mnist N (synthetic 28x28 images, for timing)",
+                path.display()
+            )))
+        }
+    }
+
+    /// P0's (train, test) data.
+    fn load(&self) -> CliResult<(Dataset, Dataset)> {
+        match (self.synthetic_mnist, self.task) {
+            (Some(n), TaskArg::Train) => Ok((synthetic_mnist(n, self.seed), synthetic_mnist(self.test, self.seed + 1))),
+            (Some(n), TaskArg::Infer) => Ok((synthetic_mnist(0, self.seed), synthetic_mnist(n, self.seed + 1))),
+            (None, task) => {
+                let data = load_digits(&self.data_path()?).map_err(rtas_err)?;
+                if self.test >= data.len() {
+                    return Err(fail(format!(
+                        "--test {} leaves no training data out of {} images",
+                        self.test,
+                        data.len()
+                    )));
+                }
+                let (train, test) = data.split(self.test, 42);
+                Ok(match task {
+                    TaskArg::Train => (train, test),
+                    TaskArg::Infer => (Dataset::empty(test.x.ncols()), test),
+                })
+            }
+        }
+    }
+
+    /// The same settings as command-line arguments (for the launched parties).
+    fn to_args(&self) -> Vec<String> {
+        let value = |v: &dyn ValueEnumName| v.name();
+        let mut a = vec![
+            "--model".into(),
+            value(&self.model),
+            "--mode".into(),
+            value(&self.mode),
+            "--task".into(),
+            value(&self.task),
+            "--epochs".into(),
+            self.epochs.to_string(),
+            "--batch".into(),
+            self.batch.to_string(),
+            "--lr".into(),
+            self.lr.to_string(),
+            "--test".into(),
+            self.test.to_string(),
+            "--seed".into(),
+            self.seed.to_string(),
+            "--timeout".into(),
+            self.timeout.to_string(),
+        ];
+        if let Some(p) = &self.data {
+            a.extend(["--data".into(), p.display().to_string()]);
+        }
+        if let Some(n) = self.synthetic_mnist {
+            a.extend(["--synthetic-mnist".into(), n.to_string()]);
+        }
+        a
+    }
+}
+
+/// The command-line name of a value.
+trait ValueEnumName {
+    fn name(&self) -> String;
+}
+
+impl<T: ValueEnum> ValueEnumName for T {
+    fn name(&self) -> String {
+        self.to_possible_value()
+            .map(|v| v.get_name().to_owned())
+            .unwrap_or_default()
+    }
+}
+
+fn role_of(r: RoleArg) -> Role {
+    match r {
+        RoleArg::P0 => Role::P0,
+        RoleArg::P1 => Role::P1,
+        RoleArg::P2 => Role::P2,
+    }
+}
+
+fn party(args: &PartyArgs) -> CliResult<()> {
+    let role = role_of(args.role);
+    let run = &args.run;
+    let addrs: [SocketAddr; 3] = args
+        .addrs
+        .clone()
+        .try_into()
+        .map_err(|_| fail("--addrs takes three addresses, P0,P1,P2"))?;
+    // P0 loads its data before connecting, so that a missing file fails fast.
+    let data = if role == Role::P0 {
+        Some(run.load()?)
+    } else {
+        None
+    };
+    let timeout = Duration::from_secs(run.timeout.max(1));
+    let protocol = ProtocolConfig {
+        timeout,
+        ..ProtocolConfig::default()
+    };
+    let options = TcpOptions {
+        connect_timeout: timeout,
+        ..TcpOptions::default()
+    };
+    let start = Instant::now();
+    let transport = TcpTransport::connect(role, &addrs, &options).map_err(rtas_err)?;
+    let report = run_party_owner(
+        role,
+        &protocol,
+        Box::new(transport),
+        data.as_ref().map(|(a, b)| (a, b)),
+        |features| run.config(features),
+    )
+    .map_err(rtas_err)?;
+    let wall = start.elapsed().as_secs_f64();
+    let acc = match (&report.scores, &data) {
+        (Some(scores), Some((train, test))) => {
+            let config = run.config(train.x.ncols());
+            Some(accuracy(&config.model, scores, &test.labels))
+        }
+        _ => None,
+    };
+    if let Some(a) = acc {
+        if run.task == TaskArg::Train && run.synthetic_mnist.is_none() {
+            println!(
+                "{role}: test accuracy {:.2}% on {} images",
+                100.0 * a,
+                data.as_ref().map_or(0, |(_, t)| t.len())
+            );
+        }
+    }
+    print_stats(&report);
+    println!("{REPORT_PREFIX}{}", report_json(&report, acc, wall));
+    Ok(())
+}
+
+fn print_stats(r: &PartyReport) {
+    let s = &r.stats;
+    println!(
+        "{}: {} steps in {:.3} s ({:.2} ms/step), inference {:.3} s; sent {} bytes in {} frames, \
+         received {} bytes in {} frames, {} rounds",
+        r.role,
+        r.steps,
+        r.train_seconds,
+        1e3 * r.train_seconds / r.steps.max(1) as f64,
+        r.infer_seconds,
+        s.bytes_sent,
+        s.messages_sent,
+        s.bytes_received,
+        s.messages_received,
+        s.rounds
+    );
+}
+
+fn report_json(r: &PartyReport, acc: Option<f64>, wall: f64) -> serde_json::Value {
+    serde_json::json!({
+        "role": r.role.to_string(),
+        "steps": r.steps,
+        "train_seconds": r.train_seconds,
+        "train_bytes_sent": r.train_stats.bytes_sent,
+        "train_rounds": r.train_stats.rounds,
+        "infer_seconds": r.infer_seconds,
+        "infer_bytes_sent": r.infer_stats.bytes_sent,
+        "infer_rounds": r.infer_stats.rounds,
+        "bytes_sent": r.stats.bytes_sent,
+        "bytes_received": r.stats.bytes_received,
+        "messages_sent": r.stats.messages_sent,
+        "rounds": r.stats.rounds,
+        "accuracy": acc,
+        "wall_seconds": wall,
+    })
+}
+
+/// Three free loopback addresses (bound and released: another process could take one in
+/// between, in which case the party fails to bind and the launcher reports it).
+fn free_addrs() -> CliResult<[SocketAddr; 3]> {
+    let bind = || {
+        TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| fail(format!("finding a free port: {e}")))
+    };
+    let (a, b, c) = (bind()?, bind()?, bind()?);
+    if a == b || b == c || a == c {
+        return Err(fail("the OS gave the same port twice; try again"));
+    }
+    Ok([a, b, c])
+}
+
+/// A running party process and the threads collecting its output.
+struct Running {
+    role: Role,
+    child: Child,
+    stdout: Option<JoinHandle<String>>,
+    stderr: Option<JoinHandle<String>>,
+}
+
+fn collect(stream: Option<impl Read + Send + 'static>) -> Option<JoinHandle<String>> {
+    stream.map(|mut s| {
+        thread::spawn(move || {
+            let mut out = String::new();
+            let _ignored = s.read_to_string(&mut out);
+            out
+        })
+    })
+}
+
+fn join_output(h: Option<JoinHandle<String>>) -> String {
+    h.and_then(|h| h.join().ok()).unwrap_or_default()
+}
+
+fn launch(args: &LaunchArgs) -> CliResult<()> {
+    let run = &args.run;
+    if run.synthetic_mnist.is_none() {
+        run.data_path()?;
+    }
+    let addrs = free_addrs()?;
+    let addr_list = addrs.map(|a| a.to_string()).join(",");
+    let exe = std::env::current_exe().map_err(|e| fail(format!("locating veil: {e}")))?;
+    let mut parties: Vec<Running> = Vec::new();
+    for role in [Role::P2, Role::P1, Role::P0] {
+        let spawned = Command::new(&exe)
+            .args(["rtas", "party", "--role", &role.to_string().to_lowercase()])
+            .args(["--addrs", &addr_list])
+            .args(run.to_args())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn();
+        match spawned {
+            Ok(mut child) => {
+                let stdout = collect(child.stdout.take());
+                let stderr = collect(child.stderr.take());
+                parties.push(Running {
+                    role,
+                    child,
+                    stdout,
+                    stderr,
+                });
+            }
+            Err(e) => {
+                stop_all(&mut parties);
+                return Err(fail(format!("starting {role}: {e}")));
+            }
+        }
+    }
+    let outcome = supervise(&mut parties, Duration::from_secs(args.deadline));
+    let outputs: Vec<(Role, String, String)> = parties
+        .into_iter()
+        .map(|p| (p.role, join_output(p.stdout), join_output(p.stderr)))
+        .collect();
+    if let Err(failed) = outcome {
+        let mut msg = failed;
+        for (role, _, err) in &outputs {
+            let err = err.trim();
+            if !err.is_empty() {
+                msg.push_str(&format!("\n  {role}: {err}"));
+            }
+        }
+        return Err(fail(msg));
+    }
+    print_table(&outputs, run)
+}
+
+/// Waits for all parties; on the first failure (or at the deadline) stops the others.
+fn supervise(parties: &mut [Running], deadline: Duration) -> Result<(), String> {
+    let start = Instant::now();
+    let mut done = vec![false; parties.len()];
+    loop {
+        for (i, p) in parties.iter_mut().enumerate() {
+            if done[i] {
+                continue;
+            }
+            match p.child.try_wait() {
+                Ok(Some(status)) if status.success() => done[i] = true,
+                Ok(Some(status)) => {
+                    let role = p.role;
+                    stop_all(parties);
+                    return Err(format!("{role} failed ({status}); the other parties were stopped"));
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    let role = p.role;
+                    stop_all(parties);
+                    return Err(format!("waiting for {role}: {e}"));
+                }
+            }
+        }
+        if done.iter().all(|&d| d) {
+            return Ok(());
+        }
+        if start.elapsed() > deadline {
+            stop_all(parties);
+            return Err(format!(
+                "the parties did not finish within {} s and were stopped",
+                deadline.as_secs()
+            ));
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn stop_all(parties: &mut [Running]) {
+    for p in parties.iter_mut() {
+        if let Ok(None) = p.child.try_wait() {
+            let _ignored = p.child.kill();
+        }
+        let _ignored = p.child.wait();
+    }
+}
+
+fn print_table(outputs: &[(Role, String, String)], run: &RunArgs) -> CliResult<()> {
+    let mut rows = Vec::new();
+    for (role, out, _) in outputs {
+        let json = out
+            .lines()
+            .find_map(|l| l.strip_prefix(REPORT_PREFIX))
+            .ok_or_else(|| fail(format!("{role} printed no report")))?;
+        let v: serde_json::Value = serde_json::from_str(json)
+            .map_err(|e| fail(format!("{role}'s report is not JSON: {e}")))?;
+        rows.push((*role, v));
+    }
+    rows.sort_by_key(|(r, _)| r.index());
+    for (role, out, _) in outputs {
+        if *role == Role::P0 {
+            for line in out.lines().filter(|l| l.starts_with("P0: test accuracy")) {
+                println!("{line}");
+            }
+        }
+    }
+    let task = match run.task {
+        TaskArg::Train => "train",
+        TaskArg::Infer => "infer",
+    };
+    println!(
+        "{} {} {task}: three processes over loopback TCP",
+        run.model.name(),
+        run.mode.name()
+    );
+    println!("| party | steps | train s | ms/step | infer s | sent MB | received MB | rounds | wall s |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for (role, v) in &rows {
+        let f = |k: &str| v.get(k).and_then(serde_json::Value::as_f64).unwrap_or(0.0);
+        let steps = f("steps");
+        println!(
+            "| {role} | {} | {:.3} | {:.2} | {:.3} | {:.3} | {:.3} | {} | {:.2} |",
+            steps,
+            f("train_seconds"),
+            if steps > 0.0 { 1e3 * f("train_seconds") / steps } else { 0.0 },
+            f("infer_seconds"),
+            f("bytes_sent") / 1e6,
+            f("bytes_received") / 1e6,
+            f("rounds"),
+            f("wall_seconds"),
+        );
+    }
+    for (_, v) in &rows {
+        println!("{REPORT_PREFIX}{v}");
+    }
+    Ok(())
+}

@@ -1,0 +1,153 @@
+//! `veil rtas`: three real processes over loopback TCP (the launcher, and parties started one by
+//! one), a party killed mid-run, and clear errors for missing data.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+fn veil() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_veil"))
+}
+
+fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn launcher_runs_three_processes_and_prints_a_table() {
+    let out = veil()
+        .args(["rtas", "launch", "--model", "lr", "--mode", "rtas"])
+        .args(["--synthetic-mnist", "96", "--test", "32", "--epochs", "1"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    for role in ["P0", "P1", "P2"] {
+        assert!(stdout.contains(&format!("| {role} |")), "{stdout}");
+    }
+    // Three steps of batch 32; every party sent something.
+    let reports: Vec<serde_json::Value> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("VEIL-RTAS-REPORT "))
+        .map(|j| serde_json::from_str(j).unwrap())
+        .collect();
+    assert_eq!(reports.len(), 3);
+    assert_eq!(reports[0]["steps"], 3);
+    assert!(
+        reports
+            .iter()
+            .all(|r| r["bytes_sent"].as_u64().unwrap() > 0)
+    );
+}
+
+#[test]
+fn launcher_trains_on_digits_when_present() {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/sklearn/digits.csv");
+    if !path.exists() {
+        eprintln!("skipped: {} is absent", path.display());
+        return;
+    }
+    let out = veil()
+        .args([
+            "rtas", "launch", "--model", "cnn", "--mode", "fast", "--epochs", "3",
+        ])
+        .arg("--data")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("P0: test accuracy"), "{stdout}");
+}
+
+#[test]
+fn missing_data_is_a_clear_error() {
+    let out = veil()
+        .args(["rtas", "launch", "--data", "/nonexistent/digits.csv"])
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("--data") && stderr.contains("--synthetic-mnist"),
+        "{stderr}"
+    );
+}
+
+fn free_addrs() -> String {
+    let ls: Vec<TcpListener> = (0..3)
+        .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    ls.iter()
+        .map(|l| l.local_addr().unwrap().to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn start(role: &str, addrs: &str) -> Child {
+    veil()
+        .args(["rtas", "party", "--role", role, "--addrs", addrs])
+        .args([
+            "--model",
+            "lr",
+            "--mode",
+            "rtas",
+            "--synthetic-mnist",
+            "2048",
+        ])
+        .args(["--test", "32", "--epochs", "1000", "--timeout", "10"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits for `child` to exit, at most `limit`; returns its output and the time it took.
+fn wait_limited(mut child: Child, limit: Duration) -> (Output, Duration) {
+    let start = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return (child.wait_with_output().unwrap(), start.elapsed());
+        }
+        if start.elapsed() > limit {
+            child.kill().unwrap();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "still running after {limit:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn killing_a_party_stops_the_others_with_a_clear_error() {
+    let addrs = free_addrs();
+    let p2 = start("p2", &addrs);
+    let mut p1 = start("p1", &addrs);
+    let p0 = start("p0", &addrs);
+    // Let them connect and train for a while, then kill P1 mid-run.
+    thread::sleep(Duration::from_millis(1500));
+    assert!(p1.try_wait().unwrap().is_none(), "P1 ended early");
+    p1.kill().unwrap();
+    let _ = p1.wait();
+    for (name, child) in [("P0", p0), ("P2", p2)] {
+        let (out, took) = wait_limited(child, Duration::from_secs(30));
+        let (_, stderr) = text(&out);
+        assert!(!out.status.success(), "{name} succeeded without P1");
+        assert!(
+            stderr.contains("P1"),
+            "{name} should name the party that went away: {stderr}"
+        );
+        println!("{name} stopped after {took:?}: {}", stderr.trim());
+    }
+}

@@ -1,0 +1,290 @@
+//! The tables of sec. 4: RMSE of CryptoRec-f, -a(1), -a(n) against BiasedMF and I-AutoRec over
+//! repeated random splits (Fig. 2), Sparse-Quantization-Reuse (Table 2), the integer model of
+//! the encrypted protocol, and transferability between user populations (Table 4).
+
+use std::fmt;
+
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha20Rng;
+
+use crate::baselines::{BiasedMf, BiasedMfConfig, IAutoRec, IAutoRecConfig};
+use crate::data::Dataset;
+use crate::error::Result;
+use crate::eval::{MeanStd, Split, rmse_with};
+use crate::finetune::FineTune;
+use crate::model::{EpochReport, Model, TrainConfig, by_user, split_user};
+use crate::quant::{QuantConfig, QuantizedModel};
+use crate::sqr::{SqrConfig, compress};
+
+/// What to evaluate.
+#[derive(Clone, Debug)]
+pub struct EvalOptions {
+    /// Number of random splits (the paper: 5); seeds 0..repeats.
+    pub repeats: usize,
+    /// CryptoRec training.
+    pub train: TrainConfig,
+    /// Train the baselines too (I-AutoRec takes most of the time).
+    pub baselines: bool,
+    /// BiasedMF hyperparameters.
+    pub biased_mf: BiasedMfConfig,
+    /// I-AutoRec hyperparameters.
+    pub autorec: IAutoRecConfig,
+    /// Sparse-Quantization-Reuse settings.
+    pub sqr: SqrConfig,
+    /// Quantization of the encrypted protocol.
+    pub quant: QuantConfig,
+}
+
+impl Default for EvalOptions {
+    fn default() -> Self {
+        EvalOptions {
+            repeats: 5,
+            train: TrainConfig::default(),
+            baselines: true,
+            biased_mf: BiasedMfConfig::default(),
+            autorec: IAutoRecConfig::default(),
+            sqr: SqrConfig::default(),
+            quant: QuantConfig::default(),
+        }
+    }
+}
+
+/// Results over the repeats.
+#[derive(Clone, Debug, Default)]
+pub struct EvalReport {
+    /// (model name, test RMSE) in table order.
+    pub rmse: Vec<(&'static str, MeanStd)>,
+    /// Per-repeat RMSE of each model, same order.
+    pub runs: Vec<Vec<f64>>,
+    /// Table 2: pruning ratio, reuse ratio, and RMSE change of CryptoRec-f after SQR.
+    pub sqr_pruning: MeanStd,
+    /// Reuse ratio after SQR.
+    pub sqr_reuse: MeanStd,
+    /// RMSE after SQR minus RMSE before.
+    pub sqr_change: MeanStd,
+    /// RMSE of the integer model of the encrypted protocol minus the float model's.
+    pub quant_change: MeanStd,
+    /// Fraction of zero integer weights.
+    pub quant_zeros: MeanStd,
+    /// Epochs CryptoRec trained (up to its best validation RMSE).
+    pub epochs: MeanStd,
+}
+
+/// The epoch of the best validation RMSE (1-based) from a training run's reports.
+fn best_epoch(reports: &[EpochReport]) -> f64 {
+    reports
+        .iter()
+        .filter_map(|r| r.validation_rmse.map(|v| (r.epoch, v)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map_or(reports.len() as f64, |(e, _)| (e + 1) as f64)
+}
+
+/// Runs the protocol of sec. 4 `opts.repeats` times. `progress` receives a line per stage and
+/// every epoch report of CryptoRec's training.
+pub fn evaluate(
+    data: &Dataset,
+    opts: &EvalOptions,
+    mut progress: impl FnMut(&str, Option<EpochReport>),
+) -> Result<EvalReport> {
+    let names: Vec<&'static str> = if opts.baselines {
+        vec![
+            "I-AutoRec",
+            "BiasedMF",
+            "CryptoRec-f",
+            "CryptoRec-a(1)",
+            "CryptoRec-a(n)",
+            "bias only",
+        ]
+    } else {
+        vec![
+            "CryptoRec-f",
+            "CryptoRec-a(1)",
+            "CryptoRec-a(n)",
+            "bias only",
+        ]
+    };
+    let mut runs = vec![Vec::new(); names.len()];
+    let (mut pruning, mut reuse, mut sqr_change) = (vec![], vec![], vec![]);
+    let (mut quant_change, mut zeros, mut epochs) = (vec![], vec![], vec![]);
+    for seed in 0..opts.repeats as u64 {
+        let split = Split::paper(data, seed);
+        let mut row = Vec::new();
+        if opts.baselines {
+            progress(&format!("repeat {}: I-AutoRec", seed + 1), None);
+            row.push(IAutoRec::train(&split, &opts.autorec)?.test_rmse(&split));
+            progress(&format!("repeat {}: BiasedMF", seed + 1), None);
+            row.push(BiasedMf::train(&split, &opts.biased_mf)?.test_rmse(&split));
+        }
+        progress(&format!("repeat {}: CryptoRec", seed + 1), None);
+        let mut reports = Vec::new();
+        let model = Model::train_with(
+            &split.train,
+            split.items,
+            &opts.train,
+            &split.validation,
+            |r| {
+                reports.push(r);
+                progress("", Some(r));
+            },
+        )?;
+        epochs.push(best_epoch(&reports));
+        let f = model.rmse(&split.test);
+        row.push(f);
+        for ft in [
+            FineTune::one_step(opts.train.lambda),
+            FineTune::until_converged(opts.train.lambda),
+        ] {
+            row.push(rmse_with(&split.test, 1.0, 5.0, |_, u| {
+                model.fine_tune(u, &ft).predictions.to_vec()
+            }));
+        }
+        row.push(model.bias_only_rmse(&split.test));
+        for (r, v) in runs.iter_mut().zip(row) {
+            r.push(v);
+        }
+        let (compressed, rep) = compress(&model, &opts.sqr);
+        pruning.push(rep.pruning_ratio);
+        reuse.push(rep.reuse_ratio);
+        sqr_change.push(compressed.rmse(&split.test) - f);
+        let qm = QuantizedModel::new(&model, &opts.quant)?;
+        let q = rmse_with(&split.test, 1.0, 5.0, |_, u| {
+            qm.predict(u).unwrap_or_default()
+        });
+        quant_change.push(q - f);
+        zeros.push(qm.zero_fraction());
+    }
+    Ok(EvalReport {
+        rmse: names
+            .iter()
+            .zip(&runs)
+            .map(|(n, r)| (*n, MeanStd::of(r)))
+            .collect(),
+        runs,
+        sqr_pruning: MeanStd::of(&pruning),
+        sqr_reuse: MeanStd::of(&reuse),
+        sqr_change: MeanStd::of(&sqr_change),
+        quant_change: MeanStd::of(&quant_change),
+        quant_zeros: MeanStd::of(&zeros),
+        epochs: MeanStd::of(&epochs),
+    })
+}
+
+impl fmt::Display for EvalReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let reference = self
+            .rmse
+            .iter()
+            .find(|(n, _)| *n == "I-AutoRec")
+            .map(|(_, r)| r.mean);
+        writeln!(f, "| model | RMSE (mean ± std) | / I-AutoRec |")?;
+        writeln!(f, "|---|---:|---:|")?;
+        for (name, r) in &self.rmse {
+            let ratio = reference.map_or("—".to_string(), |x| format!("{:.3}", r.mean / x));
+            writeln!(f, "| {name} | {r} | {ratio} |")?;
+        }
+        writeln!(f)?;
+        writeln!(f, "| Sparse-Quantization-Reuse | value |")?;
+        writeln!(f, "|---|---:|")?;
+        writeln!(f, "| pruning ratio | {} |", self.sqr_pruning)?;
+        writeln!(f, "| reuse ratio | {} |", self.sqr_reuse)?;
+        writeln!(f, "| RMSE change after SQR | {} |", self.sqr_change)?;
+        writeln!(
+            f,
+            "| RMSE change of the integer model (encrypted protocol) | {} |",
+            self.quant_change
+        )?;
+        writeln!(f, "| zero integer weights | {} |", self.quant_zeros)?;
+        writeln!(
+            f,
+            "| CryptoRec epochs to best validation RMSE | {} |",
+            self.epochs
+        )
+    }
+}
+
+/// Table 4: RMSE and epochs on a target user population, trained from scratch or initialised
+/// from a model trained on a disjoint source population with the same items.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TransferReport {
+    /// Test RMSE without transfer.
+    pub scratch_rmse: MeanStd,
+    /// Epochs to the best validation RMSE without transfer.
+    pub scratch_epochs: MeanStd,
+    /// Test RMSE with transfer.
+    pub transfer_rmse: MeanStd,
+    /// Epochs with transfer.
+    pub transfer_epochs: MeanStd,
+}
+
+/// Splits the users in two disjoint halves (source, target) per repeat, trains on the whole
+/// source half, then runs the protocol of sec. 4 on the target half with and without the
+/// source model as initialisation (sec. 3.3).
+pub fn transfer(
+    data: &Dataset,
+    repeats: usize,
+    cfg: &TrainConfig,
+    mut progress: impl FnMut(&str),
+) -> Result<TransferReport> {
+    let (mut sr, mut se, mut tr, mut te) = (vec![], vec![], vec![], vec![]);
+    for seed in 0..repeats as u64 {
+        let mut users = by_user(data.ratings(), data.users());
+        users.retain(|u| !u.values.is_empty());
+        let mut rng = ChaCha20Rng::seed_from_u64(1000 + seed);
+        users.shuffle(&mut rng);
+        let target_users = users.split_off(users.len() / 2);
+        progress(&format!("repeat {}: source model", seed + 1));
+        let source = Model::train(&users, data.items(), cfg, &[])?;
+        // Target: 80/20 users, 90/10 feed, validation from the training users.
+        let n = target_users.len();
+        let mut target_users = target_users;
+        let test_users = target_users.split_off(n - n / 5);
+        let valid_users = target_users.split_off(target_users.len() - n / 20);
+        let test: Vec<_> = test_users
+            .iter()
+            .map(|u| split_user(u, 0.9, &mut rng))
+            .collect();
+        let valid: Vec<_> = valid_users
+            .iter()
+            .map(|u| split_user(u, 0.9, &mut rng))
+            .collect();
+        progress(&format!("repeat {}: target from scratch", seed + 1));
+        let mut reports = Vec::new();
+        let scratch = Model::train_with(&target_users, data.items(), cfg, &valid, |r| {
+            reports.push(r)
+        })?;
+        sr.push(scratch.rmse(&test));
+        se.push(best_epoch(&reports));
+        progress(&format!(
+            "repeat {}: target from the source model",
+            seed + 1
+        ));
+        let mut reports = Vec::new();
+        let moved = Model::train_from(&source, &target_users, cfg, &valid, |r| reports.push(r))?;
+        tr.push(moved.rmse(&test));
+        te.push(best_epoch(&reports));
+    }
+    Ok(TransferReport {
+        scratch_rmse: MeanStd::of(&sr),
+        scratch_epochs: MeanStd::of(&se),
+        transfer_rmse: MeanStd::of(&tr),
+        transfer_epochs: MeanStd::of(&te),
+    })
+}
+
+impl fmt::Display for TransferReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "| | no transfer | transfer |")?;
+        writeln!(f, "|---|---:|---:|")?;
+        writeln!(
+            f,
+            "| RMSE | {} | {} |",
+            self.scratch_rmse, self.transfer_rmse
+        )?;
+        writeln!(
+            f,
+            "| epochs | {} | {} |",
+            self.scratch_epochs, self.transfer_epochs
+        )
+    }
+}
