@@ -4,6 +4,7 @@ mod cryptorec;
 mod demo;
 mod io;
 mod paillier;
+mod rtas;
 
 use std::process::ExitCode;
 
@@ -28,6 +29,9 @@ enum Command {
     /// Paillier tools, file-compatible with python-paillier's `pheutil`.
     #[command(subcommand)]
     Paillier(paillier::PaillierCommand),
+    /// RTAS: private training and inference with three parties (veil-rtas), one process each.
+    #[command(subcommand)]
+    Rtas(rtas::RtasCommand),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +40,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(&args),
         Command::Cryptorec(cmd) => cryptorec::run(cmd),
         Command::Paillier(cmd) => paillier::run(cmd),
+        Command::Rtas(cmd) => rtas::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -197,8 +197,14 @@ impl RunArgs {
     /// P0's (train, test) data.
     fn load(&self) -> CliResult<(Dataset, Dataset)> {
         match (self.synthetic_mnist, self.task) {
-            (Some(n), TaskArg::Train) => Ok((synthetic_mnist(n, self.seed), synthetic_mnist(self.test, self.seed + 1))),
-            (Some(n), TaskArg::Infer) => Ok((synthetic_mnist(0, self.seed), synthetic_mnist(n, self.seed + 1))),
+            (Some(n), TaskArg::Train) => Ok((
+                synthetic_mnist(n, self.seed),
+                synthetic_mnist(self.test, self.seed + 1),
+            )),
+            (Some(n), TaskArg::Infer) => Ok((
+                synthetic_mnist(0, self.seed),
+                synthetic_mnist(n, self.seed + 1),
+            )),
             (None, task) => {
                 let data = load_digits(&self.data_path()?).map_err(rtas_err)?;
                 if self.test >= data.len() {
@@ -467,7 +473,9 @@ fn supervise(parties: &mut [Running], deadline: Duration) -> Result<(), String> 
                 Ok(Some(status)) => {
                     let role = p.role;
                     stop_all(parties);
-                    return Err(format!("{role} failed ({status}); the other parties were stopped"));
+                    return Err(format!(
+                        "{role} failed ({status}); the other parties were stopped"
+                    ));
                 }
                 Ok(None) => {}
                 Err(e) => {
@@ -528,7 +536,9 @@ fn print_table(outputs: &[(Role, String, String)], run: &RunArgs) -> CliResult<(
         run.model.name(),
         run.mode.name()
     );
-    println!("| party | steps | train s | ms/step | infer s | sent MB | received MB | rounds | wall s |");
+    println!(
+        "| party | steps | train s | ms/step | infer s | sent MB | received MB | rounds | wall s |"
+    );
     println!("|---|---|---|---|---|---|---|---|---|");
     for (role, v) in &rows {
         let f = |k: &str| v.get(k).and_then(serde_json::Value::as_f64).unwrap_or(0.0);
@@ -537,7 +547,11 @@ fn print_table(outputs: &[(Role, String, String)], run: &RunArgs) -> CliResult<(
             "| {role} | {} | {:.3} | {:.2} | {:.3} | {:.3} | {:.3} | {} | {:.2} |",
             steps,
             f("train_seconds"),
-            if steps > 0.0 { 1e3 * f("train_seconds") / steps } else { 0.0 },
+            if steps > 0.0 {
+                1e3 * f("train_seconds") / steps
+            } else {
+                0.0
+            },
             f("infer_seconds"),
             f("bytes_sent") / 1e6,
             f("bytes_received") / 1e6,
