@@ -37,6 +37,79 @@ CASES = [
 ]
 
 
+# CrypTen peer (run with --crypten PYTHON, a Python that has crypten and torch 2.1 installed).
+CRYPTEN_SCRIPT = r'''
+"""CrypTen timings of the RTAS shapes: LR train step (784 features, batch 32) and CNN inference
+(28x28, conv 4x4x4 stride 2 + sigmoid, dense 100 + sigmoid, dense 10), two parties over gloo/TCP
+on localhost (crypten.mpc.run_multiprocess), default provider (TFP: triples from a trusted first
+party, no dealing traffic)."""
+import json, sys, time
+import torch
+import crypten
+import crypten.mpc as mpc
+import crypten.communicator as comm
+
+BATCH_INFER = int(sys.argv[1]) if len(sys.argv) > 1 else 8192
+STEPS = 20
+
+@mpc.run_multiprocess(world_size=2)
+def bench():
+    crypten.cfg.communicator.verbose = True
+    torch.manual_seed(0)
+    # LR train step
+    x = crypten.cryptensor(torch.rand(32, 784))
+    y = crypten.cryptensor((torch.rand(32, 1) > 0.9).float())
+    w = crypten.cryptensor(torch.randn(784, 1) * 0.01)
+    b = crypten.cryptensor(torch.zeros(1))
+    comm.get().reset_communication_stats()
+    t = time.perf_counter()
+    for _ in range(STEPS):
+        z = x.matmul(w) + b
+        a = z.sigmoid()
+        dz = (a - y) * a * (1 - a)
+        gw = x.t().matmul(dz)
+        w = w - gw * (0.1 / 32)
+        b = b - dz.sum(0) * (0.1 / 32)
+    w.get_plain_text()
+    lr_step = (time.perf_counter() - t) / STEPS
+    lr_bytes = comm.get().get_communication_stats()["bytes"] / STEPS
+    # CNN inference
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 4, 4, stride=2), torch.nn.Sigmoid(), torch.nn.Flatten(),
+        torch.nn.Linear(676, 100), torch.nn.Sigmoid(), torch.nn.Linear(100, 10))
+    dummy = torch.rand(1, 1, 28, 28)
+    enc = crypten.nn.from_pytorch(model, dummy).encrypt()
+    xi = crypten.cryptensor(torch.rand(BATCH_INFER, 1, 28, 28))
+    comm.get().reset_communication_stats()
+    t = time.perf_counter()
+    out = enc(xi)
+    out.get_plain_text()
+    cnn = time.perf_counter() - t
+    cnn_bytes = comm.get().get_communication_stats()["bytes"]
+    if comm.get().get_rank() == 0:
+        print("CRYPTEN " + json.dumps({"lr_train_step_s": lr_step, "lr_bytes_per_step": lr_bytes,
+                                      "cnn_infer_s": cnn, "cnn_batch": BATCH_INFER,
+                                      "cnn_bytes": cnn_bytes}), flush=True)
+
+if __name__ == "__main__":
+    crypten.cfg.communicator.verbose = True
+    crypten.init()
+    bench()
+'''
+
+
+def crypten_figures(python, batch):
+    import tempfile
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(CRYPTEN_SCRIPT)
+    log(f"$ {python} {f.name} {batch}")
+    out = subprocess.run([python, f.name, str(batch)], capture_output=True, text=True, timeout=1800)
+    for line in out.stdout.splitlines():
+        if line.startswith("CRYPTEN "):
+            return json.loads(line[len("CRYPTEN "):])
+    sys.exit(f"CrypTen run failed:\n{out.stdout}\n{out.stderr[-3000:]}")
+
+
 def veil_binary():
     exe = os.environ.get("VEIL")
     if exe:
@@ -94,6 +167,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--out", default=str(REPO / "docs" / "rtas-bench.md"))
     ap.add_argument("--quick", action="store_true", help="one run, all cores only")
+    ap.add_argument("--crypten", metavar="PYTHON", help="also time CrypTen with this Python")
+    ap.add_argument("--crypten-batch", type=int, default=8192)
     args = ap.parse_args()
     exe = veil_binary()
     repeat = 1 if args.quick else args.repeat
@@ -133,6 +208,25 @@ def main():
         lines.append(
             f"| {label} | {mode_name} | {th} | {fmt_time(t)} ({fmt_time(lo)}-{fmt_time(hi)}) | "
             f"{mb(sent['P0'])} | {mb(sent['P1'])} | {mb(sent['P2'])} | {rounds:g} |")
+    if args.crypten:
+        ct = crypten_figures(args.crypten, args.crypten_batch)
+        ours = {(r[1], r[2], r[3], r[4]): r[5] for r in rows}
+        lr = ours.get(("lr", "train", "rtas", 0))
+        cnn = ours.get(("cnn", "infer", "rtas", 0))
+        lines += [
+            "",
+            "CrypTen 0.4.1 (torch 2.1.2), two processes over gloo/TCP on localhost, default "
+            "provider (triples from a trusted first party, not counted as traffic), same run:",
+            "",
+            "| case | CrypTen | Veil RTAS (all cores) | ratio |",
+            "|---|---|---|---|",
+            f"| LR train step, batch 32, 784 features | {fmt_time(ct['lr_train_step_s'])} "
+            f"({ct['lr_bytes_per_step'] / 1e6:.3f} MB) | {fmt_time(lr)} | "
+            f"{ct['lr_train_step_s'] / lr:.0f}x |",
+            f"| CNN inference, batch {ct['cnn_batch']} | {fmt_time(ct['cnn_infer_s'])} "
+            f"({ct['cnn_bytes'] / 1e6:.1f} MB) | {fmt_time(cnn)} (batch 8192) | "
+            f"{ct['cnn_infer_s'] * 8192 / ct['cnn_batch'] / cnn:.0f}x (per image) |",
+        ]
     lines += [
         "",
         "Paper (sec. 5.4, Tables 3 and 4, LAN, RTAS): CNN inference 10.61 s and 10.23 Mb, "
