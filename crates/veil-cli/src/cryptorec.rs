@@ -379,9 +379,10 @@ impl Outcome {
             .map(|(a, b)| (a - b).abs())
             .fold(0f32, f32::max);
         println!(
-            "\n  {same}/{} of the top {top} agree; largest |encrypted - float| over {} items: {max_diff:.4} (3-bit weights, {:.0}% zero)",
+            "\n  {same}/{} of the top {top} agree; largest |encrypted - float| over {} items: {max_diff:.4} ({}-bit weights, {:.0}% zero)",
             enc.len(),
             self.encrypted.len(),
+            QuantConfig::default().weight_bits,
             100.0 * self.zeros
         );
         println!(

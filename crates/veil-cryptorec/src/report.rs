@@ -197,8 +197,8 @@ impl fmt::Display for EvalReport {
         writeln!(f, "| zero integer weights | {} |", self.quant_zeros)?;
         writeln!(
             f,
-            "| CryptoRec epochs to best validation RMSE | {} |",
-            self.epochs
+            "| CryptoRec epochs to best validation RMSE | {:.1} ± {:.1} |",
+            self.epochs.mean, self.epochs.std
         )
     }
 }
@@ -215,6 +215,8 @@ pub struct TransferReport {
     pub transfer_rmse: MeanStd,
     /// Epochs with transfer.
     pub transfer_epochs: MeanStd,
+    /// Test RMSE of the source model on the target users, without any target training.
+    pub source_only_rmse: MeanStd,
 }
 
 /// Splits the users in two disjoint halves (source, target) per repeat, trains on the whole
@@ -226,7 +228,7 @@ pub fn transfer(
     cfg: &TrainConfig,
     mut progress: impl FnMut(&str),
 ) -> Result<TransferReport> {
-    let (mut sr, mut se, mut tr, mut te) = (vec![], vec![], vec![], vec![]);
+    let (mut sr, mut se, mut tr, mut te, mut so) = (vec![], vec![], vec![], vec![], vec![]);
     for seed in 0..repeats as u64 {
         let mut users = by_user(data.ratings(), data.users());
         users.retain(|u| !u.values.is_empty());
@@ -234,7 +236,13 @@ pub fn transfer(
         users.shuffle(&mut rng);
         let target_users = users.split_off(users.len() / 2);
         progress(&format!("repeat {}: source model", seed + 1));
-        let source = Model::train(&users, data.items(), cfg, &[])?;
+        // The source model stops early on 5% of its own users, like any trained model.
+        let source_valid_users = users.split_off(users.len() - users.len() / 20);
+        let source_valid: Vec<_> = source_valid_users
+            .iter()
+            .map(|u| split_user(u, 0.9, &mut rng))
+            .collect();
+        let source = Model::train(&users, data.items(), cfg, &source_valid)?;
         // Target: 80/20 users, 90/10 feed, validation from the training users.
         let n = target_users.len();
         let mut target_users = target_users;
@@ -262,6 +270,7 @@ pub fn transfer(
         let mut reports = Vec::new();
         let moved = Model::train_from(&source, &target_users, cfg, &valid, |r| reports.push(r))?;
         tr.push(moved.rmse(&test));
+        so.push(source.rmse(&test));
         te.push(best_epoch(&reports));
     }
     Ok(TransferReport {
@@ -269,22 +278,26 @@ pub fn transfer(
         scratch_epochs: MeanStd::of(&se),
         transfer_rmse: MeanStd::of(&tr),
         transfer_epochs: MeanStd::of(&te),
+        source_only_rmse: MeanStd::of(&so),
     })
 }
 
 impl fmt::Display for TransferReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "| | no transfer | transfer |")?;
-        writeln!(f, "|---|---:|---:|")?;
+        writeln!(f, "| | no transfer | transfer | source model only |")?;
+        writeln!(f, "|---|---:|---:|---:|")?;
         writeln!(
             f,
-            "| RMSE | {} | {} |",
-            self.scratch_rmse, self.transfer_rmse
+            "| RMSE | {} | {} | {} |",
+            self.scratch_rmse, self.transfer_rmse, self.source_only_rmse
         )?;
         writeln!(
             f,
-            "| epochs | {} | {} |",
-            self.scratch_epochs, self.transfer_epochs
+            "| epochs to best validation RMSE | {:.1} ± {:.1} | {:.1} ± {:.1} | 0 |",
+            self.scratch_epochs.mean,
+            self.scratch_epochs.std,
+            self.transfer_epochs.mean,
+            self.transfer_epochs.std
         )
     }
 }

@@ -144,3 +144,36 @@ fn malformed_messages_are_errors() {
     let rb = response.to_bytes(pk).unwrap();
     assert!(Response::from_bytes(pk, &qm.params, &rb[..rb.len() - pk.ciphertext_len()]).is_err());
 }
+
+#[test]
+fn quantized_model_rmse_within_0_002_on_movielens_100k() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/movielens-100k/u.data");
+    if !path.exists() {
+        eprintln!(
+            "skipped: {} is absent (MovieLens may not be redistributed)",
+            path.display()
+        );
+        return;
+    }
+    let data = veil_cryptorec::data::Dataset::load_movielens(&path).unwrap();
+    for seed in 0..2 {
+        let split = Split::paper(&data, seed);
+        let model = Model::train(
+            &split.train,
+            split.items,
+            &TrainConfig::default(),
+            &split.validation,
+        )
+        .unwrap();
+        let qm = QuantizedModel::new(&model, &QuantConfig::default()).unwrap();
+        let float = model.rmse(&split.test);
+        let quant =
+            veil_cryptorec::eval::rmse_with(&split.test, 1.0, 5.0, |_, u| qm.predict(u).unwrap());
+        eprintln!("ML-100K seed {seed}: float {float:.4}, integer model {quant:.4}");
+        assert!(
+            (float - quant).abs() <= 0.002,
+            "float {float} vs quantized {quant}"
+        );
+    }
+}
