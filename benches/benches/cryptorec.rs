@@ -1,7 +1,7 @@
 //! CryptoRec fast-mode prediction over Paillier (sec. 5.1) on a MovieLens-1M-shaped model
 //! (m = 3,952 items; d = 500 as in the paper's Table 6, and d = 100), 2048-bit key.
 //!
-//! IDs: `server/m=3952/d=500/bits=3/threads=2` (decode the query bytes, both encrypted
+//! IDs: `server/m=3952/d=500/bits=4/threads=2` (decode the query bytes, both encrypted
 //! products, packing, biases, re-randomization, encode the response), `client/encrypt_fresh`
 //! (key-holder CRT randomness, constant time), `client/encrypt_fixed_base` (fixed-base tables
 //! of the safe-prime key, variable time), `client/encrypt_pool` (online part, randomness
@@ -123,9 +123,9 @@ fn user() -> &'static UserRatings {
 
 fn shapes() -> Vec<(usize, u32)> {
     if test_mode() {
-        vec![(8, 3)]
+        vec![(8, 4)]
     } else {
-        vec![(500, 3), (100, 3), (500, 8)]
+        vec![(500, 4), (100, 4), (500, 8)]
     }
 }
 

@@ -1,5 +1,5 @@
 //! Key-holder randomness from a fixed generator, for keys with safe primes: rho_p = G_p^a mod p^2
-//! by fixed-base windowing (Handbook of Applied Cryptography, Alg. 14.109, h = 256), about 128
+//! by fixed-base windowing (Handbook of Applied Cryptography, Alg. 14.109, h = 1024), about 103
 //! multiplications mod p^2 instead of a 1024-bit exponentiation.
 //!
 //! Mod p^2 the n-th residues form the cyclic group T_p of order p - 1, the image of Z_p^* under
@@ -25,9 +25,9 @@ use crate::pool::RandomnessPool;
 use crate::random::random_nonzero_below;
 use crate::secret::SecretInteger;
 
-const WINDOW: u32 = 8;
+const WINDOW: u32 = 10;
 
-/// Precomputed powers of generators of T_p and T_q (about 8 MB each at 2048 bits). Wiped on drop.
+/// Precomputed powers of generators of T_p and T_q (about 27 MB each at 2048 bits). Wiped on drop.
 pub struct FixedBaseRandomness {
     pk: PublicKey,
     p: Half,
@@ -36,7 +36,7 @@ pub struct FixedBaseRandomness {
     p2_inv_q2: SecretInteger,
 }
 
-/// One prime's half: the modulus p^2, the order p - 1, and table[i][d - 1] = G^(d 256^i).
+/// One prime's half: the modulus p^2, the order p - 1, and table[i][d - 1] = G^(d 1024^i).
 struct Half {
     modulus: SecretInteger,
     order: SecretInteger,
@@ -85,7 +85,7 @@ impl Half {
                 acc *= &base;
                 acc %= modulus;
             }
-            // acc = base^256 now.
+            // acc = base^(2^WINDOW) now.
             base = acc;
             table.push(row);
         }
@@ -123,7 +123,7 @@ impl Bits for Integer {
 }
 
 impl PrivateKey {
-    /// Builds the fixed-base tables (about 65,000 multiplications). Fails with
+    /// Builds the fixed-base tables (about 210,000 multiplications, 0.2 s on one core at 2048 bits). Fails with
     /// [`Error::InvalidKey`] unless both primes are safe primes. Variable time: see the module
     /// docs.
     pub fn fixed_base_randomness_vartime(&self) -> Result<FixedBaseRandomness> {

@@ -111,7 +111,10 @@ impl PublicKey {
 
     /// Many outputs per input (e.g. E(y) Q^T with d inputs, m > d outputs): per input, a table of
     /// its powers up to the largest |weight| in its row, then one multiplication per non-zero
-    /// weight. Inputs are split among threads, each with its own accumulators.
+    /// weight. Inputs go in pairs (j, j'): an output with both weights non-zero takes one
+    /// multiplication by x_j^a x_j'^b, formed once per distinct (a, b) (four Russians over two
+    /// inputs; never more multiplications than one input at a time). Inputs are split among
+    /// threads, each with its own accumulators.
     fn matvec_by_tables(
         &self,
         cts: &[Ciphertext],
@@ -121,44 +124,57 @@ impl PublicKey {
     ) -> Vec<Integer> {
         let m = self.n_squared();
         let threads = rayon::current_num_threads().max(1);
-        let chunk = cts.len().div_ceil(threads).max(1);
+        // Even chunks keep the pairs inside one thread.
+        let chunk = cts.len().div_ceil(threads).max(1).next_multiple_of(2);
         let partial: Vec<Vec<Integer>> = cts
             .par_chunks(chunk)
             .enumerate()
             .map(|(k, part)| {
                 let mut acc = vec![Integer::from(1); cols];
-                for (off, ct) in part.iter().enumerate() {
-                    let j = k * chunk + off;
-                    let row = weights.get(j * cols..(j + 1) * cols).unwrap_or(&[]);
-                    let pos = row.iter().map(|&w| w.max(0)).max().unwrap_or(0) as usize;
-                    let neg = row
-                        .iter()
-                        .map(|&w| w.min(0).unsigned_abs())
-                        .max()
-                        .unwrap_or(0) as usize;
-                    let powers = |base: &Integer, count: usize| {
-                        let mut t = Vec::with_capacity(count);
-                        let mut p = base.clone();
-                        for _ in 0..count {
-                            t.push(p.clone());
-                            p *= base;
-                            p %= m;
-                        }
-                        t
-                    };
-                    let up = powers(&ct.c, pos);
-                    let down = inverses
-                        .get(j)
-                        .map(|inv| powers(inv, neg))
-                        .unwrap_or_default();
-                    for (a, &w) in acc.iter_mut().zip(row) {
-                        let table = if w < 0 { &down } else { &up };
-                        if let Some(p) = (w.unsigned_abs() as usize)
-                            .checked_sub(1)
-                            .and_then(|i| table.get(i))
+                let first = k * chunk;
+                for (p, pair) in part.chunks(2).enumerate() {
+                    let j = first + 2 * p;
+                    let row = |j: usize| weights.get(j * cols..(j + 1) * cols).unwrap_or(&[]);
+                    let powers =
+                        |j: usize, ct: &Ciphertext| Powers::new(&ct.c, inverses.get(j), row(j), m);
+                    match pair {
+                        [x, y]
+                            if (2 * max_abs(row(j)) + 1) * (2 * max_abs(row(j + 1)) + 1)
+                                <= PAIR_MEMO_LIMIT =>
                         {
-                            *a *= p;
-                            *a %= m;
+                            let (px, py) = (powers(j, x), powers(j + 1, y));
+                            let (rx, ry) = (row(j), row(j + 1));
+                            let width = 2 * py.max + 1;
+                            let mut memo: Vec<Option<Integer>> =
+                                vec![None; (2 * px.max + 1) * width];
+                            for ((a, &wx), &wy) in acc.iter_mut().zip(rx).zip(ry) {
+                                let f = match (px.get(wx), py.get(wy)) {
+                                    (None, None) => continue,
+                                    (Some(f), None) | (None, Some(f)) => f,
+                                    (Some(fx), Some(fy)) => {
+                                        let idx = (wx + px.max as i64) as usize * width
+                                            + (wy + py.max as i64) as usize;
+                                        match memo.get_mut(idx) {
+                                            Some(slot) => &*slot
+                                                .get_or_insert_with(|| Integer::from(fx * fy) % m),
+                                            None => continue,
+                                        }
+                                    }
+                                };
+                                *a *= f;
+                                *a %= m;
+                            }
+                        }
+                        _ => {
+                            for (off, x) in pair.iter().enumerate() {
+                                let px = powers(j + off, x);
+                                for (a, &w) in acc.iter_mut().zip(row(j + off)) {
+                                    if let Some(f) = px.get(w) {
+                                        *a *= f;
+                                        *a %= m;
+                                    }
+                                }
+                            }
                         }
                     }
                 }
@@ -274,4 +290,52 @@ fn group_cost(weights: &[i64], rows: usize, cols: usize) -> u64 {
         .min()
         .unwrap_or(0);
     (cols as u64) * (rows as u64 + combine)
+}
+
+/// Largest memo of pair products (entries) before pairs fall back to single inputs.
+const PAIR_MEMO_LIMIT: usize = 1 << 16;
+
+fn max_abs(row: &[i64]) -> usize {
+    row.iter().map(|w| w.unsigned_abs()).max().unwrap_or(0) as usize
+}
+
+/// x^w for 0 < |w| <= max of one input (negative powers from its inverse).
+struct Powers {
+    up: Vec<Integer>,
+    down: Vec<Integer>,
+    max: usize,
+}
+
+impl Powers {
+    fn new(base: &Integer, inverse: Option<&Integer>, row: &[i64], m: &Integer) -> Self {
+        let pos = row.iter().map(|&w| w.max(0)).max().unwrap_or(0) as usize;
+        let neg = row
+            .iter()
+            .map(|&w| w.min(0).unsigned_abs())
+            .max()
+            .unwrap_or(0) as usize;
+        let powers = |base: &Integer, count: usize| {
+            let mut t = Vec::with_capacity(count);
+            let mut p = base.clone();
+            for _ in 0..count {
+                t.push(p.clone());
+                p *= base;
+                p %= m;
+            }
+            t
+        };
+        Powers {
+            up: powers(base, pos),
+            down: inverse.map(|inv| powers(inv, neg)).unwrap_or_default(),
+            max: pos.max(neg),
+        }
+    }
+
+    /// x^w, or None for w = 0 (and for a weight beyond the table, which cannot happen).
+    fn get(&self, w: i64) -> Option<&Integer> {
+        let table = if w < 0 { &self.down } else { &self.up };
+        (w.unsigned_abs() as usize)
+            .checked_sub(1)
+            .and_then(|i| table.get(i))
+    }
 }

@@ -47,6 +47,25 @@ proptest! {
 }
 
 #[test]
+fn matvec_with_more_outputs_than_inputs_uses_pair_tables_correctly() {
+    // 5 inputs (two pairs and a single), 300 outputs with 4-bit weights, a third of them zero:
+    // the per-input table path with pairs of inputs.
+    let pk = KEY.public_key();
+    let x: Vec<i64> = vec![3, -1_000_000, 0, 77, -5];
+    let cols = 300;
+    let w: Vec<i64> = (0..x.len() * cols)
+        .map(|k| ((k * 7919 + k / 13) % 15) as i64 - 7)
+        .map(|v| if v.abs() <= 2 { 0 } else { v })
+        .collect();
+    let cts = pk.encrypt_batch(&x).unwrap();
+    let y = pk.matvec_vartime(&cts, &w, cols).unwrap();
+    for (c, yc) in y.iter().enumerate() {
+        let want: i64 = (0..x.len()).map(|j| x[j] * w[j * cols + c]).sum();
+        assert_eq!(KEY.decrypt_i64(yc).unwrap(), want, "column {c}");
+    }
+}
+
+#[test]
 fn matvec_refuses_bad_shapes_weights_and_keys() {
     let pk = KEY.public_key();
     let cts = pk.encrypt_batch(&[1, 2, 3]).unwrap();
