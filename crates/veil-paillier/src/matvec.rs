@@ -15,7 +15,7 @@ use crate::packing::{PackedCiphertext, PackingLayout};
 pub const MATVEC_MAX_WEIGHT: i64 = (1 << 24) - 1;
 
 impl PublicKey {
-    /// E(y_c) = E(sum_j w[j][c] x_j) for every column c, from E(x_j) (`cts`, length m) and the
+    /// E(y_c) = E(sum_j w_jc x_j) for every column c, from E(x_j) (`cts`, length m) and the
     /// row-major m x `cols` integer matrix `weights`.
     ///
     /// Reuse of shared products (CryptoRec sec. 3.2): in each column, every ciphertext is
