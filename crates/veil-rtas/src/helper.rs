@@ -157,18 +157,29 @@ impl Helper {
             }
             _ => return Err(Error::malformed(Role::P0, "bad triple request")),
         };
-        let size = |(r, c): (usize, usize)| r.checked_mul(c);
+        // Every side is bounded too: a zero side must not hide a huge one (the empty matrix
+        // would still be allocated with that shape).
+        let max = self.max_words;
+        let size = |(r, c): (usize, usize)| r.checked_mul(c).filter(|_| r <= max && c <= max);
         let total = size(shape.u())
             .zip(size(shape.v()))
             .zip(size(shape.w()))
             .and_then(|((u, v), w)| u.checked_add(v)?.checked_add(w));
-        match total {
-            Some(t) if t <= self.max_words => Ok(shape),
+        // Dealing a convolution triple multiplies U's im2col matrix, (batch oh ow) x (C kh kw),
+        // by V, materialised a few images at a time: it must fit the limit as well, or a kernel
+        // much larger than the image (all padding) asks for far more memory and work than the
+        // three matrices suggest.
+        let im2col = match shape {
+            TripleShape::Conv { conv, .. } => size((shape.w().0, conv.patch_len())),
+            _ => Some(0),
+        };
+        match (total, im2col) {
+            (Some(t), Some(i)) if t <= max && i <= max => Ok(shape),
             _ => Err(Error::malformed(
                 Role::P0,
                 format!(
-                    "triple {shape:?} exceeds the limit of {} words",
-                    self.max_words
+                    "triple {shape:?} exceeds the limit of {max} words (U, V and W together, \
+                     and a convolution's im2col matrix on its own)"
                 ),
             )),
         }

@@ -80,7 +80,8 @@ pub(crate) fn matmul_add(c: &mut Array2<u64>, a: ArrayView2<'_, u64>, b: ArrayVi
 /// compiled for the best instruction set of the machine ([`pulp::Arch`] dispatch: AVX-512 has a
 /// 64-bit vector multiply, `vpmullq`, which the baseline x86-64 target lacks).
 pub(crate) fn matmul_add_slice(out: &mut [u64], a: &[u64], b: &[u64], k: usize, n: usize) {
-    if n == 0 || out.is_empty() {
+    // An empty inner dimension adds nothing (and the kernels chunk by k).
+    if n == 0 || k == 0 || out.is_empty() {
         return;
     }
     let m = out.len() / n;
@@ -99,7 +100,7 @@ pub(crate) fn matmul_add_slice(out: &mut [u64], a: &[u64], b: &[u64], k: usize, 
 
 /// [`matmul_add_slice`] on the calling thread only (for callers that parallelise themselves).
 pub(crate) fn matmul_add_serial(out: &mut [u64], a: &[u64], b: &[u64], k: usize, n: usize) {
-    if n == 0 || out.is_empty() {
+    if n == 0 || k == 0 || out.is_empty() {
         return;
     }
     pulp::Arch::new().dispatch(Kernel { a, b, c: out, k, n });

@@ -26,7 +26,9 @@ pub struct ProtocolConfig {
     pub fixed_point: FixedPoint,
     /// How long to wait for any single message before failing with [`Error::Timeout`].
     pub timeout: Duration,
-    /// Largest triple (U, V and W words together) the helper deals on request.
+    /// Largest triple (U, V and W words together; for a convolution, also the im2col matrix of
+    /// U on its own) the helper deals on request; also the largest feature matrix a holder
+    /// accepts from the sizes P0 announces in [`crate::model::run_party_owner`].
     pub max_triple_words: usize,
 }
 

@@ -165,6 +165,11 @@ pub fn run_party(
 /// the targets) with [`Session::input`], which costs no message: P1's share is drawn from the
 /// seed it shares with P0. `config_for` builds the settings from the number of features (P1
 /// learns it from P0). Data input is not counted in the reported training or inference time.
+///
+/// The announced sizes are checked before anything is allocated: the training and the test
+/// features must each fit in `protocol.max_triple_words` words (the test features are one
+/// operand of an inference product, which the helper refuses beyond that limit anyway), or both
+/// holders fail with [`Error::Config`].
 pub fn run_party_owner(
     role: Role,
     protocol: &ProtocolConfig,
@@ -193,7 +198,7 @@ pub fn run_party_owner(
         });
     }
     let mut session = Session::new(transport, protocol)?;
-    let run = owner_inputs(&mut session, data, config_for)
+    let run = owner_inputs(&mut session, protocol, data, config_for)
         .and_then(|(config, input)| Ok((holder(&mut session, &config, &input)?, config)));
     match run {
         Ok((h, _)) => {
@@ -228,6 +233,7 @@ fn settings_digest(config: &TrainConfig) -> u64 {
 /// The setup of [`run_party_owner`]: sizes and settings opened by P0, then the inputs.
 fn owner_inputs(
     s: &mut Session,
+    protocol: &ProtocolConfig,
     data: Option<(&Dataset, &Dataset)>,
     config_for: impl Fn(usize) -> TrainConfig,
 ) -> Result<(TrainConfig, HolderInput)> {
@@ -281,6 +287,16 @@ fn owner_inputs(
             "the model takes {} features, the data has {features}",
             config.model.features()
         )));
+    }
+    // The sizes come from P0: bound them before the inputs below allocate n x features words.
+    let max = protocol.max_triple_words;
+    for (what, n) in [("training", n_train), ("test", n_test)] {
+        if n.checked_mul(features).is_none_or(|words| words > max) {
+            return Err(Error::config(format!(
+                "{n} {what} samples of {features} features exceed the limit of {max} words \
+                 per matrix (ProtocolConfig::max_triple_words)"
+            )));
+        }
     }
     let encode = |x: &Array2<f64>| Public::encode(x.view(), fp);
     let (x_train, x_test, y) = match data {
