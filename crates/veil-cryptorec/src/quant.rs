@@ -175,12 +175,15 @@ impl QuantizedModel {
             let slot = x.get_mut(i as usize).ok_or(Error::Invalid {
                 reason: "a rated item is outside the model",
             })?;
-            *slot = (f64::from(v - mean) * sr).round() as i64;
-            if slot.abs() > params.input_bound {
+            let centred = (f64::from(v - mean) * sr).round();
+            // Checked as a float: a NaN or infinite rating (or mean) fails here instead of
+            // saturating into the i64 range.
+            if !centred.is_finite() || centred.abs() > params.input_bound as f64 {
                 return Err(Error::Invalid {
-                    reason: "a centred rating exceeds the model's rating span",
+                    reason: "a centred rating exceeds the model's rating span or is not finite",
                 });
             }
+            *slot = centred as i64;
         }
         Ok(x)
     }
