@@ -1,6 +1,10 @@
-//! Shared fixtures of the fuzz targets: one fixed key pair, loaded once per process.
+//! Shared fixtures of the fuzz targets: one fixed key pair, loaded once per process, and the
+//! fixtures of the CryptoRec ([`cryptorec`]) and RTAS ([`rtas`]) targets.
 
 use std::sync::LazyLock;
+
+pub mod cryptorec;
+pub mod rtas;
 
 use veil_paillier::{PrivateKey, PublicKey, phe};
 

@@ -1,0 +1,258 @@
+//! Writes the named seed inputs of the `cryptorec_*` and `rtas_frame` targets into
+//! `corpus/<target>/` (run from `fuzz/`: `cargo run --release --example make_seeds`).
+//!
+//! - `cryptorec_query` / `cryptorec_response`: honest queries of the fixture users under both
+//!   fixture models (encrypted with the fixed key), the server's answers, and near-misses.
+//! - `cryptorec_model`: the fixture models as JSON, with and without item ids, some followed by a
+//!   user; near-misses.
+//! - `cryptorec_ratings`: MovieLens tab and `::` lines, CSV with and without a header.
+//! - `rtas_frame`: what each party received in honest in-memory runs of the fixture programs
+//!   (recorded by `rtas::Recording`), one seed per scenario.
+//!
+//! Queries and seeds of the protocols use fresh randomness, so each run writes different bytes.
+
+use std::fs;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::thread;
+
+use veil_cryptorec::fast::{Randomness, encrypt_query, respond};
+use veil_paillier_fuzz::cryptorec::{cryptorec, sample_users};
+use veil_paillier_fuzz::rtas::{
+    Recording, encode_input, holder_program, owner_config, owner_data, parse_input, protocol, run,
+    tcp,
+};
+use veil_rtas::model::run_party_owner;
+use veil_rtas::transport::{MemoryTransport, memory_network};
+use veil_rtas::{Helper, Role, Session};
+
+type Log = Arc<Mutex<Vec<(Role, Vec<u8>)>>>;
+
+fn write(target: &str, name: &str, bytes: &[u8]) {
+    let dir = Path::new("corpus").join(target);
+    fs::create_dir_all(&dir).expect("corpus directory");
+    fs::write(dir.join(name), bytes).expect("seed written");
+}
+
+fn cryptorec_seeds() {
+    let fx = cryptorec();
+    let (pk, sk) = (fx.pk(), &fx.sk);
+    for ((float, model), name) in fx.models.iter().zip(["small", "wide"]) {
+        for (k, user) in sample_users(model.params.items).iter().enumerate() {
+            if k == 1 || k == 2 {
+                continue; // three users per model are enough
+            }
+            let q = encrypt_query(sk, &model.params, user, Randomness::Fresh).expect("query");
+            let qb = q.to_bytes(pk).expect("query bytes");
+            write("cryptorec_query", &format!("{name}-user{k}"), &qb);
+            let r = respond(pk, model, &q).expect("response");
+            println!("{name}: {} packed ciphertexts", r.packed.len());
+            let rb = r.to_bytes(pk).expect("response bytes");
+            write("cryptorec_response", &format!("{name}-user{k}"), &rb);
+            if k == 0 {
+                let mut bad = qb.clone();
+                bad[4] ^= 1; // count off by one
+                write("cryptorec_query", &format!("{name}-wrong-count"), &bad);
+                write(
+                    "cryptorec_query",
+                    &format!("{name}-truncated"),
+                    &qb[..qb.len() - 1],
+                );
+                let mut bad = rb.clone();
+                bad[4] += 1;
+                write("cryptorec_response", &format!("{name}-wrong-count"), &bad);
+                write(
+                    "cryptorec_response",
+                    &format!("{name}-query-magic"),
+                    &[b"VCQ1", &rb[4..]].concat(),
+                );
+            }
+        }
+        let ids: Vec<u64> = (0..float.items() as u64).map(|i| 1000 + i).collect();
+        let json = float.to_json_with_ids(&ids).expect("json");
+        write(
+            "cryptorec_model",
+            &format!("{name}-with-ids"),
+            json.as_bytes(),
+        );
+        let json = float.to_json().expect("json");
+        write(
+            "cryptorec_model",
+            &format!("{name}-no-ids"),
+            json.as_bytes(),
+        );
+        let mut with_user = json.clone().into_bytes();
+        with_user.extend_from_slice(&[0, 0, 0, 160, 2, 0, 40, 9, 0, 250, 255, 255, 251]);
+        write("cryptorec_model", &format!("{name}-then-user"), &with_user);
+    }
+    let tiny = r#"{"format":"veil-cryptorec-model/1","mu":3.0,"item_bias":{"v":1,"dim":[2],"data":[0.5,-0.5]},"a":{"v":1,"dim":[2,1],"data":[1e-45,-2.0]},"q":{"v":1,"dim":[2,1],"data":[3.4028235e38,0.0]},"item_ids":[7,9]}"#;
+    write("cryptorec_model", "tiny-extreme-weights", tiny.as_bytes());
+    let empty = r#"{"format":"veil-cryptorec-model/1","mu":0,"item_bias":{"v":1,"dim":[0],"data":[]},"a":{"v":1,"dim":[0,2],"data":[]},"q":{"v":1,"dim":[0,2],"data":[]}}"#;
+    write("cryptorec_model", "no-items", empty.as_bytes());
+    let mismatched = r#"{"format":"veil-cryptorec-model/1","mu":0,"item_bias":{"v":1,"dim":[1],"data":[0]},"a":{"v":1,"dim":[1,2],"data":[1,2]},"q":{"v":1,"dim":[2,1],"data":[1,2]}}"#;
+    write("cryptorec_model", "shape-mismatch", mismatched.as_bytes());
+
+    write(
+        "cryptorec_ratings",
+        "movielens-100k",
+        b"196\t242\t3\t881250949\n186\t302\t3\t891717742\n22\t377\t1\t878887116\n196\t302\t4.5\t881250950\n",
+    );
+    write(
+        "cryptorec_ratings",
+        "movielens-1m",
+        b"1::1193::5::978300760\n1::661::3::978302109\n\n2::1193::2::978300275\n",
+    );
+    write(
+        "cryptorec_ratings",
+        "csv-header",
+        b"userId,movieId,rating\n1,31,2.5\n1,1029,3.0\n7,31,4\n",
+    );
+    write(
+        "cryptorec_ratings",
+        "csv-plain",
+        b"3, 4, 1\n3,5,5\r\n10,4,0.5\n",
+    );
+    write("cryptorec_ratings", "csv-duplicate", b"1,2,3\n1,2,4\n");
+    write(
+        "cryptorec_ratings",
+        "movielens-bad-timestamp",
+        b"1\t2\t3\t-4\n",
+    );
+}
+
+fn logs() -> [Log; 3] {
+    [(); 3].map(|()| Arc::new(Mutex::new(Vec::new())))
+}
+
+fn taken(log: &Log) -> Vec<(Role, Vec<u8>)> {
+    std::mem::take(&mut *log.lock().expect("log"))
+}
+
+fn rtas_seeds() {
+    let config = protocol();
+    // Sessions running the fixture program, and the helper serving them.
+    let l = logs();
+    let [t0, t1, t2] = memory_network();
+    thread::scope(|scope| {
+        let c = &config;
+        let r2 = Recording::new(t2, l[2].clone());
+        let h2 = scope.spawn(move || Helper::new(Box::new(r2), c)?.serve());
+        let holder = move |t: Recording<MemoryTransport>| {
+            let mut s = Session::new(Box::new(t), c)?;
+            holder_program(&mut s)?;
+            s.finish()
+        };
+        let r1 = Recording::new(t1, l[1].clone());
+        let h1 = scope.spawn(move || holder(r1));
+        holder(Recording::new(t0, l[0].clone())).expect("P0 runs");
+        h1.join().expect("P1 thread").expect("P1 runs");
+        h2.join().expect("P2 thread").expect("P2 runs");
+    });
+    write("rtas_frame", "p0-program", &encode_input(0, &taken(&l[0])));
+    write("rtas_frame", "p1-program", &encode_input(1, &taken(&l[1])));
+    write("rtas_frame", "p2-program", &encode_input(2, &taken(&l[2])));
+
+    // Training with the data at P0 (run_party_owner).
+    let l = logs();
+    let [t0, t1, t2] = memory_network();
+    let (train, test) = owner_data();
+    thread::scope(|scope| {
+        let c = &config;
+        let r2 = Recording::new(t2, l[2].clone());
+        let r1 = Recording::new(t1, l[1].clone());
+        let h2 =
+            scope.spawn(move || run_party_owner(Role::P2, c, Box::new(r2), None, owner_config));
+        let h1 =
+            scope.spawn(move || run_party_owner(Role::P1, c, Box::new(r1), None, owner_config));
+        let r0 = Recording::new(t0, l[0].clone());
+        run_party_owner(
+            Role::P0,
+            c,
+            Box::new(r0),
+            Some((&train, &test)),
+            owner_config,
+        )
+        .expect("P0 trains");
+        h1.join().expect("P1 thread").expect("P1 trains");
+        h2.join().expect("P2 thread").expect("P2 serves");
+    });
+    write(
+        "rtas_frame",
+        "p1-owner-training",
+        &encode_input(3, &taken(&l[1])),
+    );
+    write(
+        "rtas_frame",
+        "p0-owner-training",
+        &encode_input(4, &taken(&l[0])),
+    );
+    write(
+        "rtas_frame",
+        "p2-owner-training",
+        &encode_input(2, &taken(&l[2])),
+    );
+
+    // Each recorded transcript, replayed through the scripted transport, is an honest run.
+    for name in [
+        "p0-program",
+        "p1-program",
+        "p2-program",
+        "p1-owner-training",
+        "p0-owner-training",
+        "p2-owner-training",
+    ] {
+        let bytes = fs::read(Path::new("corpus/rtas_frame").join(name)).expect("seed");
+        let (scenario, messages) = parse_input(&bytes).expect("parses");
+        println!("rtas_frame/{name}: replay {:?}", run(scenario, messages));
+    }
+}
+
+/// `rtas_tcp`: P0's honest transcript as the two connections' bytes (P1 connecting first, or
+/// P2), and near-misses of the hello and the length prefix.
+fn rtas_tcp_seeds() {
+    let bytes = fs::read("corpus/rtas_frame/p0-program").expect("the p0-program seed");
+    let (_, messages) = parse_input(&bytes).expect("parses");
+    let from = |r: Role| -> Vec<Vec<u8>> {
+        messages
+            .iter()
+            .filter(|(f, _)| *f == r)
+            .map(|(_, m)| m.clone())
+            .collect()
+    };
+    let (p1, p2) = (from(Role::P1), from(Role::P2));
+    let input = |first: &[u8], second: &[u8]| {
+        let mut out = (first.len() as u16).to_le_bytes().to_vec();
+        out.extend_from_slice(first);
+        out.extend_from_slice(second);
+        out
+    };
+    let s1 = tcp::stream(&tcp::hello(Role::P1), &p1);
+    let s2 = tcp::stream(&tcp::hello(Role::P2), &p2);
+    let seeds = [
+        ("p1-then-p2", input(&s1, &s2)),
+        ("p2-then-p1", input(&s2, &s1)),
+        ("same-role-twice", input(&s1, &s1)),
+        ("bad-hello-version", {
+            let mut h = tcp::hello(Role::P1);
+            h[4] = 2;
+            input(&tcp::stream(&h, &p1), &s2)
+        }),
+        ("oversized-length", {
+            let mut t = tcp::hello(Role::P2);
+            t.extend_from_slice(&u32::MAX.to_le_bytes());
+            input(&s1, &t)
+        }),
+        ("cut-inside-a-frame", input(&s1, &s2[..s2.len() - 5])),
+    ];
+    for (name, bytes) in seeds {
+        write("rtas_tcp", name, &bytes);
+        let (a, b) = tcp::split(&bytes);
+        println!("rtas_tcp/{name}: {:?}", tcp::run(a, b));
+    }
+}
+
+fn main() {
+    cryptorec_seeds();
+    rtas_seeds();
+    rtas_tcp_seeds();
+}

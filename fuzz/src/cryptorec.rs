@@ -1,0 +1,109 @@
+//! Fixtures of the `cryptorec_*` targets: one fixed 1024-bit Paillier key and two small
+//! deterministic models, built once per process.
+
+use std::sync::OnceLock;
+
+use ndarray::{Array1, Array2};
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use veil_cryptorec::model::{Model, UserRatings};
+use veil_cryptorec::quant::{QuantConfig, QuantizedModel};
+use veil_paillier::{KeyGenerator, PrivateKey, PublicKey};
+
+/// Seed of the fixed key: the committed query and response seeds are encryptions under the key
+/// it generates, so it must not change.
+pub const KEY_SEED: u64 = 0x7665_696c_2d72_6563; // "veil-rec"
+
+/// The fixed key and models of the CryptoRec targets.
+pub struct CryptoRecFixture {
+    /// A 1024-bit key from `KeyGenerator::generate_with_rng` seeded with [`KEY_SEED`].
+    pub sk: PrivateKey,
+    /// `small`: 6 items, d = 2, default 4-bit weights (one packed ciphertext per response).
+    /// `wide`: 26 items, d = 3, 16-bit weights (wide slots: two packed ciphertexts).
+    pub models: [(Model, QuantizedModel); 2],
+}
+
+impl CryptoRecFixture {
+    /// The public key.
+    pub fn pk(&self) -> &PublicKey {
+        self.sk.public_key()
+    }
+}
+
+/// A float model with `items` items and dimension `dim`; weights from a fixed formula.
+pub fn tiny_model(items: usize, dim: usize) -> Model {
+    let w = |i: usize, c: usize, k: usize| {
+        let v = ((i * 7 + c * 3 + k * 5) % 13) as f32 / 13.0 - 0.5;
+        if (i + c) % 4 == 3 { 0.0 } else { v * 0.2 }
+    };
+    Model {
+        mu: 3.5,
+        item_bias: Array1::from_shape_fn(items, |i| ((i % 5) as f32 - 2.0) * 0.15),
+        a: Array2::from_shape_fn((items, dim), |(i, c)| w(i, c, 1)),
+        q: Array2::from_shape_fn((items, dim), |(i, c)| w(i, c, 2)),
+    }
+}
+
+static CRYPTOREC: OnceLock<CryptoRecFixture> = OnceLock::new();
+
+/// The fixed key and models (built on first use: the key takes a moment).
+pub fn cryptorec() -> &'static CryptoRecFixture {
+    CRYPTOREC.get_or_init(|| {
+        let mut rng = ChaCha20Rng::seed_from_u64(KEY_SEED);
+        let sk = KeyGenerator::new(1024)
+            .generate_with_rng(&mut rng)
+            .expect("a 1024-bit key generates");
+        let small = tiny_model(6, 2);
+        let wide = tiny_model(26, 3);
+        let q_small = QuantizedModel::new(&small, &QuantConfig::default()).expect("quantizes");
+        let wide_cfg = QuantConfig {
+            weight_bits: 16,
+            ..QuantConfig::default()
+        };
+        let q_wide = QuantizedModel::new(&wide, &wide_cfg).expect("quantizes");
+        CryptoRecFixture {
+            sk,
+            models: [(small, q_small), (wide, q_wide)],
+        }
+    })
+}
+
+/// A few honest users for `items` items (ratings 1..=5, within the default rating span).
+pub fn sample_users(items: usize) -> Vec<UserRatings> {
+    let all = |f: fn(usize) -> f32| UserRatings {
+        items: (0..items as u32).collect(),
+        values: (0..items).map(f).collect(),
+    };
+    vec![
+        UserRatings::default(),
+        UserRatings {
+            items: vec![0],
+            values: vec![4.0],
+        },
+        UserRatings {
+            items: (0..items as u32).step_by(2).collect(),
+            values: (0..items).step_by(2).map(|i| (i % 5 + 1) as f32).collect(),
+        },
+        all(|i| if i % 2 == 0 { 1.0 } else { 5.0 }),
+        all(|i| ((i * 3) % 5 + 1) as f32),
+    ]
+}
+
+/// A small user read from fuzz bytes: 3 bytes per rating (item as u16 LE, then a value byte),
+/// at most 64 ratings. Value bytes 250..=254 give NaN, +inf, -inf, `f32::MAX` and -0.0; the
+/// others b / 40 (0 to 6.2 stars).
+pub fn user_from_bytes(bytes: &[u8]) -> UserRatings {
+    let mut user = UserRatings::default();
+    for c in bytes.chunks_exact(3).take(64) {
+        user.items.push(u32::from(u16::from_le_bytes([c[0], c[1]])));
+        user.values.push(match c[2] {
+            250 => f32::NAN,
+            251 => f32::INFINITY,
+            252 => f32::NEG_INFINITY,
+            253 => f32::MAX,
+            254 => -0.0,
+            b => f32::from(b) / 40.0,
+        });
+    }
+    user
+}
