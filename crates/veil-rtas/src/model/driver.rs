@@ -105,6 +105,43 @@ pub struct PartyReport {
     pub stats: Stats,
 }
 
+/// What [`serve_if_helper`] did with the transport.
+enum Served {
+    /// P2 ran the helper to the end.
+    Helper(PartyReport),
+    /// P0 or P1: the transport back, for the caller's protocol.
+    Holder(Box<dyn Transport>),
+}
+
+/// Checks that the transport belongs to `role`; for P2, runs the helper service to the end.
+fn serve_if_helper(
+    role: Role,
+    protocol: &ProtocolConfig,
+    transport: Box<dyn Transport>,
+) -> Result<Served> {
+    if transport.role() != role {
+        return Err(Error::config(format!(
+            "transport of {} given to {role}",
+            transport.role()
+        )));
+    }
+    if role != Role::P2 {
+        return Ok(Served::Holder(transport));
+    }
+    let start = Instant::now();
+    let stats = Helper::new(transport, protocol)?.serve()?;
+    Ok(Served::Helper(PartyReport {
+        role,
+        scores: None,
+        steps: 0,
+        train_seconds: start.elapsed().as_secs_f64(),
+        train_stats: stats,
+        infer_seconds: 0.0,
+        infer_stats: Stats::default(),
+        stats,
+    }))
+}
+
 /// Runs one party of training followed by inference on the test features. P2 needs no input;
 /// P0 and P1 need their [`HolderInput`]. The same call serves the in-memory and the TCP transport.
 pub fn run_party(
@@ -115,26 +152,10 @@ pub fn run_party(
     input: Option<HolderInput>,
 ) -> Result<PartyReport> {
     config.validate()?;
-    if transport.role() != role {
-        return Err(Error::config(format!(
-            "transport of {} given to {role}",
-            transport.role()
-        )));
-    }
-    if role == Role::P2 {
-        let start = Instant::now();
-        let stats = Helper::new(transport, protocol)?.serve()?;
-        return Ok(PartyReport {
-            role,
-            scores: None,
-            steps: 0,
-            train_seconds: start.elapsed().as_secs_f64(),
-            train_stats: stats,
-            infer_seconds: 0.0,
-            infer_stats: Stats::default(),
-            stats,
-        });
-    }
+    let transport = match serve_if_helper(role, protocol, transport)? {
+        Served::Helper(report) => return Ok(report),
+        Served::Holder(transport) => transport,
+    };
     let input = input.ok_or_else(|| Error::config(format!("{role} needs its input shares")))?;
     let mut session = Session::new(transport, protocol)?;
     match holder(&mut session, config, &input) {
@@ -177,26 +198,10 @@ pub fn run_party_owner(
     data: Option<(&Dataset, &Dataset)>,
     config_for: impl Fn(usize) -> TrainConfig,
 ) -> Result<PartyReport> {
-    if transport.role() != role {
-        return Err(Error::config(format!(
-            "transport of {} given to {role}",
-            transport.role()
-        )));
-    }
-    if role == Role::P2 {
-        let start = Instant::now();
-        let stats = Helper::new(transport, protocol)?.serve()?;
-        return Ok(PartyReport {
-            role,
-            scores: None,
-            steps: 0,
-            train_seconds: start.elapsed().as_secs_f64(),
-            train_stats: stats,
-            infer_seconds: 0.0,
-            infer_stats: Stats::default(),
-            stats,
-        });
-    }
+    let transport = match serve_if_helper(role, protocol, transport)? {
+        Served::Helper(report) => return Ok(report),
+        Served::Holder(transport) => transport,
+    };
     let mut session = Session::new(transport, protocol)?;
     let run = owner_inputs(&mut session, protocol, data, config_for)
         .and_then(|(config, input)| Ok((holder(&mut session, &config, &input)?, config)));
