@@ -158,25 +158,8 @@ pub fn run_party(
     };
     let input = input.ok_or_else(|| Error::config(format!("{role} needs its input shares")))?;
     let mut session = Session::new(transport, protocol)?;
-    match holder(&mut session, config, &input) {
-        Ok(h) => {
-            let stats = session.finish()?;
-            Ok(PartyReport {
-                role,
-                scores: h.scores,
-                steps: h.steps,
-                train_seconds: h.train_seconds,
-                train_stats: h.train_stats,
-                infer_seconds: h.infer_seconds,
-                infer_stats: h.infer_stats,
-                stats,
-            })
-        }
-        Err(e) => {
-            session.abort(&e.to_string());
-            Err(e)
-        }
-    }
+    let run = holder(&mut session, config, &input);
+    finish_holder(role, session, run)
 }
 
 /// Runs one party with the data in the clear at the label holder P0, as separate processes do:
@@ -204,9 +187,15 @@ pub fn run_party_owner(
     };
     let mut session = Session::new(transport, protocol)?;
     let run = owner_inputs(&mut session, protocol, data, config_for)
-        .and_then(|(config, input)| Ok((holder(&mut session, &config, &input)?, config)));
+        .and_then(|(config, input)| holder(&mut session, &config, &input));
+    finish_holder(role, session, run)
+}
+
+/// Ends a holder's session: its report after a clean finish, or an abort message to the peers
+/// (so that they stop at once) and the error.
+fn finish_holder(role: Role, session: Session, run: Result<HolderResult>) -> Result<PartyReport> {
     match run {
-        Ok((h, _)) => {
+        Ok(h) => {
             let stats = session.finish()?;
             Ok(PartyReport {
                 role,
