@@ -93,13 +93,16 @@ pub fn respond(pk: &PublicKey, model: &QuantizedModel, query: &Query) -> Result<
             reason: "Q'^T is not in standard layout",
         })?,
     );
+    let bias = model.bias.as_slice().ok_or(Error::Invalid {
+        reason: "the biases are not in standard layout",
+    })?;
     let y = pk.matvec_vartime(&query.ciphertexts, a, model.dim())?;
     let v = pk.matvec_vartime(&y, q_t, m)?;
     let layout = layout(pk, &model.params)?;
     let slots = layout.slots();
     let packed = v
         .par_chunks(slots)
-        .zip(model.bias.as_slice().unwrap_or(&[]).par_chunks(slots))
+        .zip(bias.par_chunks(slots))
         .map(|(cts, bias)| {
             let p = pk.pack_vartime(cts, layout, model.params.output_bound)?;
             // The biases enter as one packed plaintext: sum_k B_k 2^(B k).
