@@ -167,10 +167,8 @@ fn train(a: &TrainArgs) -> CliResult<()> {
         seed: a.seed,
         ..TrainConfig::default()
     };
-    // All users train except a validation share for early stopping: use the protocol split
-    // with its test users folded back in.
-    let mut split = Split::new(&data, a.seed, 0.0, 0.9, 0.05);
-    split.train.extend(split.test.drain(..).map(|(f, _)| f));
+    // All users train except 5% kept for early stopping (no test users).
+    let split = Split::new(&data, a.seed, 0.0, 0.9, 0.05);
     let bar = epoch_bar(cfg.epochs);
     bar.set_prefix("training");
     let t = Instant::now();
