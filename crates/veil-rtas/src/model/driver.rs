@@ -405,23 +405,8 @@ pub fn train_local(
 ) -> Result<TrainReport> {
     let [i0, i1] = deal_inputs(config, protocol.fixed_point, train, test, &mut rand::rng())?;
     let [t0, t1, t2] = memory_network();
-    let (r0, r1, r2) = thread::scope(|scope| {
-        let h2 = scope.spawn(move || run_party(Role::P2, config, protocol, Box::new(t2), None));
-        let h1 = scope.spawn(move || run_party(Role::P1, config, protocol, Box::new(t1), Some(i1)));
-        let r0 = run_party(Role::P0, config, protocol, Box::new(t0), Some(i0));
-        let join = |r: thread::Result<Result<PartyReport>>| {
-            r.unwrap_or_else(|_| Err(Error::config("a party's thread panicked")))
-        };
-        (r0, join(h1.join()), join(h2.join()))
-    });
-    let parties = match (r0, r1, r2) {
-        (Ok(a), Ok(b), Ok(c)) => [a, b, c],
-        (a, b, c) => return Err(root_cause([a.err(), b.err(), c.err()])),
-    };
-    let scores = parties[0].scores.as_ref().ok_or(Error::Aborted)?;
-    Ok(TrainReport {
-        accuracy: accuracy(&config.model, scores, &test.labels),
-        parties,
+    run_three(config, test, [t0, t1, t2], [i0, i1], |role, t, input| {
+        run_party(role, config, protocol, Box::new(t), input)
     })
 }
 
@@ -470,15 +455,32 @@ pub fn train_tcp_local(
         );
     }
     let addrs: [SocketAddr; 3] = [addrs[0], addrs[1], addrs[2]];
-    let [l0, l1, l2] = listeners;
-    let (r0, r1, r2) = thread::scope(|scope| {
-        let party = |role: Role, listener: TcpListener, input: Option<HolderInput>| {
+    run_three(
+        config,
+        test,
+        listeners,
+        [i0, i1],
+        |role, listener, input| {
             let transport = TcpTransport::with_listener(role, listener, &addrs, options)?;
             run_party(role, config, protocol, Box::new(transport), input)
-        };
-        let h2 = scope.spawn(move || party(Role::P2, l2, None));
-        let h1 = scope.spawn(move || party(Role::P1, l1, Some(i1)));
-        let r0 = party(Role::P0, l0, Some(i0));
+        },
+    )
+}
+
+/// Runs P2 and P1 on scoped threads and P0 on this one, each with its own endpoint (a transport
+/// or a listener), and reports the test accuracy P0 computed, or the root cause of a failure.
+fn run_three<T: Send>(
+    config: &TrainConfig,
+    test: &Dataset,
+    [e0, e1, e2]: [T; 3],
+    [i0, i1]: [HolderInput; 2],
+    party: impl Fn(Role, T, Option<HolderInput>) -> Result<PartyReport> + Sync,
+) -> Result<TrainReport> {
+    let (r0, r1, r2) = thread::scope(|scope| {
+        let party = &party;
+        let h2 = scope.spawn(move || party(Role::P2, e2, None));
+        let h1 = scope.spawn(move || party(Role::P1, e1, Some(i1)));
+        let r0 = party(Role::P0, e0, Some(i0));
         let join = |r: thread::Result<Result<PartyReport>>| {
             r.unwrap_or_else(|_| Err(Error::config("a party's thread panicked")))
         };
