@@ -1,15 +1,20 @@
 #![doc = include_str!("../README.md")]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 mod error;
+pub mod isa;
+pub mod kernels;
 pub mod ntt;
 pub mod poly;
 pub mod primes;
 pub mod rns;
 pub mod sample;
+#[cfg(target_arch = "x86_64")]
+mod simd;
 pub mod zq;
 
 pub use error::{Error, Result};
+pub use isa::Isa;
 pub use ntt::NttOperator;
 pub use poly::{Coeff, Context, Ntt, Poly, Representation};
 pub use rns::{BasisConverter, RnsBasis};

@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use zeroize::Zeroize;
 
 use crate::error::{Error, Result};
+use crate::kernels;
 use crate::ntt::{NttOperator, check_degree};
 use crate::zq::Modulus;
 
@@ -188,40 +189,27 @@ impl<R: Representation> Zeroize for Poly<R> {
     }
 }
 
-/// A new limb-major buffer with `f(q, x, y)` element-wise, in one pass, limbs in parallel.
-fn map_limbs(
-    ctx: &Context,
-    a: &[u64],
-    b: &[u64],
-    f: impl Fn(&Modulus, u64, u64) -> u64 + Sync,
-) -> Vec<u64> {
+/// A slice kernel `out = f(x, y)` mod q (see [`kernels`]).
+type MapKernel = fn(&Modulus, &[u64], &[u64], &mut [u64]) -> Result<()>;
+/// A slice kernel `x = f(x, y)` mod q.
+type ZipKernel = fn(&Modulus, &mut [u64], &[u64]) -> Result<()>;
+
+/// A new limb-major buffer with `f` applied limb by limb, limbs in parallel.
+fn map_limbs(ctx: &Context, a: &[u64], b: &[u64], f: MapKernel) -> Result<Vec<u64>> {
     let mut out = vec![0u64; a.len()];
     out.par_chunks_mut(ctx.n)
         .zip(a.par_chunks(ctx.n).zip(b.par_chunks(ctx.n)))
         .zip(ctx.moduli.par_iter())
-        .for_each(|((o, (x, y)), q)| {
-            for ((o, &x), &y) in o.iter_mut().zip(x).zip(y) {
-                *o = f(q, x, y);
-            }
-        });
-    out
+        .try_for_each(|((o, (x, y)), q)| f(q, x, y, o))?;
+    Ok(out)
 }
 
-/// Element-wise `f(q, x, y)` over two limb-major buffers, limbs in parallel.
-fn zip_limbs(
-    ctx: &Context,
-    out: &mut [u64],
-    other: &[u64],
-    f: impl Fn(&Modulus, u64, u64) -> u64 + Sync,
-) {
+/// `f` applied in place limb by limb over two limb-major buffers, limbs in parallel.
+fn zip_limbs(ctx: &Context, out: &mut [u64], other: &[u64], f: ZipKernel) -> Result<()> {
     out.par_chunks_mut(ctx.n)
         .zip(other.par_chunks(ctx.n))
         .zip(ctx.moduli.par_iter())
-        .for_each(|((a, b), q)| {
-            for (x, &y) in a.iter_mut().zip(b) {
-                *x = f(q, *x, y);
-            }
-        });
+        .try_for_each(|((a, b), q)| f(q, a, b))
 }
 
 impl<R: Representation> Poly<R> {
@@ -281,10 +269,10 @@ impl<R: Representation> Poly<R> {
         &mut self.data
     }
 
-    /// A new polynomial with `f(q, x, y)` element-wise, after checking both share the ring.
-    fn combine(&self, other: &Self, f: impl Fn(&Modulus, u64, u64) -> u64 + Sync) -> Result<Self> {
+    /// A new polynomial with the slice kernel `f` limb by limb, after checking both share the ring.
+    fn combine(&self, other: &Self, f: MapKernel) -> Result<Self> {
         self.check_same_ring(other)?;
-        let data = map_limbs(&self.ctx, &self.data, &other.data, f);
+        let data = map_limbs(&self.ctx, &self.data, &other.data, f)?;
         Ok(Poly {
             ctx: self.ctx.clone(),
             data,
@@ -292,15 +280,10 @@ impl<R: Representation> Poly<R> {
         })
     }
 
-    /// `self = f(q, self, other)` element-wise, after checking both share the ring.
-    fn combine_assign(
-        &mut self,
-        other: &Self,
-        f: impl Fn(&Modulus, u64, u64) -> u64 + Sync,
-    ) -> Result<()> {
+    /// `self = f(self, other)` limb by limb, after checking both share the ring.
+    fn combine_assign(&mut self, other: &Self, f: ZipKernel) -> Result<()> {
         self.check_same_ring(other)?;
-        zip_limbs(&self.ctx.clone(), &mut self.data, &other.data, f);
-        Ok(())
+        zip_limbs(&self.ctx.clone(), &mut self.data, &other.data, f)
     }
 
     fn check_same_ring(&self, other: &Self) -> Result<()> {
@@ -317,22 +300,22 @@ impl<R: Representation> Poly<R> {
 
     /// self += other.
     pub fn add_assign(&mut self, other: &Self) -> Result<()> {
-        self.combine_assign(other, |q, x, y| q.add(x, y))
+        self.combine_assign(other, kernels::add_assign)
     }
 
     /// self -= other.
     pub fn sub_assign(&mut self, other: &Self) -> Result<()> {
-        self.combine_assign(other, |q, x, y| q.sub(x, y))
+        self.combine_assign(other, kernels::sub_assign)
     }
 
     /// self + other.
     pub fn add(&self, other: &Self) -> Result<Self> {
-        self.combine(other, |q, x, y| q.add(x, y))
+        self.combine(other, kernels::add)
     }
 
     /// self - other.
     pub fn sub(&self, other: &Self) -> Result<Self> {
-        self.combine(other, |q, x, y| q.sub(x, y))
+        self.combine(other, kernels::sub)
     }
 
     /// -self.
@@ -419,12 +402,12 @@ impl Poly<Ntt> {
 
     /// self *= other (point-wise in the NTT domain: the product in R_Q).
     pub fn mul_assign(&mut self, other: &Self) -> Result<()> {
-        self.combine_assign(other, |q, x, y| q.mul(x, y))
+        self.combine_assign(other, kernels::mul_assign)
     }
 
     /// self * other in R_Q.
     pub fn mul(&self, other: &Self) -> Result<Self> {
-        self.combine(other, |q, x, y| q.mul(x, y))
+        self.combine(other, kernels::mul)
     }
 }
 

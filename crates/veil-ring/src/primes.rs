@@ -11,7 +11,7 @@ pub fn is_prime(n: u64) -> bool {
         return false;
     }
     for p in BASES {
-        if n % p == 0 {
+        if n.is_multiple_of(p) {
             return n == p;
         }
     }
@@ -87,7 +87,7 @@ pub fn ntt_primes(bits: u32, n: usize, count: usize) -> Result<Vec<u64>> {
 pub fn primitive_root(q: &Modulus, n: usize) -> Result<u64> {
     let two_n = 2 * n as u64;
     let qv = q.value();
-    if !is_prime(qv) || (qv - 1) % two_n != 0 {
+    if !is_prime(qv) || !(qv - 1).is_multiple_of(two_n) {
         return Err(Error::InvalidModulus {
             q: qv,
             reason: "not a prime = 1 mod 2N",
