@@ -41,6 +41,7 @@ pub fn tiny_model(items: usize, dim: usize) -> Model {
         item_bias: Array1::from_shape_fn(items, |i| ((i % 5) as f32 - 2.0) * 0.15),
         a: Array2::from_shape_fn((items, dim), |(i, c)| w(i, c, 1)),
         q: Array2::from_shape_fn((items, dim), |(i, c)| w(i, c, 2)),
+        scale: veil_cryptorec::data::RatingScale::default(),
     }
 }
 

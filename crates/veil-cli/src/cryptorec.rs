@@ -1,29 +1,31 @@
 //! `veil cryptorec train|eval|predict`: the CryptoRec recommender (veil-cryptorec) from the
-//! command line, with progress bars; `predict` runs the encrypted fast-mode protocol.
+//! command line, with progress on stderr; `predict` runs the encrypted fast-mode protocol
+//! (in `predict.rs`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::{Args, Subcommand, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
-use veil_cryptorec::data::{Dataset, SyntheticConfig};
-use veil_cryptorec::eval::Split;
-use veil_cryptorec::fast::{Query, Randomness, Response, decrypt_response, encrypt_query, respond};
-use veil_cryptorec::model::{EpochReport, Model, TrainConfig, UserRatings};
-use veil_cryptorec::quant::{QuantConfig, QuantizedModel, dequantize};
-use veil_cryptorec::report::{EvalOptions, evaluate, transfer};
-use veil_paillier::{KeyGenerator, RandomnessPool};
+use serde_json::json;
+use veil_cryptorec::data::{Dataset, RatingScale, SyntheticConfig};
+use veil_cryptorec::eval::{MeanStd, Split};
+use veil_cryptorec::model::{Model, TrainConfig};
+use veil_cryptorec::report::{EvalOptions, EvalReport, evaluate, transfer};
 
-use crate::io::{CliError, CliResult, read_input};
+use crate::args::{non_negative, positive, scale};
+use crate::io::CliResult;
+use crate::predict::{PredictArgs, predict};
+use crate::progress::Progress;
 
 /// CryptoRec commands.
 #[derive(Subcommand)]
 pub(crate) enum CryptorecCommand {
     /// Trains a model (early stopping on 5% of the users) and saves it as JSON.
     Train(TrainArgs),
-    /// Runs the paper's evaluation protocol (sec. 4) and prints the RMSE tables.
+    /// Runs the paper's evaluation protocol (sec. 4): RMSE tables, and precision, recall and
+    /// NDCG of the top 10 against a most-popular list.
     Eval(EvalArgs),
-    /// Predicts a user's ratings of every item through the encrypted fast-mode protocol.
+    /// Recommends items to a user through the encrypted fast-mode protocol.
     Predict(PredictArgs),
 }
 
@@ -48,11 +50,16 @@ pub(crate) struct DataArgs {
     /// Seed of the synthetic data.
     #[arg(long, default_value_t = 1)]
     synthetic_seed: u64,
+    /// Rating scale MIN:MAX (e.g. 1:5); a rating outside it is refused. Default: the lowest to
+    /// the highest rating of the data.
+    #[arg(long, value_parser = scale, value_name = "MIN:MAX")]
+    scale: Option<RatingScale>,
 }
 
 impl DataArgs {
-    pub(crate) fn load(&self) -> CliResult<Dataset> {
-        Ok(match (&self.data, self.format) {
+    /// The data and its rating scale (given and checked, or inferred).
+    pub(crate) fn load(&self) -> CliResult<(Dataset, RatingScale)> {
+        let data = match (&self.data, self.format) {
             (Some(p), Format::Movielens) => Dataset::load_movielens(p)?,
             (Some(p), Format::Csv) => Dataset::load_csv(p)?,
             (None, _) => SyntheticConfig {
@@ -60,7 +67,43 @@ impl DataArgs {
                 ..SyntheticConfig::default()
             }
             .generate(),
-        })
+        };
+        let scale = match self.scale {
+            Some(s) => {
+                data.check_scale(&s)?;
+                s
+            }
+            None => data.scale()?,
+        };
+        Ok((data, scale))
+    }
+}
+
+/// Model options shared by `train`, `eval` and the demo.
+#[derive(Args)]
+pub(crate) struct ModelArgs {
+    /// Latent dimension d.
+    #[arg(long, default_value_t = 100, value_parser = positive)]
+    pub(crate) dim: usize,
+    /// Largest number of epochs.
+    #[arg(long, default_value_t = 200, value_parser = positive)]
+    epochs: usize,
+    /// beta of the item biases sum(r - mu) / (beta + ratings): how strongly an item with few
+    /// ratings is pulled toward the mean (0: the paper's plain item mean).
+    #[arg(long, default_value_t = 100.0, value_parser = non_negative)]
+    bias_shrinkage: f32,
+}
+
+impl ModelArgs {
+    pub(crate) fn config(&self, scale: RatingScale, seed: u64) -> TrainConfig {
+        TrainConfig {
+            dim: self.dim,
+            epochs: self.epochs,
+            bias_shrinkage: self.bias_shrinkage,
+            scale: Some(scale),
+            seed,
+            ..TrainConfig::default()
+        }
     }
 }
 
@@ -68,52 +111,37 @@ impl DataArgs {
 pub(crate) struct TrainArgs {
     #[command(flatten)]
     data: DataArgs,
-    /// Latent dimension d.
-    #[arg(long, default_value_t = 100)]
-    dim: usize,
-    /// Largest number of epochs.
-    #[arg(long, default_value_t = 200)]
-    epochs: usize,
+    #[command(flatten)]
+    model: ModelArgs,
     /// Seed of initialisation and shuffling.
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Output model file.
     #[arg(long, short)]
     out: PathBuf,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
 pub(crate) struct EvalArgs {
     #[command(flatten)]
     data: DataArgs,
+    #[command(flatten)]
+    model: ModelArgs,
     /// Random splits (the paper: 5).
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = positive)]
     repeats: usize,
-    /// Latent dimension d of CryptoRec.
-    #[arg(long, default_value_t = 100)]
-    dim: usize,
     /// Skip BiasedMF and I-AutoRec.
     #[arg(long)]
     no_baselines: bool,
     /// Also run the transferability experiment (sec. 3.3).
     #[arg(long)]
     transfer: bool,
-}
-
-#[derive(Args)]
-pub(crate) struct PredictArgs {
-    /// Model file from `veil cryptorec train`.
+    /// Print the figures as JSON.
     #[arg(long)]
-    model: PathBuf,
-    /// The user's ratings: `item,rating` lines (item identifiers as in the training data).
-    #[arg(long)]
-    ratings: PathBuf,
-    /// How many items to list.
-    #[arg(long, default_value_t = 10)]
-    top: usize,
-    /// Paillier modulus size in bits.
-    #[arg(long, default_value_t = 2048)]
-    bits: u32,
+    json: bool,
 }
 
 pub(crate) fn run(cmd: CryptorecCommand) -> CliResult<()> {
@@ -124,278 +152,139 @@ pub(crate) fn run(cmd: CryptorecCommand) -> CliResult<()> {
     }
 }
 
-/// A progress bar over epochs showing the validation RMSE (hidden when stderr is not a terminal).
-pub(crate) fn epoch_bar(epochs: usize) -> ProgressBar {
-    let bar = ProgressBar::new(epochs as u64);
-    if let Ok(style) = ProgressStyle::with_template("{prefix} [{bar:30}] epoch {pos}/{len} {msg}") {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar
-}
-
-pub(crate) fn on_epoch(bar: &ProgressBar) -> impl FnMut(EpochReport) + '_ {
-    move |r| {
-        bar.set_position(r.epoch as u64 + 1);
-        if let Some(v) = r.validation_rmse {
-            bar.set_message(format!("validation RMSE {v:.4}"));
-        }
-    }
-}
-
 /// Trains with early stopping on a validation part of the users; returns the model and the
-/// split used.
-pub(crate) fn train_model(data: &Dataset, cfg: &TrainConfig) -> CliResult<(Model, Split)> {
-    let split = Split::paper(data, cfg.seed);
-    let bar = epoch_bar(cfg.epochs);
-    bar.set_prefix("training");
-    let model = Model::train_with(
-        &split.train,
-        split.items,
-        cfg,
-        &split.validation,
-        on_epoch(&bar),
-    )?;
-    bar.finish_and_clear();
-    Ok((model, split))
+/// split used (the paper's, with test users) or all users but the validation ones.
+pub(crate) fn train_model(
+    data: &Dataset,
+    cfg: &TrainConfig,
+    with_test_users: bool,
+) -> CliResult<(Model, Split)> {
+    let split = if with_test_users {
+        Split::paper(data, cfg.seed)
+    } else {
+        Split::new(data, cfg.seed, 0.0, 0.9, 0.05)
+    };
+    let progress = Progress::epochs("training", cfg.epochs);
+    progress.stage(&format!(
+        "training on {} users (d = {}, at most {} epochs)",
+        split.train.len(),
+        cfg.dim,
+        cfg.epochs
+    ));
+    let model = Model::train_with(&split.train, split.items, cfg, &split.validation, |r| {
+        progress.epoch(r)
+    });
+    progress.finish();
+    Ok((model?, split))
+}
+
+/// The data set's raw item identifiers, dense index order.
+pub(crate) fn item_ids(data: &Dataset) -> Vec<u64> {
+    (0..data.items() as u32)
+        .map(|i| data.item_id(i).unwrap_or(u64::from(i)))
+        .collect()
 }
 
 fn train(a: &TrainArgs) -> CliResult<()> {
-    let data = a.data.load()?;
-    let cfg = TrainConfig {
-        dim: a.dim,
-        epochs: a.epochs,
-        seed: a.seed,
-        ..TrainConfig::default()
-    };
-    // All users train except 5% kept for early stopping (no test users).
-    let split = Split::new(&data, a.seed, 0.0, 0.9, 0.05);
-    let bar = epoch_bar(cfg.epochs);
-    bar.set_prefix("training");
+    let (data, scale) = a.data.load()?;
+    let cfg = a.model.config(scale, a.seed);
     let t = Instant::now();
-    let model = Model::train_with(
-        &split.train,
-        split.items,
-        &cfg,
-        &split.validation,
-        on_epoch(&bar),
-    )?;
-    bar.finish_and_clear();
-    let ids: Vec<u64> = (0..data.items() as u32)
-        .map(|i| data.item_id(i).unwrap_or(u64::from(i)))
-        .collect();
-    model.save(&a.out, &ids)?;
-    println!(
-        "trained d = {} on {} users x {} items in {:.1} s; validation RMSE {:.4}; saved {}",
-        a.dim,
+    // All users train except 5% kept for early stopping (no test users).
+    let (model, split) = train_model(&data, &cfg, false)?;
+    model.save(&a.out, &item_ids(&data))?;
+    let (seconds, rmse) = (t.elapsed().as_secs_f64(), model.rmse(&split.validation));
+    if a.json {
+        return say!(
+            "{}",
+            json!({
+                "dim": cfg.dim, "users": data.users(), "items": data.items(),
+                "ratings": data.ratings().len(), "scale": [scale.min, scale.max],
+                "seconds": seconds, "validation_rmse": rmse, "out": a.out.display().to_string(),
+            })
+        );
+    }
+    say!(
+        "trained d = {} on {} users x {} items (ratings {scale}) in {seconds:.1} s; validation RMSE {rmse:.4}; saved {}",
+        cfg.dim,
         data.users(),
         data.items(),
-        t.elapsed().as_secs_f64(),
-        model.rmse(&split.validation),
         a.out.display()
-    );
-    Ok(())
+    )
 }
 
 fn eval(a: &EvalArgs) -> CliResult<()> {
-    let data = a.data.load()?;
+    let (data, scale) = a.data.load()?;
     let opts = EvalOptions {
         repeats: a.repeats,
         baselines: !a.no_baselines,
-        train: TrainConfig {
-            dim: a.dim,
-            ..TrainConfig::default()
-        },
+        train: a.model.config(scale, 1),
         ..EvalOptions::default()
     };
-    let spinner = ProgressBar::new_spinner();
+    let progress = Progress::spinner();
     let t = Instant::now();
     let report = evaluate(&data, &opts, |stage, epoch| {
         if !stage.is_empty() {
-            spinner.set_message(stage.to_string());
+            progress.stage(stage);
         }
         if let Some(r) = epoch {
-            spinner.set_prefix(format!("epoch {}", r.epoch + 1));
+            progress.epoch(r);
         }
-        spinner.tick();
     })?;
-    spinner.finish_and_clear();
-    println!(
-        "{} users x {} items, {} ratings; {} random splits (80/20 users, 90/10 feed/test) in {:.0} s\n",
+    progress.finish();
+    let seconds = t.elapsed().as_secs_f64();
+    let transferred = if a.transfer {
+        let r = transfer(&data, a.repeats, &opts.train, |stage| progress.stage(stage))?;
+        progress.finish();
+        Some(r)
+    } else {
+        None
+    };
+    if a.json {
+        let stat = |m: &MeanStd| json!({"mean": m.mean, "std": m.std});
+        let mut out = eval_json(&report, stat);
+        out["users"] = json!(data.users());
+        out["items"] = json!(data.items());
+        out["ratings"] = json!(data.ratings().len());
+        out["scale"] = json!([scale.min, scale.max]);
+        out["repeats"] = json!(a.repeats);
+        out["seconds"] = json!(seconds);
+        if let Some(r) = &transferred {
+            out["transfer"] = json!({
+                "scratch_rmse": stat(&r.scratch_rmse), "transfer_rmse": stat(&r.transfer_rmse),
+                "source_only_rmse": stat(&r.source_only_rmse),
+                "scratch_epochs": stat(&r.scratch_epochs), "transfer_epochs": stat(&r.transfer_epochs),
+            });
+        }
+        return say!("{out}");
+    }
+    say!(
+        "{} users x {} items, {} ratings ({scale}); {} random splits (80/20 users, 90/10 feed/test) in {seconds:.0} s\n",
         data.users(),
         data.items(),
         data.ratings().len(),
         a.repeats,
-        t.elapsed().as_secs_f64()
-    );
-    println!("{report}");
-    if a.transfer {
-        let cfg = opts.train.clone();
-        let report = transfer(&data, a.repeats, &cfg, |stage| {
-            spinner.set_message(stage.to_string());
-            spinner.tick();
-        })?;
-        spinner.finish_and_clear();
-        println!("Transfer between disjoint halves of the users (sec. 3.3):\n\n{report}");
+    )?;
+    say!("{report}")?;
+    if let Some(r) = transferred {
+        say!("Transfer between disjoint halves of the users (sec. 3.3):\n\n{r}")?;
     }
     Ok(())
 }
 
-/// Reads `item,rating` lines (tabs or commas; `#` comments) and maps item identifiers.
-fn read_user(path: &Path, item_ids: &[u64], items: usize) -> CliResult<UserRatings> {
-    let text = read_input(path)?;
-    let mut user = UserRatings::default();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let bad = |why: &str| CliError::Input(format!("{}:{}: {why}", path.display(), n + 1));
-        let mut parts = line.split([',', '\t']).map(str::trim);
-        let id: u64 = parts
-            .next()
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| bad("expected an item identifier"))?;
-        let value: f32 = parts
-            .next()
-            .and_then(|s| s.parse().ok())
-            .filter(|v: &f32| v.is_finite())
-            .ok_or_else(|| bad("expected a rating"))?;
-        let index = if item_ids.is_empty() {
-            usize::try_from(id).ok().filter(|&i| i < items)
-        } else {
-            item_ids.iter().position(|&x| x == id)
-        }
-        .ok_or_else(|| bad("unknown item"))?;
-        user.items.push(index as u32);
-        user.values.push(value);
-    }
-    if user.items.is_empty() {
-        return Err(CliError::Input(format!("{}: no ratings", path.display())));
-    }
-    Ok(user)
-}
-
-fn predict(a: &PredictArgs) -> CliResult<()> {
-    let (model, ids) = Model::load(&a.model)?;
-    let user = read_user(&a.ratings, &ids, model.items())?;
-    let outcome = encrypted_prediction(&model, &user, a.bits)?;
-    outcome.print(&ids, &user, a.top);
-    Ok(())
-}
-
-/// One run of the fast-mode protocol with its timings and sizes.
-pub(crate) struct Outcome {
-    pub(crate) encrypted: Vec<f32>,
-    pub(crate) plaintext: Vec<f32>,
-    keygen_s: f64,
-    pool_s: f64,
-    encrypt_s: f64,
-    server_s: f64,
-    decrypt_s: f64,
-    up: usize,
-    down: usize,
-    zeros: f64,
-}
-
-/// Client and server in one process, messages through their byte encodings.
-pub(crate) fn encrypted_prediction(
-    model: &Model,
-    user: &UserRatings,
-    bits: u32,
-) -> CliResult<Outcome> {
-    let qm = QuantizedModel::new(model, &QuantConfig::default())?;
-    let params = qm.params;
-    let t = Instant::now();
-    let sk = KeyGenerator::new(bits).generate()?;
-    let pk = sk.public_key();
-    let keygen_s = t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    let mut pool = RandomnessPool::new(pk);
-    pool.fill_with_private_key(&sk, params.items)?;
-    let pool_s = t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    let query = encrypt_query(&sk, &params, user, Randomness::Pool(&mut pool))?.to_bytes(pk)?;
-    let encrypt_s = t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    let response = respond(pk, &qm, &Query::from_bytes(pk, &params, &query)?)?.to_bytes(pk)?;
-    let server_s = t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    let v = decrypt_response(&sk, &params, &Response::from_bytes(pk, &params, &response)?)?;
-    let encrypted = dequantize(&params, &v, user.mean());
-    let decrypt_s = t.elapsed().as_secs_f64();
-    let x = QuantizedModel::quantize_input(&params, user)?;
-    if v != qm.predict_integers(&x) {
-        return Err(CliError::Check(
-            "the decrypted predictions differ from the quantized model's",
-        ));
-    }
-    Ok(Outcome {
-        encrypted,
-        plaintext: model.predict(user).to_vec(),
-        keygen_s,
-        pool_s,
-        encrypt_s,
-        server_s,
-        decrypt_s,
-        up: query.len(),
-        down: response.len(),
-        zeros: qm.zero_fraction(),
+/// The figures of an [`EvalReport`] as JSON.
+fn eval_json(r: &EvalReport, stat: impl Fn(&MeanStd) -> serde_json::Value) -> serde_json::Value {
+    json!({
+        "rmse": r.rmse.iter().map(|(n, m)| json!({"model": n, "rmse": stat(m)})).collect::<Vec<_>>(),
+        "top_n": r.top_n.iter().map(|t| json!({
+            "model": t.name, "n": veil_cryptorec::report::TOP_N,
+            "precision": stat(&t.precision), "recall": stat(&t.recall), "ndcg": stat(&t.ndcg),
+        })).collect::<Vec<_>>(),
+        "sqr": {
+            "pruning_ratio": stat(&r.sqr_pruning), "reuse_ratio": stat(&r.sqr_reuse),
+            "rmse_change": stat(&r.sqr_change),
+        },
+        "integer_model_rmse_change": stat(&r.quant_change),
+        "zero_integer_weights": stat(&r.quant_zeros),
+        "epochs": stat(&r.epochs),
     })
-}
-
-/// The `top` unrated items by score.
-pub(crate) fn top_items(scores: &[f32], rated: &[u32], top: usize) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..scores.len())
-        .filter(|i| !rated.contains(&(*i as u32)))
-        .collect();
-    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
-    order.truncate(top);
-    order
-}
-
-impl Outcome {
-    pub(crate) fn print(&self, ids: &[u64], user: &UserRatings, top: usize) {
-        let name = |i: usize| ids.get(i).copied().unwrap_or(i as u64);
-        let enc = top_items(&self.encrypted, &user.items, top);
-        let plain = top_items(&self.plaintext, &user.items, top);
-        println!("  rank | encrypted protocol      | plaintext float model");
-        for (k, (e, p)) in enc.iter().zip(&plain).enumerate() {
-            println!(
-                "  {:>4} | item {:>5}  {:>6.3}    | item {:>5}  {:>6.3}",
-                k + 1,
-                name(*e),
-                self.encrypted[*e],
-                name(*p),
-                self.plaintext[*p]
-            );
-        }
-        let same = enc.iter().filter(|i| plain.contains(i)).count();
-        let max_diff = self
-            .encrypted
-            .iter()
-            .zip(&self.plaintext)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0f32, f32::max);
-        println!(
-            "\n  {same}/{} of the top {top} agree; largest |encrypted - float| over {} items: {max_diff:.4} ({}-bit weights, {:.0}% zero)",
-            enc.len(),
-            self.encrypted.len(),
-            QuantConfig::default().weight_bits,
-            100.0 * self.zeros
-        );
-        println!(
-            "  client: key generation {:.2} s, randomness pool (offline) {:.2} s, encrypt {} ratings {:.3} s, decrypt {:.3} s",
-            self.keygen_s,
-            self.pool_s,
-            self.encrypted.len(),
-            self.encrypt_s,
-            self.decrypt_s
-        );
-        println!(
-            "  server: {:.2} s; sent {:.2} MB, received {:.3} MB",
-            self.server_s,
-            self.up as f64 / 1e6,
-            self.down as f64 / 1e6
-        );
-    }
 }

@@ -7,66 +7,82 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
-use veil_cryptorec::model::TrainConfig;
 
-use crate::cryptorec::{DataArgs, encrypted_prediction, train_model};
-use crate::io::CliResult;
+use crate::cryptorec::{DataArgs, ModelArgs, item_ids, train_model};
+use crate::io::{CliError, CliResult};
+use crate::predict::{ListArgs, Shown, encrypted_prediction};
 
 #[derive(Args)]
 pub(crate) struct DemoArgs {
     #[command(flatten)]
     data: DataArgs,
-    /// Paillier modulus size in bits.
-    #[arg(long, default_value_t = 2048)]
-    bits: u32,
-    /// Latent dimension d of the model.
-    #[arg(long, default_value_t = 100)]
-    dim: usize,
-    /// How many items to list.
-    #[arg(long, default_value_t = 10)]
-    top: usize,
+    #[command(flatten)]
+    model: ModelArgs,
+    #[command(flatten)]
+    list: ListArgs,
 }
 
 pub(crate) fn run(args: &DemoArgs) -> CliResult<()> {
-    let data = args.data.load()?;
+    // Everything that can be refused is checked before training (the options by clap).
+    let catalogue = args.list.catalogue()?;
+    let (data, scale) = args.data.load()?;
     let source = args.data.data.as_ref().map_or_else(
         || "embedded synthetic data (MovieLens 100K's shape)".to_string(),
         |p: &PathBuf| p.display().to_string(),
     );
-    println!(
-        "Veil demo: CryptoRec, private recommendations over Paillier ({} bits)\n\n  data: {source}: {} users x {} items, {} ratings",
-        args.bits,
-        data.users(),
-        data.items(),
-        data.ratings().len()
-    );
-    let cfg = TrainConfig {
-        dim: args.dim,
-        ..TrainConfig::default()
-    };
+    let json = args.list.json;
+    if !json {
+        say!(
+            "Veil demo: CryptoRec, private recommendations over Paillier ({} bits)\n\n  data: {source}: {} users x {} items, {} ratings ({scale})",
+            args.list.bits,
+            data.users(),
+            data.items(),
+            data.ratings().len()
+        )?;
+    }
+    let cfg = args.model.config(scale, 1);
     let t = Instant::now();
-    let (model, split) = train_model(&data, &cfg)?;
-    println!(
-        "  trained on {} users (d = {}) in {:.1} s; held-out users: RMSE {:.4} (bias-only {:.4})\n",
-        split.train.len(),
-        args.dim,
+    let (model, split) = train_model(&data, &cfg, true)?;
+    let (train_s, rmse, bias_rmse) = (
         t.elapsed().as_secs_f64(),
         model.rmse(&split.test),
-        model.bias_only_rmse(&split.test)
+        model.bias_only_rmse(&split.test),
     );
     let Some((user, _)) = split.test.first() else {
-        return Err(crate::io::CliError::Input("no held-out user".into()));
+        return Err(CliError::Input("no held-out user".into()));
     };
-    let ids: Vec<u64> = (0..data.items() as u32)
-        .map(|i| data.item_id(i).unwrap_or(u64::from(i)))
-        .collect();
-    println!(
-        "  a new user (not in training) with {} ratings asks for recommendations; the server sees\n  only {} ciphertexts, one per item, rated or not.\n",
-        user.items.len(),
-        data.items()
-    );
-    let outcome = encrypted_prediction(&model, user, args.bits)?;
-    outcome.print(&ids, user, args.top);
-    println!("\nDecrypted predictions equal the quantized plaintext model's exactly: OK.");
-    Ok(())
+    if !json {
+        say!(
+            "  trained on {} users (d = {}) in {train_s:.1} s; held-out users: RMSE {rmse:.4} (bias-only {bias_rmse:.4})\n",
+            split.train.len(),
+            cfg.dim,
+        )?;
+        say!(
+            "  a new user (not in training) with {} ratings asks for recommendations; the server sees\n  only {} ciphertexts, one per item, rated or not.\n",
+            user.items.len(),
+            data.items()
+        )?;
+    }
+    let outcome = encrypted_prediction(&model, user, args.list.bits)?;
+    let ids = item_ids(&data);
+    let shown = Shown {
+        ids: &ids,
+        catalogue: catalogue.as_ref(),
+        scale,
+    };
+    if json {
+        let mut out: serde_json::Value =
+            serde_json::from_str(&outcome.json(&shown, user, args.list.top))
+                .map_err(|e| CliError::Input(e.to_string()))?;
+        out["data"] = serde_json::json!({
+            "source": source, "users": data.users(), "items": data.items(),
+            "ratings": data.ratings().len(),
+        });
+        out["train_seconds"] = serde_json::json!(train_s);
+        out["test_rmse"] = serde_json::json!(rmse);
+        out["bias_only_rmse"] = serde_json::json!(bias_rmse);
+        return say!("{out}");
+    }
+    outcome.print(&shown, user, args.list.top)?;
+    say!("\nDecrypted predictions equal the quantized plaintext model's exactly: OK.")
 }

@@ -1,14 +1,20 @@
 //! `veil`: demos and command-line tools for the Veil privacy-preserving ML primitives.
 
+// First, so that its `say!` macro is in scope in the other modules.
+#[macro_use]
+mod io;
+mod args;
 mod cryptorec;
 mod demo;
-mod io;
 mod paillier;
+mod predict;
+mod progress;
 mod rtas;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
+use clap_complete::Shell;
 
 /// Privacy-preserving machine-learning primitives.
 #[derive(Parser)]
@@ -32,6 +38,12 @@ enum Command {
     /// RTAS: private training and inference with three parties (veil-rtas), one process each.
     #[command(subcommand)]
     Rtas(rtas::RtasCommand),
+    /// Prints a shell completion script: `veil completions bash > ~/.local/share/bash-completion/completions/veil`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: Shell,
+    },
 }
 
 fn main() -> ExitCode {
@@ -41,12 +53,21 @@ fn main() -> ExitCode {
         Command::Cryptorec(cmd) => cryptorec::run(cmd),
         Command::Paillier(cmd) => paillier::run(cmd),
         Command::Rtas(cmd) => rtas::run(cmd),
+        Command::Completions { shell } => completions(shell),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        // The reader of our output went away (`veil demo | head -1`): stop quietly.
+        Ok(()) | Err(io::CliError::ClosedPipe) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Writes the completion script of `shell` to stdout (a closed pipe ends it quietly).
+fn completions(shell: Shell) -> io::CliResult<()> {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "veil", &mut script);
+    say!("{}", String::from_utf8_lossy(&script).trim_end())
 }

@@ -8,18 +8,22 @@ use clap::Subcommand;
 use veil_paillier::phe;
 use veil_paillier::{EncodedNumber, EncryptedNumber, KeyGenerator, PublicKey};
 
-use crate::io::{CliResult, read_input, write_output};
+use crate::io::{CliError, CliResult, read_input, write_output, write_secret};
 
 #[derive(Subcommand)]
 pub(crate) enum PaillierCommand {
-    /// Generates a private key (which embeds its public key) and writes it to OUTPUT (`-`: stdout).
+    /// Generates a private key (which embeds its public key) and writes it to OUTPUT (`-`: stdout),
+    /// readable by its owner only (mode 0600).
     Genpkey {
         /// Modulus size in bits (3072 for 128-bit security).
-        #[arg(long, default_value_t = 2048)]
+        #[arg(long, default_value_t = 2048, value_parser = key_bits)]
         keysize: u32,
         /// Identifying comment stored as the keys' "kid".
         #[arg(long)]
         id: Option<String>,
+        /// Replace OUTPUT if it exists (a private key is never overwritten otherwise).
+        #[arg(long)]
+        force: bool,
         output: PathBuf,
     },
     /// Extracts the public key from a private key file.
@@ -72,6 +76,7 @@ pub(crate) fn run(cmd: PaillierCommand) -> CliResult<()> {
         PaillierCommand::Genpkey {
             keysize,
             id,
+            force,
             output,
         } => {
             let sk = KeyGenerator::new(keysize).generate()?;
@@ -85,9 +90,10 @@ pub(crate) fn run(cmd: PaillierCommand) -> CliResult<()> {
                     )
                 }
             };
-            write_output(
-                Some(&output),
+            write_secret(
+                &output,
                 &phe::private_key_to_json(&sk, &public_kid, &private_kid),
+                force,
             )
         }
         PaillierCommand::Extract { input, output } => {
@@ -116,9 +122,25 @@ pub(crate) fn run(cmd: PaillierCommand) -> CliResult<()> {
             output,
         } => {
             let sk = phe::private_key_from_json(&read_input(&private)?)?;
-            let enc = phe::encrypted_number_from_json(sk.public_key(), &read_input(&ciphertext)?)?;
-            let x = sk.decrypt_number(&enc)?;
-            write_output(output.as_deref(), &phe::format_decoded(&x)?)
+            let text = read_input(&ciphertext)?;
+            let wrong_key = |e: veil_paillier::Error| match e {
+                // A ciphertext of another key is out of range, or decrypts to junk that
+                // overflows: say so instead of quoting the range check.
+                veil_paillier::Error::InvalidCiphertext { .. }
+                | veil_paillier::Error::Overflow
+                | veil_paillier::Error::FloatOverflow => CliError::Input(format!(
+                    "{} cannot be decrypted with {} ({e}): was it encrypted under another key?",
+                    ciphertext.display(),
+                    private.display()
+                )),
+                e => e.into(),
+            };
+            let enc = phe::encrypted_number_from_json(sk.public_key(), &text).map_err(wrong_key)?;
+            let x = sk.decrypt_number(&enc).map_err(wrong_key)?;
+            write_output(
+                output.as_deref(),
+                &phe::format_decoded(&x).map_err(wrong_key)?,
+            )
         }
         PaillierCommand::Addenc {
             public,
@@ -157,6 +179,19 @@ pub(crate) fn run(cmd: PaillierCommand) -> CliResult<()> {
             let b = EncodedNumber::from_f64_exact(phe::parse_plaintext(&plaintext)?)?;
             emit(&pk, &pk.mul_plain_number(&a, &b)?, output)
         }
+    }
+}
+
+/// A Paillier modulus size, checked when the arguments are parsed (before any work).
+pub(crate) fn key_bits(text: &str) -> Result<u32, String> {
+    use veil_paillier::{MAX_MODULUS_BITS, MIN_MODULUS_BITS};
+    let bits: u32 = text.parse().map_err(|e| format!("{e}"))?;
+    if (MIN_MODULUS_BITS..=MAX_MODULUS_BITS).contains(&bits) && bits % 2 == 0 {
+        Ok(bits)
+    } else {
+        Err(format!(
+            "need an even number of bits in {MIN_MODULUS_BITS}..={MAX_MODULUS_BITS}"
+        ))
     }
 }
 

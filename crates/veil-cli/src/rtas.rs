@@ -5,7 +5,9 @@
 //! as shares, and prints the accuracy), P1 the second share holder, P2 the helper. `launch`
 //! starts the three `party` processes of this executable on free loopback ports, waits for them,
 //! and prints time, traffic and rounds per party; if one fails it stops the others and reports
-//! its error. Every party prints one machine-readable line, `VEIL-RTAS-REPORT {json}`, at the end.
+//! its error. Every party prints one machine-readable line, `VEIL-RTAS-REPORT {json}`, at the end,
+//! which the launcher reads (and prints as one JSON document with `--json`). The launcher checks
+//! the settings against the data before it starts any party.
 //!
 //! The connections are plain TCP (the seeds travel in the clear at setup): run the parties inside
 //! a private network or a tunnel.
@@ -25,10 +27,12 @@ use veil_rtas::model::{
 use veil_rtas::transport::{TcpOptions, TcpTransport};
 use veil_rtas::{ProtocolConfig, Role};
 
+use crate::args::{positive, positive_real};
 use crate::io::{CliError, CliResult};
 
-/// The digits data set, relative to the working directory (the repository root).
-const DEFAULT_DATA: &str = "../shared/data/sklearn/digits.csv";
+/// The digits data set, relative to the repository's parent (`../shared/data` of the README),
+/// looked for above the working directory and above the executable.
+const DEFAULT_DATA: &str = "shared/data/sklearn/digits.csv";
 /// Prefix of the one-line JSON report every party prints.
 const REPORT_PREFIX: &str = "VEIL-RTAS-REPORT ";
 
@@ -83,30 +87,31 @@ pub(crate) struct RunArgs {
     mode: ModeArg,
     #[arg(long, value_enum, default_value_t = TaskArg::Train)]
     task: TaskArg,
-    /// scikit-learn's digits CSV (read by P0 only) [default: ../shared/data/sklearn/digits.csv].
+    /// scikit-learn's digits CSV (read by P0 only) [default: shared/data/sklearn/digits.csv in
+    /// the nearest parent folder of the working directory or of `veil` that has it].
     #[arg(long)]
     data: Option<PathBuf>,
     /// Use N synthetic 28x28 images (random pixels, for timing) instead of the digits data:
     /// N training images for `--task train`, N test images for `--task infer`.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = positive)]
     synthetic_mnist: Option<usize>,
     /// Passes over the training set.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = positive)]
     epochs: usize,
-    /// Samples per SGD step.
-    #[arg(long, default_value_t = 32)]
+    /// Samples per SGD step (at most the number of training images).
+    #[arg(long, default_value_t = 32, value_parser = positive)]
     batch: usize,
     /// SGD learning rate.
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.1, value_parser = positive_real)]
     lr: f64,
     /// Test images: held out of the digits data, or generated with `--synthetic-mnist` training.
-    #[arg(long, default_value_t = 360)]
+    #[arg(long, default_value_t = 360, value_parser = positive)]
     test: usize,
     /// Public seed of the initial weights and the batch order.
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Seconds to wait for the peers to connect and for any single message.
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     timeout: u64,
 }
 
@@ -129,15 +134,15 @@ pub(crate) struct LaunchArgs {
     #[command(flatten)]
     run: RunArgs,
     /// Seconds after which the launcher stops all parties.
-    #[arg(long, default_value_t = 3600)]
+    #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
     deadline: u64,
+    /// Print the parties' reports as one JSON document instead of the table.
+    #[arg(long)]
+    json: bool,
 }
 
 fn fail(msg: impl Into<String>) -> CliError {
-    CliError::Io {
-        path: "veil rtas".into(),
-        source: std::io::Error::other(msg.into()),
-    }
+    CliError::Input(msg.into())
 }
 
 fn rtas_err(e: veil_rtas::Error) -> CliError {
@@ -179,19 +184,29 @@ impl RunArgs {
 
     /// The digits path to use, or a clear error if there is none.
     fn data_path(&self) -> CliResult<PathBuf> {
-        let path = self
-            .data
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA));
-        if path.exists() {
-            Ok(path)
-        } else {
-            Err(fail(format!(
-                "no data at {}: pass --data PATH (scikit-learn's digits.csv) or \
-                 --synthetic-mnist N (synthetic 28x28 images, for timing)",
-                path.display()
-            )))
+        let hint = "pass --data PATH (scikit-learn's digits.csv) or --synthetic-mnist N \
+                    (synthetic 28x28 images, for timing)";
+        match &self.data {
+            Some(path) if path.exists() => Ok(path.clone()),
+            Some(path) => Err(fail(format!("no data at {}: {hint}", path.display()))),
+            None => default_data().ok_or_else(|| {
+                fail(format!(
+                    "no {DEFAULT_DATA} above the working directory or veil: {hint}"
+                ))
+            }),
         }
+    }
+
+    /// Refuses settings that cannot run on the data: a batch larger than the training set.
+    fn check(&self, train: &Dataset) -> CliResult<()> {
+        if self.task == TaskArg::Train && self.batch > train.len() {
+            return Err(fail(format!(
+                "--batch {} exceeds the {} training images: no step would run",
+                self.batch,
+                train.len()
+            )));
+        }
+        Ok(())
     }
 
     /// P0's (train, test) data.
@@ -287,7 +302,9 @@ fn party(args: &PartyArgs) -> CliResult<()> {
         .map_err(|_| fail("--addrs takes three addresses, P0,P1,P2"))?;
     // P0 loads its data before connecting, so that a missing file fails fast.
     let data = if role == Role::P0 {
-        Some(run.load()?)
+        let (train, test) = run.load()?;
+        run.check(&train)?;
+        Some((train, test))
     } else {
         None
     };
@@ -320,21 +337,38 @@ fn party(args: &PartyArgs) -> CliResult<()> {
     };
     if let Some(a) = acc {
         if run.task == TaskArg::Train && run.synthetic_mnist.is_none() {
-            println!(
+            say!(
                 "{role}: test accuracy {:.2}% on {} images",
                 100.0 * a,
                 data.as_ref().map_or(0, |(_, t)| t.len())
-            );
+            )?;
         }
     }
-    print_stats(&report);
-    println!("{REPORT_PREFIX}{}", report_json(&report, acc, wall));
+    print_stats(&report)?;
+    say!("{REPORT_PREFIX}{}", report_json(&report, acc, wall))?;
     Ok(())
 }
 
-fn print_stats(r: &PartyReport) {
+/// [`DEFAULT_DATA`] under the nearest ancestor of the working directory or of the executable
+/// that has it.
+fn default_data() -> Option<PathBuf> {
+    let cwd = std::env::current_dir().ok();
+    let exe = std::env::current_exe().ok();
+    [cwd, exe]
+        .into_iter()
+        .flatten()
+        .flat_map(|start| {
+            start
+                .ancestors()
+                .map(|a| a.join(DEFAULT_DATA))
+                .collect::<Vec<_>>()
+        })
+        .find(|p| p.exists())
+}
+
+fn print_stats(r: &PartyReport) -> CliResult<()> {
     let s = &r.stats;
-    println!(
+    say!(
         "{}: {} steps in {:.3} s ({:.2} ms/step), inference {:.3} s; sent {} bytes in {} frames, \
          received {} bytes in {} frames, {} rounds",
         r.role,
@@ -347,7 +381,7 @@ fn print_stats(r: &PartyReport) {
         s.bytes_received,
         s.messages_received,
         s.rounds
-    );
+    )
 }
 
 fn report_json(r: &PartyReport, acc: Option<f64>, wall: f64) -> serde_json::Value {
@@ -407,10 +441,15 @@ fn join_output(h: Option<JoinHandle<String>>) -> String {
 }
 
 fn launch(args: &LaunchArgs) -> CliResult<()> {
-    let run = &args.run;
+    // The settings are checked here, against the data, before any party starts: a bad one is
+    // then one clear error instead of three parties failing one after the other.
+    let mut run = args.run.clone();
     if run.synthetic_mnist.is_none() {
-        run.data_path()?;
+        run.data = Some(run.data_path()?);
     }
+    let (train, _) = run.load()?;
+    run.check(&train)?;
+    let run = &run;
     let addrs = free_addrs()?;
     let addr_list = addrs.map(|a| a.to_string()).join(",");
     let exe = std::env::current_exe().map_err(|e| fail(format!("locating veil: {e}")))?;
@@ -446,21 +485,44 @@ fn launch(args: &LaunchArgs) -> CliResult<()> {
         .into_iter()
         .map(|p| (p.role, join_output(p.stdout), join_output(p.stderr)))
         .collect();
-    if let Err(failed) = outcome {
-        let mut msg = failed;
-        for (role, _, err) in &outputs {
-            let err = err.trim();
-            if !err.is_empty() {
-                msg.push_str(&format!("\n  {role}: {err}"));
-            }
-        }
-        return Err(fail(msg));
+    if let Err((first, failed)) = outcome {
+        return Err(fail(failure_message(first, &failed, &outputs)));
     }
-    print_table(&outputs, run)
+    print_table(&outputs, run, args.json)
 }
 
-/// Waits for all parties; on the first failure (or at the deadline) stops the others.
-fn supervise(parties: &mut [Running], deadline: Duration) -> Result<(), String> {
+/// A party's error message without the `error: ` every message starts with.
+fn party_error(stderr: &str) -> &str {
+    let e = stderr.trim();
+    e.strip_prefix("error:").unwrap_or(e).trim()
+}
+
+/// The launcher's error: the first party to fail and its own message first (the cause), then
+/// what the others said (usually that it went away). Empty messages are left out.
+fn failure_message(first: Option<Role>, what: &str, outputs: &[(Role, String, String)]) -> String {
+    let own = |r: Role| {
+        outputs
+            .iter()
+            .find(|(role, _, _)| *role == r)
+            .map(|(_, _, e)| party_error(e))
+            .filter(|e| !e.is_empty())
+    };
+    let mut msg = match first.and_then(|r| own(r).map(|e| (r, e))) {
+        Some((r, e)) => format!("{r}: {e} (the other parties were stopped)"),
+        None => what.to_owned(),
+    };
+    for (role, _, err) in outputs {
+        let err = party_error(err);
+        if Some(*role) != first && !err.is_empty() {
+            msg.push_str(&format!("\n  then {role}: {err}"));
+        }
+    }
+    msg
+}
+
+/// Waits for all parties; on the first failure (or at the deadline) stops the others. The error
+/// names the party that failed first, if one did.
+fn supervise(parties: &mut [Running], deadline: Duration) -> Result<(), (Option<Role>, String)> {
     let start = Instant::now();
     let mut done = vec![false; parties.len()];
     loop {
@@ -473,15 +535,16 @@ fn supervise(parties: &mut [Running], deadline: Duration) -> Result<(), String> 
                 Ok(Some(status)) => {
                     let role = p.role;
                     stop_all(parties);
-                    return Err(format!(
-                        "{role} failed ({status}); the other parties were stopped"
+                    return Err((
+                        Some(role),
+                        format!("{role} failed ({status}); the other parties were stopped"),
                     ));
                 }
                 Ok(None) => {}
                 Err(e) => {
                     let role = p.role;
                     stop_all(parties);
-                    return Err(format!("waiting for {role}: {e}"));
+                    return Err((None, format!("waiting for {role}: {e}")));
                 }
             }
         }
@@ -490,9 +553,12 @@ fn supervise(parties: &mut [Running], deadline: Duration) -> Result<(), String> 
         }
         if start.elapsed() > deadline {
             stop_all(parties);
-            return Err(format!(
-                "the parties did not finish within {} s and were stopped",
-                deadline.as_secs()
+            return Err((
+                None,
+                format!(
+                    "the parties did not finish within the --deadline of {} s and were stopped",
+                    deadline.as_secs()
+                ),
             ));
         }
         thread::sleep(Duration::from_millis(20));
@@ -508,7 +574,7 @@ fn stop_all(parties: &mut [Running]) {
     }
 }
 
-fn print_table(outputs: &[(Role, String, String)], run: &RunArgs) -> CliResult<()> {
+fn print_table(outputs: &[(Role, String, String)], run: &RunArgs, json: bool) -> CliResult<()> {
     let mut rows = Vec::new();
     for (role, out, _) in outputs {
         let json = out
@@ -520,10 +586,20 @@ fn print_table(outputs: &[(Role, String, String)], run: &RunArgs) -> CliResult<(
         rows.push((*role, v));
     }
     rows.sort_by_key(|(r, _)| r.index());
+    if json {
+        let parties: Vec<&serde_json::Value> = rows.iter().map(|(_, v)| v).collect();
+        return say!(
+            "{}",
+            serde_json::json!({
+                "model": run.model.name(), "mode": run.mode.name(), "task": run.task.name(),
+                "parties": parties,
+            })
+        );
+    }
     for (role, out, _) in outputs {
         if *role == Role::P0 {
             for line in out.lines().filter(|l| l.starts_with("P0: test accuracy")) {
-                println!("{line}");
+                say!("{line}")?;
             }
         }
     }
@@ -531,19 +607,19 @@ fn print_table(outputs: &[(Role, String, String)], run: &RunArgs) -> CliResult<(
         TaskArg::Train => "train",
         TaskArg::Infer => "infer",
     };
-    println!(
+    say!(
         "{} {} {task}: three processes over loopback TCP",
         run.model.name(),
         run.mode.name()
-    );
-    println!(
+    )?;
+    say!(
         "| party | steps | train s | ms/step | infer s | sent MB | received MB | rounds | wall s |"
-    );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    )?;
+    say!("|---|---|---|---|---|---|---|---|---|")?;
     for (role, v) in &rows {
         let f = |k: &str| v.get(k).and_then(serde_json::Value::as_f64).unwrap_or(0.0);
         let steps = f("steps");
-        println!(
+        say!(
             "| {role} | {} | {:.3} | {:.2} | {:.3} | {:.3} | {:.3} | {} | {:.2} |",
             steps,
             f("train_seconds"),
@@ -557,10 +633,7 @@ fn print_table(outputs: &[(Role, String, String)], run: &RunArgs) -> CliResult<(
             f("bytes_received") / 1e6,
             f("rounds"),
             f("wall_seconds"),
-        );
-    }
-    for (_, v) in &rows {
-        println!("{REPORT_PREFIX}{v}");
+        )?;
     }
     Ok(())
 }

@@ -31,12 +31,21 @@ fn launcher_runs_three_processes_and_prints_a_table() {
     for role in ["P0", "P1", "P2"] {
         assert!(stdout.contains(&format!("| {role} |")), "{stdout}");
     }
+    // The parties' machine-readable lines stay out of the readable output ...
+    assert!(!stdout.contains("VEIL-RTAS-REPORT"), "{stdout}");
+    // ... and come as one JSON document with --json.
+    let out = veil()
+        .args([
+            "rtas", "launch", "--model", "lr", "--mode", "rtas", "--json",
+        ])
+        .args(["--synthetic-mnist", "96", "--test", "32", "--epochs", "1"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let reports = doc["parties"].as_array().unwrap();
     // Three steps of batch 32; every party sent something.
-    let reports: Vec<serde_json::Value> = stdout
-        .lines()
-        .filter_map(|l| l.strip_prefix("VEIL-RTAS-REPORT "))
-        .map(|j| serde_json::from_str(j).unwrap())
-        .collect();
     assert_eq!(reports.len(), 3);
     assert_eq!(reports[0]["steps"], 3);
     assert!(
@@ -150,4 +159,75 @@ fn killing_a_party_stops_the_others_with_a_clear_error() {
         );
         println!("{name} stopped after {took:?}: {}", stderr.trim());
     }
+}
+
+/// Settings that cannot run are refused by the launcher itself, before any party starts, with
+/// the cause as the headline.
+#[test]
+fn impossible_settings_are_refused_before_launch() {
+    let out = veil()
+        .args(["rtas", "launch", "--synthetic-mnist", "96", "--test", "32"])
+        .args(["--batch", "5000"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stderr.starts_with("error: --batch 5000 exceeds the 96 training images"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("P2") && stdout.is_empty(),
+        "{stdout}\n{stderr}"
+    );
+}
+
+/// A run stopped at the deadline says so, without empty per-party lines.
+#[test]
+fn the_deadline_message_is_clear() {
+    let out = veil()
+        .args([
+            "rtas",
+            "launch",
+            "--synthetic-mnist",
+            "2048",
+            "--test",
+            "32",
+        ])
+        .args(["--epochs", "1000", "--deadline", "1"])
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("error: the parties did not finish within the --deadline of 1 s"),
+        "{stderr}"
+    );
+    for line in stderr.lines().skip(1) {
+        let rest = line.split_once(':').map_or("", |(_, r)| r).trim();
+        assert!(
+            !rest.is_empty() && rest != "error:",
+            "empty party line in {stderr}"
+        );
+    }
+}
+
+/// The default digits path is found from any working directory below the data's parent, and
+/// from the executable's location (not only from the repository root).
+#[test]
+fn default_data_is_found_outside_the_repository_root() {
+    let digits =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/sklearn/digits.csv");
+    if !digits.exists() {
+        eprintln!("skipped: {} is absent", digits.display());
+        return;
+    }
+    let out = veil()
+        .current_dir(std::env::temp_dir())
+        .args(["rtas", "launch", "--model", "lr", "--epochs", "1"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("P0: test accuracy"), "{stdout}");
 }

@@ -24,6 +24,52 @@ pub struct Rating {
     pub value: f32,
 }
 
+/// The range of valid ratings, `min..=max` (MovieLens: 1 to 5 stars). Predictions are clamped
+/// to it and inputs outside it refused.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RatingScale {
+    /// Lowest rating.
+    pub min: f32,
+    /// Highest rating.
+    pub max: f32,
+}
+
+impl Default for RatingScale {
+    /// MovieLens' 1 to 5 stars.
+    fn default() -> Self {
+        RatingScale { min: 1.0, max: 5.0 }
+    }
+}
+
+impl RatingScale {
+    /// A scale from its bounds: both finite and `min < max`.
+    pub fn new(min: f32, max: f32) -> Result<Self> {
+        if min.is_finite() && max.is_finite() && min < max {
+            Ok(RatingScale { min, max })
+        } else {
+            Err(Error::Invalid {
+                reason: "a rating scale needs finite bounds with min < max",
+            })
+        }
+    }
+
+    /// Whether `value` is a rating of this scale.
+    pub fn contains(&self, value: f32) -> bool {
+        (self.min..=self.max).contains(&value)
+    }
+
+    /// `value` moved into the scale.
+    pub fn clamp(&self, value: f32) -> f32 {
+        value.clamp(self.min, self.max)
+    }
+}
+
+impl std::fmt::Display for RatingScale {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}..{}", self.min, self.max)
+    }
+}
+
 /// A set of ratings over `users` x `items`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dataset {
@@ -200,6 +246,36 @@ impl Dataset {
     /// Number of distinct items.
     pub fn items(&self) -> usize {
         self.item_ids.len()
+    }
+
+    /// The scale of the ratings as found in the data: lowest to highest rating (a data set whose
+    /// ratings are all equal has none, and is refused).
+    pub fn scale(&self) -> Result<RatingScale> {
+        let (min, max) = self
+            .ratings
+            .iter()
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), r| {
+                (lo.min(r.value), hi.max(r.value))
+            });
+        RatingScale::new(min, max).map_err(|_| Error::Invalid {
+            reason: "all ratings are equal: no rating scale can be inferred",
+        })
+    }
+
+    /// Refuses a data set with a rating outside `scale`, naming the first one.
+    pub fn check_scale(&self, scale: &RatingScale) -> Result<()> {
+        match self.ratings.iter().find(|r| !scale.contains(r.value)) {
+            None => Ok(()),
+            Some(r) => Err(Error::Scale {
+                value: r.value,
+                scale: *scale,
+                context: format!(
+                    "item {} by user {}",
+                    self.item_id(r.item).unwrap_or(u64::from(r.item)),
+                    self.user_id(r.user).unwrap_or(u64::from(r.user))
+                ),
+            }),
+        }
     }
 
     /// Fraction of the user x item matrix that is rated.

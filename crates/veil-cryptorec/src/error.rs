@@ -29,6 +29,16 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A rating outside the rating scale (of the training data, or given).
+    #[error("rating {value} of {context} is outside the rating scale {scale}")]
+    Scale {
+        /// The rating.
+        value: f32,
+        /// The scale it should be in.
+        scale: crate::data::RatingScale,
+        /// Which rating (item and user).
+        context: String,
+    },
     /// A request that cannot be satisfied (empty data, impossible density, ...).
     #[error("invalid request: {reason}")]
     Invalid {

@@ -82,6 +82,11 @@ impl Split {
             .collect()
     }
 
+    /// Index in [`Split::all_known`] of the first test user (the baselines' user numbering).
+    pub fn first_test_user(&self) -> usize {
+        self.train.len() + self.validation.len()
+    }
+
     /// Number of ratings in the test set D.
     pub fn test_ratings(&self) -> usize {
         self.test.iter().map(|(_, t)| t.values.len()).sum()

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod baselines;
+pub mod catalogue;
 pub mod data;
 mod error;
 pub mod eval;
@@ -12,5 +13,6 @@ mod persist;
 pub mod quant;
 pub mod report;
 pub mod sqr;
+pub mod topn;
 
 pub use error::{Error, Result};

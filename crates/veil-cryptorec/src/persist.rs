@@ -5,6 +5,7 @@ use std::path::Path;
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
+use crate::data::RatingScale;
 use crate::error::{Error, Result};
 use crate::model::Model;
 
@@ -21,11 +22,15 @@ struct Stored {
     /// Raw item identifiers of the data set, dense index order (empty: none kept).
     #[serde(default)]
     item_ids: Vec<u64>,
+    /// [min, max] of the rating scale; absent in files written before it was kept, which were
+    /// all trained on 1..5 star data.
+    #[serde(default)]
+    scale: Option<[f32; 2]>,
 }
 
 impl Model {
     /// The model as JSON (`{"format": "veil-cryptorec-model/1", "mu", "item_bias", "a", "q",
-    /// "item_ids"}`).
+    /// "item_ids", "scale"}`).
     pub fn to_json(&self) -> Result<String> {
         self.to_json_with_ids(&[])
     }
@@ -40,6 +45,7 @@ impl Model {
             a: self.a.clone(),
             q: self.q.clone(),
             item_ids: item_ids.to_vec(),
+            scale: Some([self.scale.min, self.scale.max]),
         })
         .map_err(|e| Error::Message {
             reason: e.to_string(),
@@ -47,7 +53,7 @@ impl Model {
     }
 
     /// Parses and validates a model: known format tag, A and Q of the same m x d shape with
-    /// d >= 1, m item biases, every number finite.
+    /// d >= 1, m item biases, every number finite, a rating scale with min < max.
     pub fn from_json(text: &str) -> Result<Self> {
         Self::from_json_with_ids(text).map(|(m, _)| m)
     }
@@ -78,11 +84,18 @@ impl Model {
         if !s.item_ids.is_empty() && s.item_ids.len() != s.a.nrows() {
             return Err(bad("item_ids must be empty or one per item"));
         }
+        let scale = match s.scale {
+            Some([min, max]) => {
+                RatingScale::new(min, max).map_err(|_| bad("the rating scale needs min < max"))?
+            }
+            None => RatingScale::default(),
+        };
         let model = Model {
             mu: s.mu,
             item_bias: s.item_bias,
             a: s.a,
             q: s.q,
+            scale,
         };
         Ok((model, s.item_ids))
     }

@@ -10,12 +10,16 @@ use rand_chacha::ChaCha20Rng;
 
 use crate::baselines::{BiasedMf, BiasedMfConfig, IAutoRec, IAutoRecConfig};
 use crate::data::Dataset;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::eval::{MeanStd, Split, rmse_with};
 use crate::finetune::FineTune;
 use crate::model::{EpochReport, Model, TrainConfig, by_user, split_user};
 use crate::quant::{QuantConfig, QuantizedModel};
 use crate::sqr::{SqrConfig, compress};
+use crate::topn::{TopN, liked_threshold, popularity, top_n_with};
+
+/// Length of the recommended lists of the top-N table.
+pub const TOP_N: usize = 10;
 
 /// What to evaluate.
 #[derive(Clone, Debug)]
@@ -69,6 +73,36 @@ pub struct EvalReport {
     pub quant_zeros: MeanStd,
     /// Epochs CryptoRec trained (up to its best validation RMSE).
     pub epochs: MeanStd,
+    /// Top-[`TOP_N`] metrics of each model ([`crate::topn`]), in table order.
+    pub top_n: Vec<TopNRow>,
+}
+
+/// One model's top-N metrics over the repeats.
+#[derive(Clone, Debug, Default)]
+pub struct TopNRow {
+    /// Model name.
+    pub name: &'static str,
+    /// precision@N.
+    pub precision: MeanStd,
+    /// recall@N.
+    pub recall: MeanStd,
+    /// NDCG@N.
+    pub ndcg: MeanStd,
+    /// Per-repeat results.
+    pub runs: Vec<TopN>,
+}
+
+impl TopNRow {
+    fn of(name: &'static str, runs: Vec<TopN>) -> Self {
+        let stat = |f: fn(&TopN) -> f64| MeanStd::of(&runs.iter().map(f).collect::<Vec<_>>());
+        TopNRow {
+            name,
+            precision: stat(|t| t.precision),
+            recall: stat(|t| t.recall),
+            ndcg: stat(|t| t.ndcg),
+            runs,
+        }
+    }
 }
 
 /// The epoch of the best validation RMSE (1-based) from a training run's reports.
@@ -87,6 +121,31 @@ pub fn evaluate(
     opts: &EvalOptions,
     mut progress: impl FnMut(&str, Option<EpochReport>),
 ) -> Result<EvalReport> {
+    if opts.repeats == 0 {
+        return Err(Error::Invalid {
+            reason: "at least one repeat is needed",
+        });
+    }
+    let scale = match opts.train.scale {
+        Some(s) => {
+            data.check_scale(&s)?;
+            s
+        }
+        None => data.scale()?,
+    };
+    let liked = liked_threshold(&scale);
+    let top_names: Vec<&'static str> = if opts.baselines {
+        vec![
+            "I-AutoRec",
+            "BiasedMF",
+            "CryptoRec-f",
+            "CryptoRec-a(1)",
+            "most popular",
+        ]
+    } else {
+        vec!["CryptoRec-f", "CryptoRec-a(1)", "most popular"]
+    };
+    let mut top_runs = vec![Vec::new(); top_names.len()];
     let names: Vec<&'static str> = if opts.baselines {
         vec![
             "I-AutoRec",
@@ -110,11 +169,21 @@ pub fn evaluate(
     for seed in 0..opts.repeats as u64 {
         let split = Split::paper(data, seed);
         let mut row = Vec::new();
+        let mut top = Vec::new();
+        let first = split.first_test_user();
         if opts.baselines {
             progress(&format!("repeat {}: I-AutoRec", seed + 1), None);
-            row.push(IAutoRec::train(&split, &opts.autorec)?.test_rmse(&split));
+            let m = IAutoRec::train(&split, &opts.autorec)?;
+            row.push(m.test_rmse(&split));
+            top.push(top_n_with(&split.test, TOP_N, liked, |k, _| {
+                m.predict(first + k)
+            }));
             progress(&format!("repeat {}: BiasedMF", seed + 1), None);
-            row.push(BiasedMf::train(&split, &opts.biased_mf)?.test_rmse(&split));
+            let m = BiasedMf::train(&split, &opts.biased_mf)?;
+            row.push(m.test_rmse(&split));
+            top.push(top_n_with(&split.test, TOP_N, liked, |k, _| {
+                m.predict(first + k)
+            }));
         }
         progress(&format!("repeat {}: CryptoRec", seed + 1), None);
         let mut reports = Vec::new();
@@ -131,13 +200,34 @@ pub fn evaluate(
         epochs.push(best_epoch(&reports));
         let f = model.rmse(&split.test);
         row.push(f);
-        for ft in [
+        // Lists are ranked by the unclamped scores: clamping would tie every item above the
+        // top of the scale.
+        top.push(top_n_with(&split.test, TOP_N, liked, |_, u| {
+            model.predict(u).to_vec()
+        }));
+        let (lo, hi) = (model.scale.min, model.scale.max);
+        for (k, ft) in [
             FineTune::one_step(opts.train.lambda),
             FineTune::until_converged(opts.train.lambda),
-        ] {
-            row.push(rmse_with(&split.test, 1.0, 5.0, |_, u| {
-                model.fine_tune(u, &ft).predictions.to_vec()
+        ]
+        .iter()
+        .enumerate()
+        {
+            row.push(rmse_with(&split.test, lo, hi, |_, u| {
+                model.fine_tune(u, ft).predictions.to_vec()
             }));
+            if k == 0 {
+                top.push(top_n_with(&split.test, TOP_N, liked, |_, u| {
+                    model.fine_tune(u, ft).predictions.to_vec()
+                }));
+            }
+        }
+        let popular = popularity(&split);
+        top.push(top_n_with(&split.test, TOP_N, liked, |_, _| {
+            popular.clone()
+        }));
+        for (r, v) in top_runs.iter_mut().zip(top) {
+            r.push(v);
         }
         row.push(model.bias_only_rmse(&split.test));
         for (r, v) in runs.iter_mut().zip(row) {
@@ -148,7 +238,7 @@ pub fn evaluate(
         reuse.push(rep.reuse_ratio);
         sqr_change.push(compressed.rmse(&split.test) - f);
         let qm = QuantizedModel::new(&model, &opts.quant)?;
-        let q = rmse_with(&split.test, 1.0, 5.0, |_, u| {
+        let q = rmse_with(&split.test, lo, hi, |_, u| {
             qm.predict(u).unwrap_or_default()
         });
         quant_change.push(q - f);
@@ -167,6 +257,11 @@ pub fn evaluate(
         quant_change: MeanStd::of(&quant_change),
         quant_zeros: MeanStd::of(&zeros),
         epochs: MeanStd::of(&epochs),
+        top_n: top_names
+            .into_iter()
+            .zip(top_runs)
+            .map(|(n, r)| TopNRow::of(n, r))
+            .collect(),
     })
 }
 
@@ -199,7 +294,28 @@ impl fmt::Display for EvalReport {
             f,
             "| CryptoRec epochs to best validation RMSE | {:.1} ± {:.1} |",
             self.epochs.mean, self.epochs.std
-        )
+        )?;
+        if let Some(first) = self.top_n.first() {
+            let users = first.runs.first().map_or(0, |t| t.users);
+            writeln!(
+                f,
+                "\nTop {TOP_N} of all unrated items; relevant: held-out items rated at least 3/4 up \
+                 the scale ({users} users in the first split)\n"
+            )?;
+            writeln!(
+                f,
+                "| model | precision@{TOP_N} | recall@{TOP_N} | NDCG@{TOP_N} |"
+            )?;
+            writeln!(f, "|---|---:|---:|---:|")?;
+            for r in &self.top_n {
+                writeln!(
+                    f,
+                    "| {} | {} | {} | {} |",
+                    r.name, r.precision, r.recall, r.ndcg
+                )?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -228,6 +344,11 @@ pub fn transfer(
     cfg: &TrainConfig,
     mut progress: impl FnMut(&str),
 ) -> Result<TransferReport> {
+    if repeats == 0 {
+        return Err(Error::Invalid {
+            reason: "at least one repeat is needed",
+        });
+    }
     let (mut sr, mut se, mut tr, mut te, mut so) = (vec![], vec![], vec![], vec![], vec![]);
     for seed in 0..repeats as u64 {
         let mut users = by_user(data.ratings(), data.users());

@@ -67,6 +67,7 @@ pub fn compress(model: &Model, cfg: &SqrConfig) -> (Model, SqrReport) {
             item_bias: model.item_bias.clone(),
             a,
             q,
+            scale: model.scale,
         },
         report,
     )
