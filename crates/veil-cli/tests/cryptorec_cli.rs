@@ -21,11 +21,9 @@ fn text(o: &std::process::Output) -> String {
     )
 }
 
-#[test]
-fn train_then_predict_through_the_encrypted_protocol() {
-    let dir = scratch_dir("cryptorec");
-    let model = dir.join("model.json");
-    let out = veil(&[
+/// `cryptorec train` on the synthetic data, d = 8, 5 epochs, saved to `out`.
+fn small_train(out: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
         "cryptorec",
         "train",
         "--dim",
@@ -33,8 +31,17 @@ fn train_then_predict_through_the_encrypted_protocol() {
         "--epochs",
         "5",
         "--out",
-        model.to_str().unwrap(),
-    ]);
+        out,
+    ];
+    args.extend_from_slice(extra);
+    veil(&args)
+}
+
+#[test]
+fn train_then_predict_through_the_encrypted_protocol() {
+    let dir = scratch_dir("cryptorec");
+    let model = dir.join("model.json");
+    let out = small_train(model.to_str().unwrap(), &[]);
     assert!(out.status.success(), "{}", text(&out));
     let ratings = dir.join("me.csv");
     std::fs::write(&ratings, "# item,rating\n1,5\n2,1\n50,4\n").unwrap();
@@ -98,9 +105,9 @@ fn train_then_predict_through_the_encrypted_protocol() {
     assert!(text(&out).contains("/nonexistent.json"), "{}", text(&out));
 }
 
-#[test]
-fn eval_prints_the_tables_and_bad_data_fails_with_a_line_number() {
-    let out = veil(&[
+/// `cryptorec eval` on one split of the synthetic data, d = 8, without baselines.
+fn small_eval(extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
         "cryptorec",
         "eval",
         "--repeats",
@@ -108,7 +115,14 @@ fn eval_prints_the_tables_and_bad_data_fails_with_a_line_number() {
         "--dim",
         "8",
         "--no-baselines",
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    veil(&args)
+}
+
+#[test]
+fn eval_prints_the_tables_and_bad_data_fails_with_a_line_number() {
+    let out = small_eval(&[]);
     assert!(out.status.success(), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     for want in [
@@ -116,6 +130,8 @@ fn eval_prints_the_tables_and_bad_data_fails_with_a_line_number() {
         "CryptoRec-a(1)",
         "pruning ratio",
         "reuse ratio",
+        "| most popular |",
+        "NDCG@10",
     ] {
         assert!(stdout.contains(want), "{want} missing:\n{stdout}");
     }
@@ -139,17 +155,7 @@ fn predict_names_items_and_keeps_scores_on_the_scale() {
     let dir = scratch_dir("cryptorec-titles");
     let model = dir.join("model.json");
     let m = model.to_str().unwrap();
-    let out = veil(&[
-        "cryptorec",
-        "train",
-        "--dim",
-        "8",
-        "--epochs",
-        "5",
-        "--out",
-        m,
-        "--json",
-    ]);
+    let out = small_train(m, &["--json"]);
     assert!(out.status.success(), "{}", text(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["scale"], serde_json::json!([1.0, 5.0]));
@@ -206,42 +212,29 @@ fn predict_names_items_and_keeps_scores_on_the_scale() {
 #[test]
 fn training_data_is_checked_against_the_scale() {
     let dir = scratch_dir("cryptorec-scale");
-    let data = write(&dir, "r.csv", "user,item,rating\n1,1,5\n1,2,7\n2,1,3\n");
-    let out = veil(&[
-        "cryptorec",
-        "train",
-        "--data",
-        &data,
-        "--format",
-        "csv",
-        "--scale",
-        "1:5",
-        "--out",
-        "m.json",
-    ]);
-    assert!(!out.status.success());
-    assert!(
-        text(&out).contains("rating 7 of item 2 by user 1 is outside the rating scale 1..5"),
-        "{}",
-        text(&out)
-    );
-    let dup = write(&dir, "d.csv", "1,1,5\n1,2,4\n1,1,3\n");
-    let out = veil(&[
-        "cryptorec",
-        "train",
-        "--data",
-        &dup,
-        "--format",
-        "csv",
-        "--out",
-        "m.json",
-    ]);
-    assert!(!out.status.success());
-    assert!(
-        text(&out).contains("line 3: second rating of item 1 by user 1"),
-        "{}",
-        text(&out)
-    );
+    // Each file must be refused by `train` with the given message.
+    for (name, body, extra, want) in [
+        (
+            "r.csv",
+            "user,item,rating\n1,1,5\n1,2,7\n2,1,3\n",
+            ["--scale", "1:5"].as_slice(),
+            "rating 7 of item 2 by user 1 is outside the rating scale 1..5",
+        ),
+        (
+            "d.csv",
+            "1,1,5\n1,2,4\n1,1,3\n",
+            [].as_slice(),
+            "line 3: second rating of item 1 by user 1",
+        ),
+    ] {
+        let data = write(&dir, name, body);
+        let mut args = vec!["cryptorec", "train", "--data", &data, "--format", "csv"];
+        args.extend_from_slice(extra);
+        args.extend(["--out", "m.json"]);
+        let out = veil(&args);
+        assert!(!out.status.success());
+        assert!(text(&out).contains(want), "{}", text(&out));
+    }
     let out = veil(&["demo", "--items", "/nonexistent/u.item"]);
     assert!(!out.status.success());
     assert!(
@@ -255,16 +248,7 @@ fn training_data_is_checked_against_the_scale() {
 /// `eval`: the top-N table, progress lines when stderr is not a terminal, and `--json`.
 #[test]
 fn eval_reports_top_n_and_progress() {
-    let out = veil(&[
-        "cryptorec",
-        "eval",
-        "--repeats",
-        "1",
-        "--dim",
-        "8",
-        "--no-baselines",
-        "--json",
-    ]);
+    let out = small_eval(&["--json"]);
     assert!(out.status.success(), "{}", text(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("veil: repeat 1: CryptoRec"), "{stderr}");
@@ -282,20 +266,6 @@ fn eval_reports_top_n_and_progress() {
             assert!((0.0..=1.0).contains(&x), "{t}");
         }
     }
-    let out = veil(&[
-        "cryptorec",
-        "eval",
-        "--repeats",
-        "1",
-        "--dim",
-        "8",
-        "--no-baselines",
-    ]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        stdout.contains("| most popular |") && stdout.contains("NDCG@10"),
-        "{stdout}"
-    );
 }
 
 /// On MovieLens 100K: a user who rated seven films gets a top 10 of films with real support,
