@@ -253,3 +253,31 @@ fn completions_for_three_shells() {
         assert!(script.contains("cryptorec"), "{shell}");
     }
 }
+
+/// `demo --json`: one JSON document with scores on the scale; progress lines on stderr when it is
+/// not a terminal (the randomness pool took seconds of silence before).
+#[test]
+fn demo_json_and_progress_lines() {
+    let out = veil(&[
+        "demo", "--bits", "1024", "--dim", "4", "--epochs", "3", "--json",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    for stage in [
+        "veil: training",
+        "veil: client: precomputing 1682",
+        "veil: server:",
+    ] {
+        assert!(stderr.contains(stage), "{stage} missing: {stderr}");
+    }
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["scale"], serde_json::json!([1.0, 5.0]));
+    assert!(v["rated_items_excluded"].as_u64().unwrap() > 0);
+    let top = v["top"].as_array().unwrap();
+    assert_eq!(top.len(), 10);
+    assert!(
+        top.iter()
+            .all(|t| (1.0..=5.0).contains(&t["score"].as_f64().unwrap()))
+    );
+    assert!(v["test_rmse"].as_f64().unwrap() > 0.0);
+}
