@@ -9,6 +9,7 @@ use std::sync::Arc;
 use num_bigint::BigUint;
 use num_traits::ToPrimitive;
 use rayon::prelude::*;
+use veil_ring::kernels;
 use veil_ring::primes::ntt_primes;
 use veil_ring::{BasisConverter, Coeff, Context, Modulus, Ntt, Poly, RnsBasis};
 
@@ -16,8 +17,10 @@ use crate::ciphertext::Ciphertext;
 use crate::error::{Error, Result};
 use crate::parameters::{BfvParameters, Level};
 
-/// Size of the auxiliary primes.
-const AUX_PRIME_BITS: u32 = 60;
+/// Size of the auxiliary primes: below 2^50, so that the IFMA52 kernels apply to P' too.
+const AUX_PRIME_BITS: u32 = 50;
+/// Coefficients per task when rounding the fractions of the scaling.
+const ROUND_BLOCK: usize = 2048;
 
 /// Precomputed bases, converters and scaling tables for ciphertext products.
 #[derive(Debug)]
@@ -127,47 +130,60 @@ impl MulContext {
     }
 
     /// round(t d / Q) for d over Q P' (coefficient form), returned over Q.
+    ///
+    /// Limb-major: first r_c = round(sum_i x_i f_i) for every coefficient (integer parts plus the
+    /// rounded 128-bit fractions), then each limb of P' at once as r + sum_i x_i w_ij + x_{k+j} o_j
+    /// with one lazy reduction (vector kernels where the primes allow), then P' -> Q exactly.
     fn scale_down(&self, d: &Poly<Coeff>, q_ctx: &Arc<Context>) -> Result<Poly<Coeff>> {
         let n = self.ctx_qp.degree();
         let (k, kp) = (self.k, self.p_moduli.len());
         let src = d.as_slice();
-        // Output in P', coefficient-major chunks computed in parallel, then transposed to limbs.
-        let per_coeff: Vec<u64> = (0..n)
-            .into_par_iter()
-            .with_min_len(256)
-            .flat_map_iter(|c| {
-                let x = move |i: usize| src.get(i * n + c).copied().unwrap_or(0);
-                // round(sum_i x_i f_i): integer part plus rounded fraction.
-                let (mut whole_part, mut frac_acc) = (0u64, 0u128);
+        let limb = |i: usize| src.get(i * n..(i + 1) * n).unwrap_or(&[]);
+        let mut r = vec![0u64; n];
+        r.par_chunks_mut(ROUND_BLOCK)
+            .enumerate()
+            .for_each(|(b, r)| {
+                let start = b * ROUND_BLOCK;
+                let mut frac_acc = vec![0u128; r.len()];
                 for (i, &(f_hi, f_lo)) in self.frac.iter().enumerate() {
-                    let xi = u128::from(x(i));
-                    let low = xi * u128::from(f_lo);
-                    let high = xi * u128::from(f_hi) + (low >> 64);
-                    whole_part = whole_part.wrapping_add((high >> 64) as u64);
-                    frac_acc += u128::from(high as u64);
-                }
-                let r = whole_part.wrapping_add(((frac_acc + (1u128 << 63)) >> 64) as u64);
-                (0..kp).map(move |j| {
-                    let (pm, row, &(v, vs)) = (&self.p_moduli[j], &self.whole[j], &self.own[j]);
-                    let mut acc = u128::from(r);
-                    for (i, &w) in row.iter().enumerate() {
-                        acc += u128::from(x(i)) * u128::from(w);
-                        if i % 8 == 7 {
-                            acc = u128::from(pm.reduce_u128(acc));
-                        }
+                    let x = limb(i).get(start..start + r.len()).unwrap_or(&[]);
+                    for ((w, f), &x) in r.iter_mut().zip(frac_acc.iter_mut()).zip(x) {
+                        let xi = u128::from(x);
+                        let low = xi * u128::from(f_lo);
+                        let high = xi * u128::from(f_hi) + (low >> 64);
+                        *w = w.wrapping_add((high >> 64) as u64);
+                        *f += u128::from(high as u64);
                     }
-                    pm.add(pm.reduce_u128(acc), pm.mul_shoup(x(k + j), v, vs))
-                })
-            })
-            .collect();
-        let mut in_p = vec![0u64; kp * n];
-        for (c, chunk) in per_coeff.chunks(kp).enumerate() {
-            for (j, &v) in chunk.iter().enumerate() {
-                if let Some(slot) = in_p.get_mut(j * n + c) {
-                    *slot = v;
                 }
-            }
-        }
+                for (w, &f) in r.iter_mut().zip(&frac_acc) {
+                    *w = w.wrapping_add(((f + (1u128 << 63)) >> 64) as u64);
+                }
+            });
+        let bits = self
+            .ctx_qp
+            .moduli()
+            .iter()
+            .map(Modulus::bits)
+            .max()
+            .unwrap_or(62);
+        let mut in_p = vec![0u64; kp * n];
+        in_p.par_chunks_mut(n)
+            .zip(
+                self.p_moduli
+                    .par_iter()
+                    .zip(self.whole.par_iter().zip(&self.own)),
+            )
+            .enumerate()
+            .try_for_each(|(j, (out, (pm, (row, &(own, _)))))| {
+                // Terms: x_i w_ij for the primes of Q, then x_{k+j} o_j.
+                let xs: Vec<&[u64]> = (0..k).chain([k + j]).map(limb).collect();
+                let cs: Vec<u64> = row.iter().copied().chain([own]).collect();
+                kernels::sum_of_scaled(pm, &xs, &cs, bits, out)?;
+                for (o, &rv) in out.iter_mut().zip(&r) {
+                    *o = pm.add(*o, pm.reduce(rv));
+                }
+                Ok::<_, veil_ring::Error>(())
+            })?;
         let mut out = vec![0u64; k * n];
         self.p_to_q.convert_poly_exact(&in_p, n, &mut out)?;
         Ok(Poly::from_residues(q_ctx, out)?)

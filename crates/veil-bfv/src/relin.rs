@@ -10,6 +10,7 @@
 use std::sync::Arc;
 
 use rayon::prelude::*;
+use veil_ring::kernels;
 use veil_ring::sample::Sampler;
 use veil_ring::{Coeff, Context, Ntt, Poly};
 
@@ -73,16 +74,99 @@ impl KeySwitchingKey {
 
     /// (u_0, u_1) over Q_l with u_0 + u_1 s = d s' + small, for d over Q_l (level `level`) in
     /// coefficient form.
-    ///
-    /// Work is split by target limb j of Q_l P (in parallel): each digit [d]_{q_i} is reduced mod
-    /// q_j into a scratch buffer and transformed, then multiplied into 128-bit accumulators with the
-    /// key's limb j; one reduction and one inverse NTT per limb and output polynomial at the end.
     pub(crate) fn switch(
         &self,
         d: &Poly<Coeff>,
         level: usize,
     ) -> Result<(Poly<Coeff>, Poly<Coeff>)> {
-        let lv = self.params.level(level)?;
+        let digits = Decomposition::new(&self.params, d, level)?;
+        self.switch_decomposed(&digits, None)
+    }
+
+    /// Key switching of a decomposition made once (see [`Decomposition`]), optionally composed
+    /// with the automorphism whose NTT-domain permutation is `perm`: the products run on
+    /// sigma(d_i), which is how several rotations of one ciphertext share one decomposition.
+    ///
+    /// Work is split by (target limb, output polynomial): each sums the digits times the key's
+    /// limb with one lazy reduction (IFMA kernels where the primes allow), then one inverse NTT;
+    /// the division by P rounds last.
+    pub(crate) fn switch_decomposed(
+        &self,
+        digits: &Decomposition,
+        perm: Option<&[usize]>,
+    ) -> Result<(Poly<Coeff>, Poly<Coeff>)> {
+        let lv = self.params.level(digits.level)?;
+        let ctx = &lv.ctx_qp;
+        let n = ctx.degree();
+        let k = digits.k;
+        let pairs = self
+            .pairs
+            .get(..k)
+            .ok_or(Error::Mismatch { what: "key size" })?;
+        let limbs = ctx.moduli().len();
+        let mut out = vec![0u64; 2 * limbs * n];
+        out.par_chunks_mut(n)
+            .enumerate()
+            .try_for_each(|(task, o)| {
+                let (which, t) = (task / limbs, task % limbs);
+                let (qt, ntt) = ctx
+                    .moduli()
+                    .get(t)
+                    .zip(ctx.ntt_operators().get(t))
+                    .ok_or(Error::Mismatch { what: "limb" })?;
+                let j = *lv
+                    .key_limbs
+                    .get(t)
+                    .ok_or(Error::Mismatch { what: "key limb" })?;
+                let keys: Vec<&[u64]> = pairs
+                    .iter()
+                    .map(|(b, a)| if which == 0 { b.limb(j) } else { a.limb(j) })
+                    .collect();
+                let permuted: Vec<Vec<u64>>;
+                let xs: Vec<&[u64]> = match perm {
+                    None => (0..k).map(|i| digits.digit(t, i)).collect(),
+                    Some(perm) => {
+                        permuted = (0..k)
+                            .map(|i| {
+                                let src = digits.digit(t, i);
+                                perm.iter()
+                                    .map(|&p| src.get(p).copied().unwrap_or(0))
+                                    .collect()
+                            })
+                            .collect();
+                        permuted.iter().map(Vec::as_slice).collect()
+                    }
+                };
+                kernels::sum_of_products(qt, &xs, &keys, o)?;
+                ntt.inverse(o);
+                Ok::<_, Error>(())
+            })?;
+        let (out0, out1) = out.split_at(limbs * n);
+        let acc0 = Poly::<Coeff>::from_residues(ctx, out0.to_vec())?;
+        let acc1 = Poly::<Coeff>::from_residues(ctx, out1.to_vec())?;
+        let (u0, u1) = rayon::join(
+            || divide_round_by_last(&acc0, &lv.ctx),
+            || divide_round_by_last(&acc1, &lv.ctx),
+        );
+        Ok((u0?, u1?))
+    }
+}
+
+/// The RNS digits [d]_{q_i} of a polynomial over Q_l, each lifted to every prime of Q_l P and
+/// transformed: the part of key switching that does not depend on the key, computed once and
+/// shared by several key switchings of the same polynomial (hoisting; Halevi and Shoup, "Faster
+/// homomorphic linear transformations in HElib", Crypto 2018, sec. 5).
+pub(crate) struct Decomposition {
+    level: usize,
+    k: usize,
+    n: usize,
+    /// Digit i mod target limb t, NTT form, at (t k + i) n.
+    data: Vec<u64>,
+}
+
+impl Decomposition {
+    pub(crate) fn new(params: &BfvParameters, d: &Poly<Coeff>, level: usize) -> Result<Self> {
+        let lv = params.level(level)?;
         let ctx = &lv.ctx_qp;
         let n = ctx.degree();
         let digit_moduli = lv.ctx.moduli();
@@ -91,66 +175,41 @@ impl KeySwitchingKey {
                 what: "level of the switched polynomial",
             });
         }
-        let pairs = self
-            .pairs
-            .get(..digit_moduli.len())
-            .ok_or(Error::Mismatch { what: "key size" })?;
-        let mut out0 = vec![0u64; ctx.moduli().len() * n];
-        let mut out1 = vec![0u64; ctx.moduli().len() * n];
-        out0.par_chunks_mut(n)
-            .zip(out1.par_chunks_mut(n))
-            .zip(ctx.moduli().par_iter().zip(ctx.ntt_operators().par_iter()))
-            .zip(lv.key_limbs.par_iter())
-            .for_each(|(((o0, o1), (qj, ntt)), &j)| {
-                let q = qj.value();
-                let mut acc0 = vec![0u128; n];
-                let mut acc1 = vec![0u128; n];
-                let mut digit = vec![0u64; n];
-                for (i, ((b, a), qi)) in pairs.iter().zip(digit_moduli).enumerate() {
-                    // [d]_{q_i} mod q_j: one conditional subtraction when q_i < 2 q_j.
-                    let src = d.limb(i);
-                    if qi.value() < 2 * q {
-                        for (x, &v) in digit.iter_mut().zip(src) {
-                            *x = if v >= q { v - q } else { v };
-                        }
-                    } else {
-                        for (x, &v) in digit.iter_mut().zip(src) {
-                            *x = qj.reduce(v);
-                        }
+        let k = digit_moduli.len();
+        let mut data = vec![0u64; ctx.moduli().len() * k * n];
+        // One task per (target limb, digit): k (k + 1) transforms, balanced over the cores.
+        data.par_chunks_mut(n)
+            .enumerate()
+            .for_each(|(task, digit)| {
+                let (t, i) = (task / k, task % k);
+                let (Some(qt), Some(ntt), Some(qi)) = (
+                    ctx.moduli().get(t),
+                    ctx.ntt_operators().get(t),
+                    digit_moduli.get(i),
+                ) else {
+                    return;
+                };
+                let q = qt.value();
+                let src = d.limb(i);
+                // [d]_{q_i} mod q_t: one conditional subtraction when q_i < 2 q_t.
+                if qi.value() < 2 * q {
+                    for (x, &v) in digit.iter_mut().zip(src) {
+                        *x = if v >= q { v - q } else { v };
                     }
-                    ntt.forward(&mut digit);
-                    for (((x0, x1), &dv), (&bv, &av)) in acc0
-                        .iter_mut()
-                        .zip(acc1.iter_mut())
-                        .zip(&digit)
-                        .zip(b.limb(j).iter().zip(a.limb(j)))
-                    {
-                        *x0 += u128::from(dv) * u128::from(bv);
-                        *x1 += u128::from(dv) * u128::from(av);
-                    }
-                    // Products are below 2^124: reduce before sixteen of them could overflow.
-                    if i % 15 == 14 {
-                        for x in acc0.iter_mut().chain(acc1.iter_mut()) {
-                            *x = u128::from(qj.reduce_u128(*x));
-                        }
+                } else {
+                    for (x, &v) in digit.iter_mut().zip(src) {
+                        *x = qt.reduce(v);
                     }
                 }
-                for (o, &x) in o0.iter_mut().zip(&acc0) {
-                    *o = qj.reduce_u128(x);
-                }
-                for (o, &x) in o1.iter_mut().zip(&acc1) {
-                    *o = qj.reduce_u128(x);
-                }
-                ntt.inverse(o0);
-                ntt.inverse(o1);
+                ntt.forward(digit);
             });
-        let acc0 = Poly::<Coeff>::from_residues(ctx, out0)?;
-        let acc1 = Poly::<Coeff>::from_residues(ctx, out1)?;
-        let (u0, u1) = rayon::join(
-            || divide_round_by_last(&acc0, &lv.ctx),
-            || divide_round_by_last(&acc1, &lv.ctx),
-        );
-        Ok((u0?, u1?))
+        Ok(Decomposition { level, k, n, data })
+    }
+
+    /// Digit i mod target limb t, in NTT form.
+    fn digit(&self, t: usize, i: usize) -> &[u64] {
+        let at = (t * self.k + i) * self.n;
+        self.data.get(at..at + self.n).unwrap_or(&[])
     }
 }
 

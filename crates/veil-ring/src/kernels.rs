@@ -6,7 +6,7 @@
 //! | ------------------------------ | ---------------- | ---------------- | ----------------------- |
 //! | [`add`], [`sub`] (and assign)  | reference        | 8 lanes          | as `Avx512`             |
 //! | [`mul`], [`mul_assign`]        | Barrett, 128-bit | scalar           | 8 lanes, 52-bit FMA     |
-//! | [`ProductAccumulator`]         | u128 sums        | scalar           | 8 lanes, 52-bit FMA     |
+//! | [`sum_of_products`], [`sum_of_scaled`] | u128 sums | scalar           | 8 lanes, 52-bit FMA     |
 //!
 //! Inputs must be reduced (below q); outputs are reduced. None of these functions branch on the
 //! values (the conditional subtractions are `min` instructions in the vector kernels, and
@@ -185,131 +185,137 @@ pub fn mul_assign(q: &Modulus, a: &mut [u64], b: &[u64]) -> Result<()> {
     Ok(())
 }
 
-/// Products to accumulate before a reduction: 15 products below 2^124 (scalar) or 2^100 (IFMA)
-/// plus one reduced value stay within the accumulator.
-const PRODUCTS_PER_FOLD: usize = 15;
-
-/// Sums of element-wise products, sum_i x_i y_i mod q, reduced once at the end rather than per
-/// product: the inner product of key switching (lazy reduction across the digits).
-#[derive(Clone, Debug)]
-pub struct ProductAccumulator {
-    q: Modulus,
-    isa: Isa,
-    /// Scalar: the low and high words of a u128 sum. IFMA: the sum is hi 2^52 + lo.
-    lo: Vec<u64>,
-    hi: Vec<u64>,
-    pending: usize,
+/// out = x w mod q element-wise for a constant w < q and x < q (Shoup's multiplication).
+pub fn mul_constant(q: &Modulus, w: u64, x: &[u64], out: &mut [u64]) -> Result<()> {
+    mul_constant_with(Isa::detected(), q, w, x, out)
 }
 
-impl ProductAccumulator {
-    /// A zero accumulator of `len` sums modulo q.
-    pub fn new(q: Modulus, len: usize) -> Self {
-        Self::with_isa(Isa::detected(), q, len)
-    }
-
-    /// [`new`](Self::new) on the given instruction set (or the best supported one below it).
-    pub fn with_isa(isa: Isa, q: Modulus, len: usize) -> Self {
-        let isa = match effective(isa, &q) {
-            Isa::Avx512Ifma => Isa::Avx512Ifma,
-            _ => Isa::Scalar,
-        };
-        ProductAccumulator {
-            q,
-            isa,
-            lo: vec![0; len],
-            hi: vec![0; len],
-            pending: 0,
-        }
-    }
-
-    /// Number of sums.
-    pub fn len(&self) -> usize {
-        self.lo.len()
-    }
-
-    /// Whether there are no sums.
-    pub fn is_empty(&self) -> bool {
-        self.lo.is_empty()
-    }
-
-    /// Adds x_j y_j to sum j, for x_j, y_j < q.
-    pub fn add_products(&mut self, x: &[u64], y: &[u64]) -> Result<()> {
-        check_len("operand length", x.len(), self.len())?;
-        check_len("operand length", y.len(), self.len())?;
-        if self.pending == PRODUCTS_PER_FOLD {
-            self.fold_in_place();
-        }
-        let mut done = 0;
-        #[cfg(target_arch = "x86_64")]
-        if self.isa == Isa::Avx512Ifma {
-            done = vector_len(x.len());
-            let (lo, hi) = (
-                self.lo.get_mut(..done).unwrap_or_default(),
-                self.hi.get_mut(..done).unwrap_or_default(),
-            );
-            let (xs, ys) = (
+/// [`mul_constant`] on the given instruction set (or the best supported one below it).
+pub fn mul_constant_with(isa: Isa, q: &Modulus, w: u64, x: &[u64], out: &mut [u64]) -> Result<()> {
+    check_len("output length", out.len(), x.len())?;
+    let w = q.reduce(w);
+    let mut done = 0;
+    #[cfg(target_arch = "x86_64")]
+    if effective(isa, q) == Isa::Avx512Ifma {
+        done = vector_len(x.len());
+        if let Some(cpu) = crate::simd::IfmaCpu::detect() {
+            let (xs, o) = (
                 x.get(..done).unwrap_or_default(),
-                y.get(..done).unwrap_or_default(),
+                out.get_mut(..done).unwrap_or_default(),
             );
-            if let Some(cpu) = crate::simd::IfmaCpu::detect() {
-                crate::simd::ifma::accumulate(cpu, lo, hi, xs, ys);
+            crate::simd::ifma::mul_constant(cpu, q.value(), w, xs, o);
+        }
+    }
+    let _ = isa;
+    let ws = q.shoup(w);
+    for (o, &v) in out.iter_mut().zip(x).skip(done) {
+        *o = q.mul_shoup(v, w, ws);
+    }
+    Ok(())
+}
+
+/// Products summed in a u128 before a reduction: fifteen products below 2^124 plus one reduced
+/// value stay below 2^128.
+const PRODUCTS_PER_FOLD: usize = 15;
+
+/// out = sum_i x_i y_i mod q element-wise, for x_i, y_i < q: the inner product of key switching,
+/// reduced once per fifteen terms instead of per product (lazy reduction).
+pub fn sum_of_products(q: &Modulus, xs: &[&[u64]], ys: &[&[u64]], out: &mut [u64]) -> Result<()> {
+    sum_of_products_with(Isa::detected(), q, xs, ys, out)
+}
+
+/// [`sum_of_products`] on the given instruction set (or the best supported one below it).
+pub fn sum_of_products_with(
+    isa: Isa,
+    q: &Modulus,
+    xs: &[&[u64]],
+    ys: &[&[u64]],
+    out: &mut [u64],
+) -> Result<()> {
+    check_len("number of terms", xs.len(), ys.len())?;
+    for (x, y) in xs.iter().zip(ys) {
+        check_len("operand length", x.len(), out.len())?;
+        check_len("operand length", y.len(), out.len())?;
+    }
+    let mut done = 0;
+    #[cfg(target_arch = "x86_64")]
+    if effective(isa, q) == Isa::Avx512Ifma {
+        done = vector_len(out.len());
+        if let Some(cpu) = crate::simd::IfmaCpu::detect() {
+            let o = out.get_mut(..done).unwrap_or_default();
+            crate::simd::ifma::sum_of_products(cpu, q.value(), xs, ys, o);
+        }
+    }
+    let _ = isa;
+    scalar_sums(q, out, done, xs.len(), |t, c| {
+        let (x, y) = (
+            xs.get(t).and_then(|x| x.get(c)),
+            ys.get(t).and_then(|y| y.get(c)),
+        );
+        u128::from(x.copied().unwrap_or(0)) * u128::from(y.copied().unwrap_or(0))
+    });
+    Ok(())
+}
+
+/// out = sum_i x_i c_i mod q element-wise, for constants c_i < q and x_i < 2^`x_bits` (at most
+/// 62): residues of other moduli brought to q (base conversion).
+pub fn sum_of_scaled(
+    q: &Modulus,
+    xs: &[&[u64]],
+    cs: &[u64],
+    x_bits: u32,
+    out: &mut [u64],
+) -> Result<()> {
+    sum_of_scaled_with(Isa::detected(), q, xs, cs, x_bits, out)
+}
+
+/// [`sum_of_scaled`] on the given instruction set (or the best supported one below it).
+pub fn sum_of_scaled_with(
+    isa: Isa,
+    q: &Modulus,
+    xs: &[&[u64]],
+    cs: &[u64],
+    x_bits: u32,
+    out: &mut [u64],
+) -> Result<()> {
+    check_len("number of terms", xs.len(), cs.len())?;
+    for x in xs {
+        check_len("operand length", x.len(), out.len())?;
+    }
+    let mut done = 0;
+    #[cfg(target_arch = "x86_64")]
+    if effective(isa, q) == Isa::Avx512Ifma && x_bits <= 50 {
+        done = vector_len(out.len());
+        if let Some(cpu) = crate::simd::IfmaCpu::detect() {
+            let o = out.get_mut(..done).unwrap_or_default();
+            crate::simd::ifma::sum_of_scaled(cpu, q.value(), xs, cs, o);
+        }
+    }
+    let _ = (isa, x_bits);
+    scalar_sums(q, out, done, xs.len(), |t, c| {
+        let x = xs.get(t).and_then(|x| x.get(c)).copied().unwrap_or(0);
+        u128::from(x) * u128::from(cs.get(t).copied().unwrap_or(0))
+    });
+    Ok(())
+}
+
+/// out[c] = sum_t product(t, c) mod q for c >= `from`, reducing every [`PRODUCTS_PER_FOLD`] terms.
+fn scalar_sums(
+    q: &Modulus,
+    out: &mut [u64],
+    from: usize,
+    terms: usize,
+    product: impl Fn(usize, usize) -> u128,
+) {
+    for (c, o) in out.iter_mut().enumerate().skip(from) {
+        let mut acc = 0u128;
+        for t in 0..terms {
+            if t > 0 && t % PRODUCTS_PER_FOLD == 0 {
+                acc = u128::from(q.reduce_u128(acc));
             }
+            acc += product(t, c);
         }
-        let shift = self.split_bits();
-        let mask = u128::MAX >> (128 - shift);
-        for (((lo, hi), &a), &b) in self
-            .lo
-            .iter_mut()
-            .zip(self.hi.iter_mut())
-            .zip(x)
-            .zip(y)
-            .skip(done)
-        {
-            let s = (u128::from(*hi) << shift) + u128::from(*lo) + u128::from(a) * u128::from(b);
-            (*lo, *hi) = ((s & mask) as u64, (s >> shift) as u64);
-        }
-        self.pending += 1;
-        Ok(())
-    }
-
-    /// Writes every sum mod q into `out` and resets the accumulator to zero.
-    pub fn finish_into(&mut self, out: &mut [u64]) -> Result<()> {
-        check_len("output length", out.len(), self.len())?;
-        let mut done = 0;
-        #[cfg(target_arch = "x86_64")]
-        if self.isa == Isa::Avx512Ifma {
-            done = vector_len(out.len());
-            let (lo, hi) = (
-                self.lo.get(..done).unwrap_or_default(),
-                self.hi.get(..done).unwrap_or_default(),
-            );
-            if let Some(cpu) = crate::simd::IfmaCpu::detect() {
-                let o = out.get_mut(..done).unwrap_or_default();
-                crate::simd::ifma::fold(cpu, self.q.value(), lo, hi, o);
-            }
-        }
-        let shift = self.split_bits();
-        for ((o, &lo), &hi) in out.iter_mut().zip(&self.lo).zip(&self.hi).skip(done) {
-            *o = self
-                .q
-                .reduce_u128((u128::from(hi) << shift) + u128::from(lo));
-        }
-        self.lo.fill(0);
-        self.hi.fill(0);
-        self.pending = 0;
-        Ok(())
-    }
-
-    /// Where a sum splits into its two words: hi 2^bits + lo.
-    fn split_bits(&self) -> u32 {
-        if self.isa == Isa::Avx512Ifma { 52 } else { 64 }
-    }
-
-    /// Reduces every sum to [0, q) in place, so that fifteen more products fit.
-    fn fold_in_place(&mut self) {
-        let mut reduced = vec![0u64; self.len()];
-        let _ = self.finish_into(&mut reduced);
-        self.lo = reduced;
+        *o = q.reduce_u128(acc);
     }
 }
 
@@ -379,28 +385,53 @@ mod tests {
 
         /// Sums of up to 40 products (several folds) equal the exact sums mod q.
         #[test]
-        fn accumulator_equals_exact_sum(q in moduli(), terms in 1usize..40, seed in any::<u64>()) {
-            let len = 21;
+        fn sums_of_products_equal_exact_sums(q in moduli(), terms in 0usize..40, len in 0usize..30, seed in any::<u64>()) {
             let xs: Vec<Vec<u64>> = (0..terms).map(|i| residues(q, len, seed ^ i as u64)).collect();
+            let ys: Vec<Vec<u64>> = (0..terms).map(|i| residues(q, len, seed ^ (i as u64 + 99))).collect();
             let mut want = vec![0u128; len];
-            for (i, x) in xs.iter().enumerate() {
-                let y = &xs[(i + 1) % terms];
+            for (x, y) in xs.iter().zip(&ys) {
                 for ((w, &a), &b) in want.iter_mut().zip(x).zip(y) {
                     *w = (*w + u128::from(a) * u128::from(b)) % u128::from(q.value());
                 }
             }
             let want: Vec<u64> = want.into_iter().map(|w| w as u64).collect();
+            let xr: Vec<&[u64]> = xs.iter().map(Vec::as_slice).collect();
+            let yr: Vec<&[u64]> = ys.iter().map(Vec::as_slice).collect();
             for isa in Isa::all_supported() {
-                let mut acc = ProductAccumulator::with_isa(isa, q, len);
-                for (i, x) in xs.iter().enumerate() {
-                    acc.add_products(x, &xs[(i + 1) % terms])?;
-                }
-                let mut out = vec![0u64; len];
-                acc.finish_into(&mut out)?;
+                let mut out = vec![7u64; len];
+                sum_of_products_with(isa, &q, &xr, &yr, &mut out)?;
                 prop_assert_eq!(&out, &want, "{:?}", isa);
-                // Reset to zero by finishing.
-                acc.finish_into(&mut out)?;
-                prop_assert!(out.iter().all(|&v| v == 0));
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// Constant products, and sums of scaled residues of another (possibly larger) modulus.
+        #[test]
+        fn constant_and_scaled_sums_equal_scalar(
+            q in moduli(), p in moduli(), len in 0usize..70, terms in 1usize..34, seed in any::<u64>(),
+        ) {
+            let x = residues(q, len, seed);
+            let w = q.reduce(seed.rotate_left(17));
+            let want: Vec<u64> = x.iter().map(|&v| q.mul(v, w)).collect();
+            let xs: Vec<Vec<u64>> = (0..terms).map(|i| residues(p, len, seed ^ (i as u64 + 1))).collect();
+            let cs: Vec<u64> = (0..terms).map(|i| q.reduce(seed.wrapping_mul(i as u64 + 3))).collect();
+            let mut want_sum = vec![0u128; len];
+            for (xi, &c) in xs.iter().zip(&cs) {
+                for (s, &v) in want_sum.iter_mut().zip(xi) {
+                    *s = (*s + u128::from(v) * u128::from(c)) % u128::from(q.value());
+                }
+            }
+            let want_sum: Vec<u64> = want_sum.into_iter().map(|v| v as u64).collect();
+            let xr: Vec<&[u64]> = xs.iter().map(Vec::as_slice).collect();
+            for isa in Isa::all_supported() {
+                let mut out = vec![0u64; len];
+                mul_constant_with(isa, &q, w, &x, &mut out)?;
+                prop_assert_eq!(&out, &want, "{:?}", isa);
+                sum_of_scaled_with(isa, &q, &xr, &cs, p.bits(), &mut out)?;
+                prop_assert_eq!(&out, &want_sum, "scaled sums {:?}", isa);
             }
         }
     }
@@ -411,8 +442,8 @@ mod tests {
         let mut a = vec![1u64; 3];
         assert!(add_assign(&q, &mut a, &[1, 2]).is_err());
         assert!(mul(&q, &[1], &[1], &mut [0, 0]).is_err());
-        let mut acc = ProductAccumulator::new(q, 2);
-        assert!(acc.add_products(&[1], &[1, 2]).is_err());
-        assert!(acc.finish_into(&mut [0; 3]).is_err());
+        assert!(sum_of_products(&q, &[&[1]], &[&[1, 2]], &mut [0]).is_err());
+        assert!(sum_of_products(&q, &[&[1]], &[], &mut [0]).is_err());
+        assert!(sum_of_scaled(&q, &[&[1, 2]], &[1], 7, &mut [0]).is_err());
     }
 }

@@ -9,6 +9,7 @@
 //! Polynomials are limb-major: limb i of a polynomial of n coefficients is `slice[i * n..(i + 1) * n]`.
 
 use crate::error::{Error, Result};
+use crate::kernels;
 use crate::zq::Modulus;
 use num_bigint::{BigInt, BigUint, Sign};
 use rayon::prelude::*;
@@ -357,18 +358,70 @@ impl BasisConverter {
                 block.push(piece);
             }
         }
-        let run = |(b, mut limbs): (usize, Vec<&mut [u64]>)| {
-            let mut y = [0u64; MAX_BASIS_LEN];
-            let len = BLOCK.min(n - b * BLOCK);
-            for c in 0..len {
-                let x = (0..k).map(|i| input[i * n + b * BLOCK + c]);
-                self.convert_one(x, &mut y[..k], exact, |j, v| limbs[j][c] = v);
-            }
+        let run = |(b, limbs): (usize, Vec<&mut [u64]>)| {
+            let start = b * BLOCK;
+            let len = BLOCK.min(n - start);
+            let source = |i: usize| input.get(i * n + start..i * n + start + len).unwrap_or(&[]);
+            self.convert_block(source, len, limbs, exact)
         };
         if input.len() >= PAR_THRESHOLD {
-            blocks.into_par_iter().enumerate().for_each(run);
+            blocks.into_par_iter().enumerate().try_for_each(run)
         } else {
-            blocks.into_iter().enumerate().for_each(run);
+            blocks.into_iter().enumerate().try_for_each(run)
+        }
+    }
+
+    /// One block of `len` coefficients, limb-major (`source(i)` is limb i's slice): the scaled
+    /// residues y_i for every limb, alpha per coefficient (exact variant), then each target limb as
+    /// a lazily reduced sum of scaled limbs (vector kernels where the moduli allow).
+    fn convert_block<'a>(
+        &self,
+        source: impl Fn(usize) -> &'a [u64],
+        len: usize,
+        mut limbs: Vec<&mut [u64]>,
+        exact: bool,
+    ) -> Result<()> {
+        let k = self.from.len();
+        let mut y = vec![0u64; k * len];
+        for (i, (yi, q)) in y.chunks_mut(len).zip(&self.from.moduli).enumerate() {
+            let w = self.from.q_star_inv.get(i).copied().unwrap_or(0);
+            kernels::mul_constant(q, w, source(i), yi)?;
+        }
+        let mut alpha = Vec::new();
+        if exact {
+            // sum_i y_i / q_i in 64-bit fixed point; see `scale` for the error bound.
+            let mut frac = vec![0u128; len];
+            for (yi, &ratio) in y.chunks(len).zip(&self.ratio) {
+                let (hi, lo) = (ratio >> 64, ratio & u128::from(u64::MAX));
+                for (f, &v) in frac.iter_mut().zip(yi) {
+                    *f += u128::from(v) * hi + ((u128::from(v) * lo) >> 64);
+                }
+            }
+            alpha = frac
+                .iter()
+                .map(|&f| ((f + k as u128 + (1 << 63)) >> 64) as usize)
+                .collect();
+        }
+        let bits = self
+            .from
+            .moduli
+            .iter()
+            .map(Modulus::bits)
+            .max()
+            .unwrap_or(62);
+        let ys: Vec<&[u64]> = y.chunks(len).collect();
+        for (j, (limb, p)) in limbs.iter_mut().zip(&self.to.moduli).enumerate() {
+            let row = self.q_star_mod_p.get(j * k..(j + 1) * k).unwrap_or(&[]);
+            kernels::sum_of_scaled(p, &ys, row, bits, limb)?;
+            if exact {
+                let table = self
+                    .neg_alpha_q
+                    .get(j * (k + 1)..(j + 1) * (k + 1))
+                    .unwrap_or(&[]);
+                for (o, &a) in limb.iter_mut().zip(&alpha) {
+                    *o = p.add(*o, table.get(a).copied().unwrap_or(0));
+                }
+            }
         }
         Ok(())
     }
@@ -458,8 +511,14 @@ mod tests {
 
     #[test]
     fn polynomial_conversions_match_single_values() {
-        // 6 * 8200 words: takes the parallel path, with a partial last block.
-        let (from, to) = (basis(50, 6), basis(40, 3));
+        // 6 * 8200 words: takes the parallel path, with a partial last block. Sizes on both sides
+        // of the IFMA bound (2^50), so that vector and scalar sums are both checked.
+        for (from_bits, to_bits) in [(50, 40), (61, 45), (36, 60), (49, 50)] {
+            check_polynomial_conversions(basis(from_bits, 6), basis(to_bits, 3));
+        }
+    }
+
+    fn check_polynomial_conversions(from: RnsBasis, to: RnsBasis) {
         let conv = BasisConverter::new(&from, &to);
         let n = 8200;
         let coeffs: Vec<BigUint> = (0..n as u64)

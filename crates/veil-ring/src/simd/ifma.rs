@@ -111,49 +111,89 @@ fn mul_assign_kernel(q: u64, a: &mut [u64], b: &[u64]) {
     }
 }
 
-/// hi 2^52 + lo += x y element-wise, for x, y < 2^50: each product adds below 2^52 to `lo` and
-/// below 2^48 to `hi`, so fifteen products fit before [`fold`] must run.
-pub(crate) fn accumulate(_: IfmaCpu, lo: &mut [u64], hi: &mut [u64], x: &[u64], y: &[u64]) {
+/// out = x w mod q element-wise for a constant w < q < 2^50 and x < 2^52 (Shoup, beta = 2^52).
+pub(crate) fn mul_constant(_: IfmaCpu, q: u64, w: u64, x: &[u64], out: &mut [u64]) {
     // SAFETY: the token proves that the CPU has AVX-512 F and IFMA52.
-    unsafe { accumulate_kernel(lo, hi, x, y) }
+    unsafe { mul_constant_kernel(q, w, x, out) }
 }
 
 #[target_feature(enable = "avx512f,avx512ifma")]
-fn accumulate_kernel(lo: &mut [u64], hi: &mut [u64], x: &[u64], y: &[u64]) {
-    for (((l, h), xv), yv) in lo
+fn mul_constant_kernel(q: u64, w: u64, x: &[u64], out: &mut [u64]) {
+    let (vq, vw, vws) = (splat(q), splat(w), splat(shoup_companion(w, q)));
+    for (o, xv) in out
         .as_chunks_mut::<8>()
         .0
         .iter_mut()
-        .zip(hi.as_chunks_mut::<8>().0)
         .zip(x.as_chunks::<8>().0)
-        .zip(y.as_chunks::<8>().0)
     {
-        let (xv, yv) = (load(xv), load(yv));
-        store(l, _mm512_madd52lo_epu64(load(l), xv, yv));
-        store(h, _mm512_madd52hi_epu64(load(h), xv, yv));
+        store(o, reduce_once(shoup(load(xv), vw, vws, vq), vq));
     }
 }
 
-/// out = (hi 2^52 + lo) mod q, for sums of at most fifteen products from [`accumulate`].
-pub(crate) fn fold(_: IfmaCpu, q: u64, lo: &[u64], hi: &[u64], out: &mut [u64]) {
+/// Products summed in one pair of 52-bit accumulators before a fold: each adds below 2^52 to the
+/// low word and below 2^48 to the high one, so fifteen (plus one folded value) stay below 2^52
+/// in the high word after the low word's carry moves into it.
+const PRODUCTS_PER_FOLD: usize = 15;
+
+/// out = sum_i x_i y_i mod q element-wise, for x_i, y_i < 2^50 and q < 2^50 (whole chunks of eight):
+/// the products stay in registers, with one reduction per fifteen terms.
+pub(crate) fn sum_of_products(_: IfmaCpu, q: u64, xs: &[&[u64]], ys: &[&[u64]], out: &mut [u64]) {
     // SAFETY: the token proves that the CPU has AVX-512 F and IFMA52.
-    unsafe { fold_kernel(q, lo, hi, out) }
+    unsafe { sum_kernel(q, xs, Factors::Vectors(ys), out) }
+}
+
+/// out = sum_i x_i c_i mod q element-wise, for constants c_i < 2^50 and x_i < 2^50.
+pub(crate) fn sum_of_scaled(_: IfmaCpu, q: u64, xs: &[&[u64]], cs: &[u64], out: &mut [u64]) {
+    // SAFETY: the token proves that the CPU has AVX-512 F and IFMA52.
+    unsafe { sum_kernel(q, xs, Factors::Constants(cs), out) }
+}
+
+/// The second factor of each product: a vector or a constant per term.
+#[derive(Clone, Copy)]
+enum Factors<'a> {
+    Vectors(&'a [&'a [u64]]),
+    Constants(&'a [u64]),
 }
 
 #[target_feature(enable = "avx512f,avx512ifma")]
-fn fold_kernel(q: u64, lo: &[u64], hi: &[u64], out: &mut [u64]) {
+fn sum_kernel(q: u64, xs: &[&[u64]], ys: Factors<'_>, out: &mut [u64]) {
     let fold = Fold::new(q);
+    let z = _mm512_setzero_si512();
     let mask = splat(MASK52);
-    for ((o, l), h) in out
-        .as_chunks_mut::<8>()
-        .0
-        .iter_mut()
-        .zip(lo.as_chunks::<8>().0)
-        .zip(hi.as_chunks::<8>().0)
-    {
-        let (l, h) = (load(l), load(h));
-        // lo < 15 2^52: move its carry into hi (< 15 2^48 + 15 < 2^52).
-        let h = _mm512_add_epi64(h, _mm512_srli_epi64::<52>(l));
-        store(o, fold.reduce(h, _mm512_and_si512(l, mask)));
+    let xs: Vec<&[[u64; 8]]> = xs.iter().map(|x| x.as_chunks::<8>().0).collect();
+    let vectors: Vec<&[[u64; 8]]> = match ys {
+        Factors::Vectors(ys) => ys.iter().map(|y| y.as_chunks::<8>().0).collect(),
+        Factors::Constants(_) => Vec::new(),
+    };
+    let constants: Vec<__m512i> = match ys {
+        Factors::Constants(cs) => cs.iter().map(|&c| splat(c)).collect(),
+        Factors::Vectors(_) => Vec::new(),
+    };
+    for (c, o) in out.as_chunks_mut::<8>().0.iter_mut().enumerate() {
+        let (mut lo, mut hi) = (z, z);
+        for (t, x) in xs.iter().enumerate() {
+            if t > 0 && t % PRODUCTS_PER_FOLD == 0 {
+                // Move lo's carry into hi, reduce, and restart from the reduced value.
+                let h = _mm512_add_epi64(hi, _mm512_srli_epi64::<52>(lo));
+                lo = fold.reduce(h, _mm512_and_si512(lo, mask));
+                hi = z;
+            }
+            let Some(xv) = x.get(c) else { continue };
+            let yv = match ys {
+                Factors::Vectors(_) => match vectors.get(t).and_then(|y| y.get(c)) {
+                    Some(y) => load(y),
+                    None => continue,
+                },
+                Factors::Constants(_) => match constants.get(t) {
+                    Some(&v) => v,
+                    None => continue,
+                },
+            };
+            let xv = load(xv);
+            lo = _mm512_madd52lo_epu64(lo, xv, yv);
+            hi = _mm512_madd52hi_epu64(hi, xv, yv);
+        }
+        let h = _mm512_add_epi64(hi, _mm512_srli_epi64::<52>(lo));
+        store(o, fold.reduce(h, _mm512_and_si512(lo, mask)));
     }
 }
