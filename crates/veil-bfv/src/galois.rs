@@ -8,52 +8,14 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use rayon::prelude::*;
+use veil_ring::Poly;
 use veil_ring::sample::Sampler;
-use veil_ring::{Coeff, Poly};
 
 use crate::ciphertext::Ciphertext;
 use crate::error::{Error, Result};
 use crate::keys::SecretKey;
 use crate::parameters::BfvParameters;
-use crate::relin::KeySwitchingKey;
-
-/// sigma_g(a)(X) = a(X^g) in coefficient form: coefficient i moves to i g mod 2N, negated when
-/// it lands at or past N (X^N = -1).
-pub(crate) fn apply_automorphism(a: &Poly<Coeff>, g: u64) -> Result<Poly<Coeff>> {
-    let ctx = a.context();
-    let n = ctx.degree();
-    let two_n = 2 * n as u64;
-    if g % 2 == 0 || g >= two_n {
-        return Err(Error::Mismatch {
-            what: "Galois element (odd, below 2N)",
-        });
-    }
-    let mut out = Poly::<Coeff>::zero(ctx);
-    out.as_mut_slice()
-        .par_chunks_mut(n)
-        .zip(ctx.moduli().par_iter())
-        .enumerate()
-        .for_each(|(limb_index, (dst, q))| {
-            // j = i g mod 2N, advanced by additions instead of a division per coefficient.
-            let mut j = 0u64;
-            for &x in a.limb(limb_index) {
-                let (pos, value) = if j < n as u64 {
-                    (j as usize, x)
-                } else {
-                    ((j - n as u64) as usize, q.neg(x))
-                };
-                if let Some(slot) = dst.get_mut(pos) {
-                    *slot = value;
-                }
-                j += g;
-                if j >= two_n {
-                    j -= two_n;
-                }
-            }
-        });
-    Ok(out)
-}
+use crate::relin::{Decomposition, KeySwitchingKey};
 
 /// The Galois element of a left row rotation by `step` (negative: right), 3^step mod 2N.
 pub(crate) fn rotation_element(n: usize, step: i64) -> u64 {
@@ -105,7 +67,7 @@ impl SecretKey {
         }
         let coeffs = Poly::from_small(self.params.key_context(), &self.coeffs)?;
         for g in elements {
-            let target = apply_automorphism(&coeffs, g)?.into_ntt();
+            let target = coeffs.automorphism(g)?.into_ntt();
             keys.insert(g, KeySwitchingKey::new(self, &target, sampler)?);
         }
         normalized.sort_unstable();
@@ -201,7 +163,7 @@ impl Ciphertext {
                 what: "ciphertext size: relinearize before rotating",
             });
         };
-        let (s0, s1) = (apply_automorphism(c0, g)?, apply_automorphism(c1, g)?);
+        let (s0, s1) = (c0.automorphism(g)?, c1.automorphism(g)?);
         let (u0, u1) = ksk.switch(&s1, self.level)?;
         Ok(Ciphertext {
             params: self.params.clone(),
@@ -228,6 +190,47 @@ impl Ciphertext {
             ct = ct.apply_galois(rotation_element(n, k as i64), gk)?;
         }
         Ok(ct)
+    }
+
+    /// Row rotations of this ciphertext by each of `steps` (negative: right), in order.
+    ///
+    /// Steps with a key of their own share one key-switching decomposition of c_1 (hoisting:
+    /// the digits are transformed once, and each rotation permutes their NTT slots instead of
+    /// transforming again), so r such rotations cost k (k + 1) forward transforms in all instead of
+    /// r k (k + 1). Other steps are composed from keyed ones as in [`Ciphertext::rotate_rows`].
+    pub fn rotate_rows_many(&self, steps: &[i64], gk: &GaloisKeys) -> Result<Vec<Ciphertext>> {
+        if *gk.params != *self.params {
+            return Err(Error::Mismatch { what: "parameters" });
+        }
+        let [c0, c1] = self.c.as_slice() else {
+            return Err(Error::Mismatch {
+                what: "ciphertext size: relinearize before rotating",
+            });
+        };
+        let n = self.params.degree();
+        let row = (n / 2) as i64;
+        let mut digits: Option<Decomposition> = None;
+        let mut out = Vec::with_capacity(steps.len());
+        for &step in steps {
+            let k = step.rem_euclid(row);
+            let g = rotation_element(n, k);
+            let Some(ksk) = gk.keys.get(&g).filter(|_| k != 0) else {
+                out.push(self.rotate_rows(step, gk)?);
+                continue;
+            };
+            if digits.is_none() {
+                digits = Some(Decomposition::new(&self.params, c1, self.level)?);
+            }
+            let Some(d) = digits.as_ref() else { continue };
+            let perm = veil_ring::automorphism::ntt_permutation(n, g)?;
+            let (u0, u1) = ksk.switch_decomposed(d, Some(&perm))?;
+            out.push(Ciphertext {
+                params: self.params.clone(),
+                level: self.level,
+                c: vec![c0.automorphism(g)?.add(&u0)?, u1],
+            });
+        }
+        Ok(out)
     }
 
     /// Swaps the two rows of slots.

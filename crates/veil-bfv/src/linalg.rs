@@ -180,39 +180,37 @@ impl PlainMatrix {
                 what: "ciphertext (parameters, level 0, two polynomials)",
             });
         }
-        // Baby steps: rot_i(v) in NTT form.
-        let mut baby: Vec<Vec<Poly<Ntt>>> = Vec::with_capacity(self.baby);
-        for i in 0..self.baby {
-            let r = if i == 0 {
-                ct.clone()
-            } else {
-                ct.rotate_rows(i as i64, gk)?
-            };
-            baby.push(r.c.into_iter().map(|p| p.into_ntt()).collect());
-        }
+        // Baby steps: rot_i(v) in NTT form, rotations hoisted (one decomposition for all).
+        let steps: Vec<i64> = (1..self.baby as i64).collect();
+        let rotated = ct.rotate_rows_many(&steps, gk)?;
+        let baby: Vec<Vec<Poly<Ntt>>> = core::iter::once(ct.clone())
+            .chain(rotated)
+            .map(|r| r.c.into_iter().map(|p| p.into_ntt()).collect())
+            .collect();
         let giant = self.period.div_ceil(self.baby);
         let mut result: Option<Ciphertext> = None;
         for j in 0..giant {
-            let mut acc: Option<Vec<Poly<Ntt>>> = None;
-            for (i, r) in baby.iter().enumerate() {
-                let Some(Some(diag)) = self.diagonals.get(j * self.baby + i) else {
-                    continue;
-                };
-                let terms = r
-                    .iter()
-                    .map(|p| p.mul(diag))
-                    .collect::<veil_ring::Result<Vec<_>>>()?;
-                acc = Some(match acc {
-                    None => terms,
-                    Some(mut a) => {
-                        for (x, y) in a.iter_mut().zip(&terms) {
-                            x.add_assign(y)?;
-                        }
-                        a
-                    }
-                });
+            // sum_i rot_i(v) * diag_{j b + i}, per polynomial and limb with one lazy reduction.
+            let terms: Vec<(&Vec<Poly<Ntt>>, &Poly<Ntt>)> = baby
+                .iter()
+                .enumerate()
+                .filter_map(|(i, r)| match self.diagonals.get(j * self.baby + i) {
+                    Some(Some(diag)) => Some((r, diag)),
+                    _ => None,
+                })
+                .collect();
+            if terms.is_empty() {
+                continue;
             }
-            let Some(acc) = acc else { continue };
+            let acc = (0..2)
+                .map(|c| {
+                    let pairs: Vec<(&Poly<Ntt>, &Poly<Ntt>)> = terms
+                        .iter()
+                        .filter_map(|(r, d)| r.get(c).map(|p| (p, *d)))
+                        .collect();
+                    Poly::sum_of_products(&pairs)
+                })
+                .collect::<veil_ring::Result<Vec<_>>>()?;
             let inner = Ciphertext {
                 params: self.params.clone(),
                 level: 0,

@@ -76,3 +76,30 @@ fn composition_costs_and_missing_keys() {
         rotate_rows(&v, 3)
     );
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 4, ..ProptestConfig::default() })]
+
+    /// Hoisted rotations (one decomposition, keyed and composed steps mixed, at level 0 and one
+    /// level down) decrypt to the same slots as one rotation at a time.
+    #[test]
+    fn hoisted_rotations_match_single_ones(
+        v in proptest::collection::vec(-100_000i64..100_000, 4096),
+        steps in proptest::collection::vec(-2100i64..2100, 1..6),
+        down in any::<bool>(),
+    ) {
+        let s = &*S;
+        let mut ct = s.sk.encrypt(&s.enc.encode_signed(&v)?)?;
+        if down {
+            ct = ct.mod_switch_to_next()?;
+        }
+        let mut steps = steps;
+        steps.extend([1, 64, 0, -1]); // keyed, keyed, identity, composed
+        let many = ct.rotate_rows_many(&steps, &s.gk)?;
+        prop_assert_eq!(many.len(), steps.len());
+        for (r, &step) in many.iter().zip(&steps) {
+            prop_assert_eq!(r.level(), ct.level());
+            prop_assert_eq!(s.enc.decode_signed(&s.sk.decrypt(r)?)?, rotate_rows(&v, step));
+        }
+    }
+}

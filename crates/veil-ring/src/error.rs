@@ -44,6 +44,14 @@ pub enum Error {
         /// The other side.
         right: usize,
     },
+    /// A Galois element that is not odd or not below 2N.
+    #[error("invalid Galois element {g}: need an odd value below 2N = {two_n}")]
+    InvalidGaloisElement {
+        /// The element.
+        g: u64,
+        /// 2N.
+        two_n: u64,
+    },
     /// An RNS basis that cannot be built (repeated or non-coprime moduli, empty).
     #[error("invalid RNS basis: {reason}")]
     InvalidBasis {

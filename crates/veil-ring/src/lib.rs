@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![deny(unsafe_code)]
 
+pub mod automorphism;
 mod error;
 pub mod isa;
 pub mod kernels;

@@ -409,6 +409,38 @@ impl Poly<Ntt> {
     pub fn mul(&self, other: &Self) -> Result<Self> {
         self.combine(other, kernels::mul)
     }
+
+    /// sum_i a_i b_i in R_Q for pairs (a_i, b_i) of one ring, reduced once per limb and fifteen
+    /// terms rather than per product (see [`kernels::sum_of_products`]). Needs at least one pair.
+    pub fn sum_of_products(pairs: &[(&Self, &Self)]) -> Result<Self> {
+        let Some(((first, _), _)) = pairs.split_first() else {
+            return Err(Error::Mismatch {
+                what: "number of products",
+                left: 0,
+                right: 1,
+            });
+        };
+        for (a, b) in pairs {
+            first.check_same_ring(a)?;
+            first.check_same_ring(b)?;
+        }
+        let ctx = first.ctx.clone();
+        let n = ctx.n;
+        let mut data = vec![0u64; first.data.len()];
+        data.par_chunks_mut(n)
+            .zip(ctx.moduli.par_iter())
+            .enumerate()
+            .try_for_each(|(i, (out, q))| {
+                let xs: Vec<&[u64]> = pairs.iter().map(|(a, _)| a.limb(i)).collect();
+                let ys: Vec<&[u64]> = pairs.iter().map(|(_, b)| b.limb(i)).collect();
+                kernels::sum_of_products(q, &xs, &ys, out)
+            })?;
+        Ok(Poly {
+            ctx,
+            data,
+            _repr: PhantomData,
+        })
+    }
 }
 
 #[cfg(test)]
