@@ -30,6 +30,15 @@ pub(crate) fn non_negative(text: &str) -> Result<f32, String> {
     }
 }
 
+/// A finite number.
+pub(crate) fn finite(text: &str) -> Result<f32, String> {
+    match text.parse::<f32>() {
+        Ok(x) if x.is_finite() => Ok(x),
+        Ok(_) => Err("must be a finite number".into()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// A rating scale written `MIN:MAX` (for example `1:5` or `0.5:5`).
 pub(crate) fn scale(text: &str) -> Result<RatingScale, String> {
     let (lo, hi) = text

@@ -50,6 +50,33 @@ fn a_single_five_star_rating_does_not_top_the_list() {
 }
 
 #[test]
+fn biases_shrink_toward_their_prior() {
+    let cfg = TrainConfig {
+        bias_shrinkage: 10.0,
+        bias_prior: -0.5,
+        ..cfg()
+    };
+    // Item 3 has no ratings: its bias is the prior. Item 2's one rating moves it 1/11 of the way.
+    let model = Model::train(&users(), 4, &cfg, &[]).unwrap();
+    assert!(
+        (model.item_bias[3] + 0.5).abs() < 1e-6,
+        "{}",
+        model.item_bias
+    );
+    let want = (5.0 - model.mu - 10.0 * 0.5) / 11.0;
+    assert!(
+        (model.item_bias[2] - want).abs() < 1e-5,
+        "{}",
+        model.item_bias
+    );
+    let nan = TrainConfig {
+        bias_prior: f32::NAN,
+        ..cfg
+    };
+    assert!(Model::train(&users(), 4, &nan, &[]).is_err());
+}
+
+#[test]
 fn predictions_are_clamped_to_the_scale() {
     let mut model = Model::train(&users(), 3, &cfg(), &[]).unwrap();
     model.item_bias[2] = 10.0;
