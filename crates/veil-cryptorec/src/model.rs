@@ -254,8 +254,9 @@ impl Model {
                 reason: "no training ratings, items, dimension, batch or epochs",
             });
         }
-        if !(cfg.bias_shrinkage.is_finite() && cfg.bias_shrinkage >= 0.0)
-            || !cfg.bias_prior.is_finite()
+        if !(cfg.bias_shrinkage.is_finite()
+            && cfg.bias_shrinkage >= 0.0
+            && cfg.bias_prior.is_finite())
         {
             return Err(Error::Invalid {
                 reason: "the bias shrinkage must be finite and not negative, its prior finite",
