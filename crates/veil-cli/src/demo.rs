@@ -71,9 +71,7 @@ pub(crate) fn run(args: &DemoArgs) -> CliResult<()> {
         scale,
     };
     if json {
-        let mut out: serde_json::Value =
-            serde_json::from_str(&outcome.json(&shown, user, args.list.top))
-                .map_err(|e| CliError::Input(e.to_string()))?;
+        let mut out = outcome.json(&shown, user, args.list.top);
         out["data"] = serde_json::json!({
             "source": source, "users": data.users(), "items": data.items(),
             "ratings": data.ratings().len(),

@@ -230,7 +230,12 @@ impl Outcome {
         (enc, plain, max_diff)
     }
 
-    pub(crate) fn json(&self, shown: &Shown<'_>, user: &UserRatings, top: usize) -> String {
+    pub(crate) fn json(
+        &self,
+        shown: &Shown<'_>,
+        user: &UserRatings,
+        top: usize,
+    ) -> serde_json::Value {
         let (enc, plain, max_diff) = self.lists(user, top);
         let entry = |(k, &i): (usize, &usize)| {
             json!({
@@ -251,7 +256,6 @@ impl Outcome {
             },
             "bytes": {"query": self.up, "response": self.down},
         })
-        .to_string()
     }
 
     pub(crate) fn print(&self, shown: &Shown<'_>, user: &UserRatings, top: usize) -> CliResult<()> {

@@ -204,6 +204,31 @@ fn predict_names_items_and_keeps_scores_on_the_scale() {
         assert!(item > 7, "a rated item was recommended: {t}");
         assert!(t["title"].as_str().unwrap().starts_with("Film"), "{t}");
     }
+    // A user who rated almost everything at 1 star: unclamped, the remaining items score below
+    // the scale (rbar_u + b_i with b_i < 0); shown, they stay within it.
+    let all: String = (1..=1600).map(|i| format!("{i},1\n")).collect();
+    let ratings = write(&dir, "all.csv", &all);
+    let out = veil(&[
+        "cryptorec",
+        "predict",
+        "--model",
+        m,
+        "--ratings",
+        &ratings,
+        "--bits",
+        "1024",
+        "--top",
+        "100",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["rated_items_excluded"], 1600);
+    // Every one of the 82 unrated items, down to the worst.
+    assert_eq!(v["top"].as_array().unwrap().len(), 82);
+    for t in v["top"].as_array().unwrap() {
+        assert!((1.0..=5.0).contains(&t["score"].as_f64().unwrap()), "{t}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
