@@ -5,10 +5,13 @@
 //!
 //! | group             | ids                                                  |
 //! | ----------------- | ---------------------------------------------------- |
-//! | `ntt_forward`     | `ntt_forward/n=N/log_q=B` (in place, one prime)      |
-//! | `ntt_inverse`     | `ntt_inverse/n=N/log_q=B` (in place, one prime)      |
+//! | `ntt_forward`     | `ntt_forward/n=N/log_q=B/isa=I` (in place, one prime)|
+//! | `ntt_inverse`     | `ntt_inverse/n=N/log_q=B/isa=I` (in place, one prime)|
 //! | `mul_barrett`     | `mul_barrett/n=N/log_q=B` (N products a_i b_i mod q) |
 //! | `mul_shoup`       | `mul_shoup/n=N/log_q=B` (b_i' precomputed, untimed)  |
+//! | `mul_mod`         | `mul_mod/n=N/log_q=B/isa=I` (`kernels::mul`)         |
+//! | `add_mod`         | `add_mod/n=N/log_q=B/isa=I` (`kernels::add_assign`)  |
+//! | `sum_of_products` | `sum_of_products/n=N/log_q=B/terms=K/isa=I`          |
 //! | `sample_uniform`  | `sample_uniform/n=N/log_q=B` (N residues mod q)      |
 //! | `sample_ternary`  | `sample_ternary/n=N`                                 |
 //! | `sample_gaussian` | `sample_gaussian/n=N/sigma=3.2` (cached table)       |
@@ -20,16 +23,22 @@
 //! The fixtures check that the chains are exactly SEAL's. The per-prime benchmarks use the first prime of each chain (B = 36, 43, 48); a full RNS
 //! polynomial costs about the chain length times as much. Everything runs on one thread.
 //!
+//! The kernels run on every instruction set this CPU supports (`isa=scalar`, `avx512`, `ifma`;
+//! see `veil_ring::Isa`), so one run shows the vector speed-up next to the scalar reference, and
+//! the NTT also runs for a 60-bit prime (`log_q=60`), past the IFMA bound. Throughput is reported
+//! per butterfly (NTT: N/2 log2 N of them) or per element, so 1000 / (Melem/s) is ns each.
+//!
 //! Operands come from a fixed-seed [`Sampler`], and the NTT of each fixture is checked by a round
 //! trip and a product against the schoolbook result for X * X^(N-1) = -1 before anything is timed.
 
 use std::hint::black_box;
 use std::sync::OnceLock;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use veil_ring::kernels;
 use veil_ring::primes::ntt_primes;
 use veil_ring::sample::{STANDARD_SIGMA, Sampler};
-use veil_ring::{Modulus, NttOperator};
+use veil_ring::{Isa, Modulus, NttOperator};
 
 /// Ring degrees and the bit sizes of SEAL's BFVDefault chain for each.
 const CHAINS: [(usize, &[u32]); 3] = [
@@ -167,13 +176,113 @@ fn per_prime_group(c: &mut Criterion, name: &str, mut op: impl FnMut(&Fixture, &
     g.finish();
 }
 
+/// The primes of the per-ISA NTT benchmarks: the first of each chain, and a 60-bit one.
+fn ntt_moduli() -> Vec<(usize, Modulus)> {
+    let mut out: Vec<(usize, Modulus)> = fixtures().iter().map(|f| (f.n, f.q)).collect();
+    out.push((
+        8192,
+        Modulus::new(ntt_primes(60, 8192, 1).expect("60-bit prime")[0]).expect("modulus"),
+    ));
+    out
+}
+
+/// `name/n=N/log_q=B/isa=I` for every NTT prime and supported instruction set, in butterflies.
+fn ntt_group(c: &mut Criterion, name: &str, inverse: bool) {
+    let mut g = c.benchmark_group(name);
+    let mut sampler = Sampler::from_seed(SEED);
+    for (n, q) in ntt_moduli() {
+        let mut buf = sampler.uniform(&q, n);
+        let mut seen = Vec::new();
+        for isa in Isa::all_supported() {
+            let op = NttOperator::with_isa(q, n, isa).expect("NTT tables");
+            if seen.contains(&op.isa()) {
+                continue; // IFMA falls back to 64-bit lanes past 2^50: measured once
+            }
+            seen.push(op.isa());
+            g.throughput(Throughput::Elements(
+                (n / 2 * n.trailing_zeros() as usize) as u64,
+            ));
+            let id = format!("n={n}/log_q={}/isa={}", q.bits(), op.isa().name());
+            // Outputs are in [0, q), so transforming the same buffer again and again stays valid.
+            g.bench_function(id, |b| {
+                b.iter(|| {
+                    if inverse {
+                        op.inverse(black_box(&mut buf))
+                    } else {
+                        op.forward(black_box(&mut buf))
+                    }
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
 fn bench_ntt_forward(c: &mut Criterion) {
-    // Outputs are in [0, q), so transforming the same buffer again and again stays valid.
-    per_prime_group(c, "ntt_forward", |f, buf| f.ntt.forward(buf));
+    ntt_group(c, "ntt_forward", false);
 }
 
 fn bench_ntt_inverse(c: &mut Criterion) {
-    per_prime_group(c, "ntt_inverse", |f, buf| f.ntt.inverse(buf));
+    ntt_group(c, "ntt_inverse", true);
+}
+
+/// `name/n=N/log_q=B{suffix}/isa=I` for every chain's first prime and supported instruction set,
+/// with throughput in elements.
+fn per_isa_group(
+    c: &mut Criterion,
+    name: &str,
+    suffix: &str,
+    elements: impl Fn(&Fixture) -> usize,
+    mut op: impl FnMut(Isa, &Fixture, &mut [u64]),
+) {
+    let mut g = c.benchmark_group(name);
+    for f in fixtures() {
+        let mut buf = f.a.clone();
+        for isa in Isa::all_supported() {
+            g.throughput(Throughput::Elements(elements(f) as u64));
+            g.bench_function(format!("{}{suffix}/isa={}", f.id(), isa.name()), |b| {
+                b.iter(|| op(isa, f, black_box(&mut buf)))
+            });
+        }
+    }
+    g.finish();
+}
+
+fn bench_mul_mod(c: &mut Criterion) {
+    per_isa_group(
+        c,
+        "mul_mod",
+        "",
+        |f| f.n,
+        |isa, f, out| kernels::mul_with(isa, &f.q, &f.a, &f.b, out).expect("lengths"),
+    );
+}
+
+fn bench_add_mod(c: &mut Criterion) {
+    per_isa_group(
+        c,
+        "add_mod",
+        "",
+        |f| f.n,
+        |isa, f, out| kernels::add_assign_with(isa, &f.q, out, &f.b).expect("lengths"),
+    );
+}
+
+/// Terms of the inner sums: 8 digits, the key switching of the N = 16384 preset.
+const TERMS: usize = 8;
+
+fn bench_sum_of_products(c: &mut Criterion) {
+    per_isa_group(
+        c,
+        "sum_of_products",
+        &format!("/terms={TERMS}"),
+        |f| f.n * TERMS,
+        |isa, f, out| {
+            let xs = [f.a.as_slice(); TERMS];
+            let ys = [f.b.as_slice(); TERMS];
+            kernels::sum_of_products_with(isa, &f.q, &xs, &ys, out).expect("lengths")
+        },
+    );
 }
 
 fn bench_mul_barrett(c: &mut Criterion) {
@@ -244,6 +353,9 @@ criterion_group!(
     bench_ntt_inverse,
     bench_mul_barrett,
     bench_mul_shoup,
+    bench_mul_mod,
+    bench_add_mod,
+    bench_sum_of_products,
     bench_sample_uniform,
     bench_sample_ternary,
     bench_sample_gaussian,
