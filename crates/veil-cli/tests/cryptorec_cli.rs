@@ -149,6 +149,25 @@ fn write(dir: &std::path::Path, name: &str, body: &str) -> String {
     p.to_str().unwrap().to_owned()
 }
 
+/// `cryptorec predict --json` (1024-bit key) of `model` for `ratings`; its parsed output.
+fn predict_json(model: &str, ratings: &str, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec![
+        "cryptorec",
+        "predict",
+        "--model",
+        model,
+        "--ratings",
+        ratings,
+        "--bits",
+        "1024",
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    let out = veil(&args);
+    assert!(out.status.success(), "{}", text(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// Titles from a catalogue, the exclusion notice, scores within the scale, and `--json`.
 #[test]
 fn predict_names_items_and_keeps_scores_on_the_scale() {
@@ -208,21 +227,7 @@ fn predict_names_items_and_keeps_scores_on_the_scale() {
     // the scale (rbar_u + b_i with b_i < 0); shown, they stay within it.
     let all: String = (1..=1600).map(|i| format!("{i},1\n")).collect();
     let ratings = write(&dir, "all.csv", &all);
-    let out = veil(&[
-        "cryptorec",
-        "predict",
-        "--model",
-        m,
-        "--ratings",
-        &ratings,
-        "--bits",
-        "1024",
-        "--top",
-        "100",
-        "--json",
-    ]);
-    assert!(out.status.success(), "{}", text(&out));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = predict_json(m, &ratings, &["--top", "100"]);
     assert_eq!(v["rated_items_excluded"], 1600);
     // Every one of the 82 unrated items, down to the worst.
     assert_eq!(v["top"].as_array().unwrap().len(), 82);
@@ -330,19 +335,7 @@ fn movielens_recommendations_are_worth_following() {
         "me.csv",
         "50,5\n100,5\n181,4\n258,4\n294,2\n288,1\n300,3\n",
     );
-    let out = veil(&[
-        "cryptorec",
-        "predict",
-        "--model",
-        m,
-        "--ratings",
-        &ratings,
-        "--bits",
-        "1024",
-        "--json",
-    ]);
-    assert!(out.status.success(), "{}", text(&out));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = predict_json(m, &ratings, &[]);
     for t in v["top"].as_array().unwrap() {
         let item = t["item"].as_u64().unwrap();
         let score = t["score"].as_f64().unwrap();
