@@ -15,6 +15,7 @@
 //! | `mul_plain`      | ciphertext x plaintext (the full encoding of the values)            | 1, all  |
 //! | `mul`            | ciphertext x ciphertext, 3 polynomials out, no relinearization      | 1, all  |
 //! | `relinearize`    | 3 polynomials (a product) back to 2                                 | 1, all  |
+//! | `n32768`         | `mul` and `relinearize` at N = 32768, SEAL's 55-bit chain (`Preset::N32768`) against the chain of primes below 2^50 (`Preset::N32768Narrow`) that the IFMA52 kernels take | 1 |
 //!
 //! N is 4096, 8192 and 16384 with the 128-bit presets (SEAL's `BFVDefault` moduli chains and a
 //! 20-bit batching plaintext modulus); B is log2(Q P) including the special prime (109, 218, 438),
@@ -304,6 +305,60 @@ fn bench_mod_switch_next(c: &mut Criterion) {
 
 /// A 4096 x 512 plaintext matrix times an encrypted vector at N = 8192 (issue 4's shape), with
 /// Galois keys for exactly the baby and giant steps; prints the rotation count once.
+/// N = 32768: the two presets of the same security, SEAL's chain (55-bit primes, past the IFMA
+/// bound) and the narrow one (49-bit primes, more of them), for `mul` and `relinearize`.
+fn bench_n32768(c: &mut Criterion) {
+    let mut g = c.benchmark_group("n32768");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(6));
+    for (preset, name) in [(Preset::N32768, "seal"), (Preset::N32768Narrow, "narrow")] {
+        let (n, log_q) = shape(preset);
+        let made: OnceLock<(Ciphertext, Ciphertext, RelinearizationKey)> = OnceLock::new();
+        let setup = || {
+            made.get_or_init(|| {
+                let params = BfvParameters::preset(preset).expect("preset");
+                let mut sampler = Sampler::from_seed(SEED);
+                let sk = SecretKey::generate_with(&params, &mut sampler).expect("secret key");
+                let rk = sk
+                    .relinearization_key_with(&mut sampler)
+                    .expect("relin key");
+                let encoder = Encoder::new(&params).expect("encoder");
+                let values: Vec<u64> = (0..n as u64).map(|i| i % 1000).collect();
+                let ct = sk
+                    .encrypt(&encoder.encode(&values).expect("encode"))
+                    .expect("encrypt");
+                let prod = ct.mul(&ct).expect("mul");
+                let squares: Vec<u64> = values
+                    .iter()
+                    .map(|&v| v * v % params.plaintext_modulus())
+                    .collect();
+                let relin = prod.relinearize(&rk).expect("relinearize");
+                let dec = encoder
+                    .decode(&sk.decrypt(&relin).expect("decrypt"))
+                    .expect("decode");
+                assert_eq!(dec, squares, "mul + relinearize at N = 32768 ({name})");
+                (ct, prod, rk)
+            })
+        };
+        g.bench_function(
+            format!("mul/n={n}/log_q={log_q}/preset={name}/threads=1"),
+            |b| {
+                let (ct, _, _) = setup();
+                on(1, || b.iter(|| ct.mul(ct).expect("mul")));
+            },
+        );
+        g.bench_function(
+            format!("relinearize/n={n}/log_q={log_q}/preset={name}/threads=1"),
+            |b| {
+                let (_, prod, rk) = setup();
+                on(1, || b.iter(|| prod.relinearize(rk).expect("relinearize")));
+            },
+        );
+    }
+    g.finish();
+}
+
 fn bench_matvec(c: &mut Criterion) {
     let params = BfvParameters::preset(Preset::N8192).expect("preset");
     let encoder = Encoder::new(&params).expect("encoder");
@@ -379,5 +434,6 @@ criterion_group!(
     bench_rotate_rows_1,
     bench_mod_switch_next,
     bench_matvec,
+    bench_n32768,
 );
 criterion_main!(benches);

@@ -93,7 +93,6 @@ struct Fixture {
     /// The first prime of the chain and its size in bits.
     q: Modulus,
     log_q: u32,
-    ntt: NttOperator,
     /// Uniform residues mod q.
     a: Vec<u64>,
     b: Vec<u64>,
@@ -141,7 +140,6 @@ impl Fixture {
             n,
             log_q: q.bits(),
             q,
-            ntt,
             a,
             b,
             b_shoup,

@@ -44,6 +44,10 @@ pub enum Preset {
     N16384,
     /// N = 32768, Q = 15 x 55 bits, special prime 55 bits (log QP = 880).
     N32768,
+    /// N = 32768 with primes below 2^50, so that the IFMA52 kernels of `veil-ring` apply:
+    /// Q = 48 + 16 x 49 bits, special prime 49 bits (log QP = 881, the same bound as `N32768`;
+    /// log Q = 832 against 825).
+    N32768Narrow,
 }
 
 impl Preset {
@@ -54,6 +58,7 @@ impl Preset {
             Preset::N8192 => (8192, vec![43, 43, 44, 44, 44]),
             Preset::N16384 => (16384, vec![48, 48, 48, 49, 49, 49, 49, 49, 49]),
             Preset::N32768 => (32768, vec![55; 16]),
+            Preset::N32768Narrow => (32768, [48].into_iter().chain([49; 17]).collect()),
         }
     }
 }
@@ -358,7 +363,14 @@ mod tests {
 
     #[test]
     fn presets_are_128_bit_and_match_seal() {
-        for preset in [Preset::N4096, Preset::N8192, Preset::N16384, Preset::N32768] {
+        let all = [
+            Preset::N4096,
+            Preset::N8192,
+            Preset::N16384,
+            Preset::N32768,
+            Preset::N32768Narrow,
+        ];
+        for preset in all {
             let p = BfvParameters::preset(preset).unwrap();
             assert!(
                 p.log_qp() <= max_log_qp_128(p.degree()).unwrap(),
@@ -367,6 +379,14 @@ mod tests {
             assert!(p.supports_batching());
             assert_eq!(64 - p.plaintext_modulus().leading_zeros(), 20);
         }
+        // The narrow chain: every prime below 2^50 (IFMA), 17 ciphertext primes, log QP 881.
+        let narrow = BfvParameters::preset(Preset::N32768Narrow).unwrap();
+        assert!(narrow.ciphertext_moduli().iter().all(|&q| q < 1 << 50));
+        assert!(narrow.special_modulus() < 1 << 50);
+        assert_eq!(
+            (narrow.ciphertext_moduli().len(), narrow.log_qp()),
+            (17, 881)
+        );
         // SEAL's CoeffModulus::BFVDefault(4096) = {0xffffee001, 0xffffc4001, 0x1ffffe0001}.
         let p = BfvParameters::preset(Preset::N4096).unwrap();
         assert_eq!(p.ciphertext_moduli(), &[0xffffee001, 0xffffc4001]);

@@ -117,3 +117,23 @@ fn noise_budget_shrinks_with_each_product() {
     assert!(fresh > 120 && fresh < 174, "{fresh}");
     assert!(once + 20 < fresh && once > 60, "{fresh} -> {once}");
 }
+
+/// Both N = 32768 chains (SEAL's 55-bit one and the narrow one below 2^50 that the IFMA kernels
+/// take) multiply, relinearize and decrypt exactly: the HPS product with 16-17 primes of Q and
+/// the auxiliary primes below 2^50.
+#[test]
+fn both_n32768_chains_multiply_exactly() {
+    for preset in [Preset::N32768, Preset::N32768Narrow] {
+        let s = setup(preset, 77);
+        let t = s.params.plaintext_modulus();
+        let v: Vec<i64> = (0..32768).map(|i| (i * 7919 % 200_001) - 100_000).collect();
+        let ct = s.sk.encrypt(&s.enc.encode_signed(&v).unwrap()).unwrap();
+        let sq = ct.mul_relin(&ct, &s.rk).unwrap();
+        let got = s.enc.decode_signed(&s.sk.decrypt(&sq).unwrap()).unwrap();
+        let want: Vec<i64> = v
+            .iter()
+            .map(|&x| modt(i128::from(x) * i128::from(x), t))
+            .collect();
+        assert_eq!(got, want, "{preset:?}");
+    }
+}

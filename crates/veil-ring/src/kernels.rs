@@ -300,6 +300,7 @@ pub fn sum_of_scaled_with(
 }
 
 /// out[c] = sum_t product(t, c) mod q for c >= `from`, reducing every [`PRODUCTS_PER_FOLD`] terms.
+/// Terms outer, coefficients inner: each term's operands are read in order.
 fn scalar_sums(
     q: &Modulus,
     out: &mut [u64],
@@ -307,15 +308,21 @@ fn scalar_sums(
     terms: usize,
     product: impl Fn(usize, usize) -> u128,
 ) {
-    for (c, o) in out.iter_mut().enumerate().skip(from) {
-        let mut acc = 0u128;
-        for t in 0..terms {
-            if t > 0 && t % PRODUCTS_PER_FOLD == 0 {
-                acc = u128::from(q.reduce_u128(acc));
-            }
-            acc += product(t, c);
+    let Some(out) = out.get_mut(from..) else {
+        return;
+    };
+    let mut acc = vec![0u128; out.len()];
+    for t in 0..terms {
+        if t > 0 && t % PRODUCTS_PER_FOLD == 0 {
+            acc.iter_mut()
+                .for_each(|a| *a = u128::from(q.reduce_u128(*a)));
         }
-        *o = q.reduce_u128(acc);
+        for (c, a) in acc.iter_mut().enumerate() {
+            *a += product(t, from + c);
+        }
+    }
+    for (o, &a) in out.iter_mut().zip(&acc) {
+        *o = q.reduce_u128(a);
     }
 }
 
