@@ -164,11 +164,11 @@ impl Ciphertext {
             });
         };
         let (s0, s1) = (c0.automorphism(g)?, c1.automorphism(g)?);
-        let (u0, u1) = ksk.switch(&s1, self.level)?;
+        let (c0, c1) = ksk.switch(&s1, self.level, [Some(&s0), None])?;
         Ok(Ciphertext {
             params: self.params.clone(),
             level: self.level,
-            c: vec![s0.add(&u0)?, u1],
+            c: vec![c0, c1],
         })
     }
 
@@ -223,11 +223,12 @@ impl Ciphertext {
             }
             let Some(d) = digits.as_ref() else { continue };
             let perm = veil_ring::automorphism::ntt_permutation(n, g)?;
-            let (u0, u1) = ksk.switch_decomposed(d, Some(&perm))?;
+            let s0 = c0.automorphism(g)?;
+            let (r0, r1) = ksk.switch_decomposed(d, Some(&perm), [Some(&s0), None])?;
             out.push(Ciphertext {
                 params: self.params.clone(),
                 level: self.level,
-                c: vec![c0.automorphism(g)?.add(&u0)?, u1],
+                c: vec![r0, r1],
             });
         }
         Ok(out)

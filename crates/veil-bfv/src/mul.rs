@@ -10,6 +10,7 @@ use num_bigint::BigUint;
 use num_traits::ToPrimitive;
 use rayon::prelude::*;
 use veil_ring::kernels;
+use veil_ring::pool;
 use veil_ring::primes::ntt_primes;
 use veil_ring::{BasisConverter, Coeff, Context, Modulus, Ntt, Poly, RnsBasis};
 
@@ -122,7 +123,7 @@ impl MulContext {
     /// Exact extension of a polynomial over Q to Q P' (centered representative), in NTT form.
     fn extend(&self, c: &Poly<Coeff>) -> Result<Poly<Ntt>> {
         let n = self.ctx_qp.degree();
-        let mut data = vec![0u64; n * (self.k + self.p_moduli.len())];
+        let mut data = pool::take_zeroed(n * (self.k + self.p_moduli.len()));
         let (q_part, p_part) = data.split_at_mut(n * self.k);
         q_part.copy_from_slice(c.as_slice());
         self.q_to_p.convert_poly_exact(c.as_slice(), n, p_part)?;
@@ -139,7 +140,7 @@ impl MulContext {
         let (k, kp) = (self.k, self.p_moduli.len());
         let src = d.as_slice();
         let limb = |i: usize| src.get(i * n..(i + 1) * n).unwrap_or(&[]);
-        let mut r = vec![0u64; n];
+        let mut r = pool::take_zeroed(n);
         r.par_chunks_mut(ROUND_BLOCK)
             .enumerate()
             .for_each(|(b, r)| {
@@ -166,7 +167,7 @@ impl MulContext {
             .map(Modulus::bits)
             .max()
             .unwrap_or(62);
-        let mut in_p = vec![0u64; kp * n];
+        let mut in_p = pool::take_zeroed(kp * n);
         in_p.par_chunks_mut(n)
             .zip(
                 self.p_moduli
@@ -184,8 +185,10 @@ impl MulContext {
                 }
                 Ok::<_, veil_ring::Error>(())
             })?;
-        let mut out = vec![0u64; k * n];
+        pool::recycle(r);
+        let mut out = pool::take_zeroed(k * n);
         self.p_to_q.convert_poly_exact(&in_p, n, &mut out)?;
+        pool::recycle(in_p);
         Ok(Poly::from_residues(q_ctx, out)?)
     }
 }

@@ -11,8 +11,9 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 use veil_ring::kernels;
+use veil_ring::pool;
 use veil_ring::sample::Sampler;
-use veil_ring::{Coeff, Context, Ntt, Poly};
+use veil_ring::{Coeff, Context, Modulus, Ntt, Poly};
 
 use crate::ciphertext::Ciphertext;
 use crate::error::{Error, Result};
@@ -74,13 +75,17 @@ impl KeySwitchingKey {
 
     /// (u_0, u_1) over Q_l with u_0 + u_1 s = d s' + small, for d over Q_l (level `level`) in
     /// coefficient form.
+    ///
+    /// `addends` are added to (u_0, u_1) in the same pass as the final division by P (for
+    /// example c_0 and c_1 when relinearizing), which saves a pass and a parallel region.
     pub(crate) fn switch(
         &self,
         d: &Poly<Coeff>,
         level: usize,
+        addends: [Option<&Poly<Coeff>>; 2],
     ) -> Result<(Poly<Coeff>, Poly<Coeff>)> {
         let digits = Decomposition::new(&self.params, d, level)?;
-        self.switch_decomposed(&digits, None)
+        self.switch_decomposed(&digits, None, addends)
     }
 
     /// Key switching of a decomposition made once (see [`Decomposition`]), optionally composed
@@ -94,6 +99,7 @@ impl KeySwitchingKey {
         &self,
         digits: &Decomposition,
         perm: Option<&[usize]>,
+        addends: [Option<&Poly<Coeff>>; 2],
     ) -> Result<(Poly<Coeff>, Poly<Coeff>)> {
         let lv = self.params.level(digits.level)?;
         let ctx = &lv.ctx_qp;
@@ -104,7 +110,7 @@ impl KeySwitchingKey {
             .get(..k)
             .ok_or(Error::Mismatch { what: "key size" })?;
         let limbs = ctx.moduli().len();
-        let mut out = vec![0u64; 2 * limbs * n];
+        let mut out = pool::take_zeroed(2 * limbs * n);
         out.par_chunks_mut(n)
             .enumerate()
             .try_for_each(|(task, o)| {
@@ -141,14 +147,32 @@ impl KeySwitchingKey {
                 ntt.inverse(o);
                 Ok::<_, Error>(())
             })?;
-        let (out0, out1) = out.split_at(limbs * n);
-        let acc0 = Poly::<Coeff>::from_residues(ctx, out0.to_vec())?;
-        let acc1 = Poly::<Coeff>::from_residues(ctx, out1.to_vec())?;
-        let (u0, u1) = rayon::join(
-            || divide_round_by_last(&acc0, &lv.ctx),
-            || divide_round_by_last(&acc1, &lv.ctx),
-        );
-        Ok((u0?, u1?))
+        // Divide both by P (and add the addends) in one parallel pass over the 2 k limbs of Q_l.
+        let target = &lv.ctx;
+        let k_out = target.moduli().len();
+        let p = ctx.moduli().get(k_out).ok_or(Error::Mismatch {
+            what: "special prime",
+        })?;
+        let (mut r0, mut r1) = (pool::take_zeroed(k_out * n), pool::take_zeroed(k_out * n));
+        r0.par_chunks_mut(n)
+            .chain(r1.par_chunks_mut(n))
+            .enumerate()
+            .try_for_each(|(task, o)| {
+                let (which, j) = (task / k_out, task % k_out);
+                let src = |l: usize| out.get((which * limbs + l) * n..(which * limbs + l + 1) * n);
+                let (Some(x), Some(last), Some(q)) = (src(j), src(k_out), target.moduli().get(j))
+                else {
+                    return Err(Error::Mismatch { what: "limb" });
+                };
+                let addend = addends.get(which).copied().flatten().map(|a| a.limb(j));
+                divide_round_limb(x, last, p, q, addend, o);
+                Ok(())
+            })?;
+        pool::recycle(out);
+        Ok((
+            Poly::from_residues(target, r0)?,
+            Poly::from_residues(target, r1)?,
+        ))
     }
 }
 
@@ -164,6 +188,12 @@ pub(crate) struct Decomposition {
     data: Vec<u64>,
 }
 
+impl Drop for Decomposition {
+    fn drop(&mut self) {
+        pool::recycle(core::mem::take(&mut self.data));
+    }
+}
+
 impl Decomposition {
     pub(crate) fn new(params: &BfvParameters, d: &Poly<Coeff>, level: usize) -> Result<Self> {
         let lv = params.level(level)?;
@@ -176,7 +206,7 @@ impl Decomposition {
             });
         }
         let k = digit_moduli.len();
-        let mut data = vec![0u64; ctx.moduli().len() * k * n];
+        let mut data = pool::take_zeroed(ctx.moduli().len() * k * n);
         // One task per (target limb, digit): k (k + 1) transforms, balanced over the cores.
         data.par_chunks_mut(n)
             .enumerate()
@@ -218,7 +248,7 @@ impl Decomposition {
 pub(crate) fn divide_round_by_last(x: &Poly<Coeff>, target: &Arc<Context>) -> Result<Poly<Coeff>> {
     let n = target.degree();
     let k = target.moduli().len();
-    let p_mod = x.context().moduli().get(k).ok_or(Error::Mismatch {
+    let p = x.context().moduli().get(k).ok_or(Error::Mismatch {
         what: "limb to divide by",
     })?;
     if x.context().moduli().len() != k + 1 || x.context().moduli().get(..k) != Some(target.moduli())
@@ -227,39 +257,47 @@ pub(crate) fn divide_round_by_last(x: &Poly<Coeff>, target: &Arc<Context>) -> Re
             what: "rings of the rounding division",
         });
     }
-    let p = p_mod.value();
-    let half = p / 2;
-    // u = (x + p/2) mod p, so that (x + p/2 - u) / p = round(x / p).
-    let u: Vec<u64> = x
-        .limb(k)
-        .iter()
-        .map(|&v| {
-            let s = v + half;
-            if s >= p { s - p } else { s }
-        })
-        .collect();
-    let mut out = vec![0u64; k * n];
+    let mut out = pool::take_zeroed(k * n);
     out.par_chunks_mut(n)
         .zip(target.moduli().par_iter())
         .enumerate()
-        .for_each(|(j, (limb, q))| {
-            let p_inv = q.inv(q.reduce(p)).unwrap_or(0);
-            let (w, ws) = (p_inv, q.shoup(p_inv));
-            let half_q = q.reduce(half);
-            let qv = q.value();
-            // u < p: one conditional subtraction reduces it when p < 2q (primes of similar size).
-            let small = p < 2 * qv;
-            for ((o, &xv), &uv) in limb.iter_mut().zip(x.limb(j)).zip(&u) {
-                let u_mod = if small {
-                    if uv >= qv { uv - qv } else { uv }
-                } else {
-                    q.reduce(uv)
-                };
-                // x + p/2 - u + q lies in (0, 3q): Shoup's multiplication takes any word.
-                *o = q.mul_shoup(xv + half_q + qv - u_mod, w, ws);
-            }
-        });
+        .for_each(|(j, (limb, q))| divide_round_limb(x.limb(j), x.limb(k), p, q, None, limb));
     Ok(Poly::from_residues(target, out)?)
+}
+
+/// Limb j of round(x / p) (plus `addend`'s limb j) mod q_j, from x's limb j and its limb mod p.
+fn divide_round_limb(
+    x: &[u64],
+    last: &[u64],
+    p: &Modulus,
+    q: &Modulus,
+    addend: Option<&[u64]>,
+    out: &mut [u64],
+) {
+    let (pv, qv) = (p.value(), q.value());
+    let half = pv / 2;
+    let p_inv = q.inv(q.reduce(pv)).unwrap_or(0);
+    let (w, ws) = (p_inv, q.shoup(p_inv));
+    let half_q = q.reduce(half);
+    // u = (x + p/2) mod p, so that (x + p/2 - u) / p = round(x / p). u < p: one conditional
+    // subtraction reduces it mod q when p < 2q (primes of similar size).
+    let small = pv < 2 * qv;
+    for ((o, &xv), &lv) in out.iter_mut().zip(x).zip(last) {
+        let s = lv + half;
+        let u = if s >= pv { s - pv } else { s };
+        let u_mod = if small {
+            if u >= qv { u - qv } else { u }
+        } else {
+            q.reduce(u)
+        };
+        // x + p/2 - u + q lies in (0, 3q): Shoup's multiplication takes any word.
+        *o = q.mul_shoup(xv + half_q + qv - u_mod, w, ws);
+    }
+    if let Some(a) = addend {
+        for (o, &av) in out.iter_mut().zip(a) {
+            *o = q.add(*o, av);
+        }
+    }
 }
 
 impl SecretKey {
@@ -286,11 +324,11 @@ impl Ciphertext {
         match self.c.as_slice() {
             [_, _] => Ok(self.clone()),
             [c0, c1, c2] => {
-                let (u0, u1) = rk.ksk.switch(c2, self.level)?;
+                let (c0, c1) = rk.ksk.switch(c2, self.level, [Some(c0), Some(c1)])?;
                 Ok(Ciphertext {
                     params: self.params.clone(),
                     level: self.level,
-                    c: vec![c0.add(&u0)?, c1.add(&u1)?],
+                    c: vec![c0, c1],
                 })
             }
             _ => Err(Error::Mismatch {

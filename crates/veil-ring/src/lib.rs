@@ -7,6 +7,7 @@ pub mod isa;
 pub mod kernels;
 pub mod ntt;
 pub mod poly;
+pub mod pool;
 pub mod primes;
 pub mod rns;
 pub mod sample;

@@ -12,6 +12,7 @@ use zeroize::Zeroize;
 use crate::error::{Error, Result};
 use crate::kernels;
 use crate::ntt::{NttOperator, check_degree};
+use crate::pool;
 use crate::zq::Modulus;
 
 mod sealed {
@@ -156,9 +157,11 @@ pub struct Poly<R: Representation> {
 
 impl<R: Representation> Clone for Poly<R> {
     fn clone(&self) -> Self {
+        let mut data = pool::take_zeroed(self.data.len());
+        data.copy_from_slice(&self.data);
         Poly {
             ctx: self.ctx.clone(),
-            data: self.data.clone(),
+            data,
             _repr: PhantomData,
         }
     }
@@ -183,6 +186,13 @@ impl<R: Representation> fmt::Debug for Poly<R> {
     }
 }
 
+/// The residues are wiped and their buffer goes back to the [`pool`] for reuse.
+impl<R: Representation> Drop for Poly<R> {
+    fn drop(&mut self) {
+        pool::recycle(core::mem::take(&mut self.data));
+    }
+}
+
 impl<R: Representation> Zeroize for Poly<R> {
     fn zeroize(&mut self) {
         self.data.zeroize();
@@ -196,7 +206,7 @@ type ZipKernel = fn(&Modulus, &mut [u64], &[u64]) -> Result<()>;
 
 /// A new limb-major buffer with `f` applied limb by limb, limbs in parallel.
 fn map_limbs(ctx: &Context, a: &[u64], b: &[u64], f: MapKernel) -> Result<Vec<u64>> {
-    let mut out = vec![0u64; a.len()];
+    let mut out = pool::take_zeroed(a.len());
     out.par_chunks_mut(ctx.n)
         .zip(a.par_chunks(ctx.n).zip(b.par_chunks(ctx.n)))
         .zip(ctx.moduli.par_iter())
@@ -217,7 +227,7 @@ impl<R: Representation> Poly<R> {
     pub fn zero(ctx: &Arc<Context>) -> Self {
         Poly {
             ctx: ctx.clone(),
-            data: vec![0; ctx.n * ctx.moduli.len()],
+            data: pool::take_zeroed(ctx.n * ctx.moduli.len()),
             _repr: PhantomData,
         }
     }
@@ -355,7 +365,7 @@ impl Poly<Coeff> {
                 right: ctx.n,
             });
         }
-        let mut data = vec![0u64; ctx.n * ctx.moduli.len()];
+        let mut data = pool::take_zeroed(ctx.n * ctx.moduli.len());
         data.par_chunks_mut(ctx.n)
             .zip(ctx.moduli.par_iter())
             .for_each(|(limb, q)| {
@@ -426,7 +436,7 @@ impl Poly<Ntt> {
         }
         let ctx = first.ctx.clone();
         let n = ctx.n;
-        let mut data = vec![0u64; first.data.len()];
+        let mut data = pool::take_zeroed(first.data.len());
         data.par_chunks_mut(n)
             .zip(ctx.moduli.par_iter())
             .enumerate()
