@@ -165,8 +165,7 @@ impl KeySwitchingKey {
                     return Err(Error::Mismatch { what: "limb" });
                 };
                 let addend = addends.get(which).copied().flatten().map(|a| a.limb(j));
-                divide_round_limb(x, last, p, q, addend, o);
-                Ok(())
+                divide_round_limb(x, last, p, q, addend, o)
             })?;
         pool::recycle(out);
         Ok((
@@ -261,7 +260,7 @@ pub(crate) fn divide_round_by_last(x: &Poly<Coeff>, target: &Arc<Context>) -> Re
     out.par_chunks_mut(n)
         .zip(target.moduli().par_iter())
         .enumerate()
-        .for_each(|(j, (limb, q))| divide_round_limb(x.limb(j), x.limb(k), p, q, None, limb));
+        .try_for_each(|(j, (limb, q))| divide_round_limb(x.limb(j), x.limb(k), p, q, None, limb))?;
     Ok(Poly::from_residues(target, out)?)
 }
 
@@ -273,31 +272,12 @@ fn divide_round_limb(
     q: &Modulus,
     addend: Option<&[u64]>,
     out: &mut [u64],
-) {
-    let (pv, qv) = (p.value(), q.value());
-    let half = pv / 2;
-    let p_inv = q.inv(q.reduce(pv)).unwrap_or(0);
-    let (w, ws) = (p_inv, q.shoup(p_inv));
-    let half_q = q.reduce(half);
-    // u = (x + p/2) mod p, so that (x + p/2 - u) / p = round(x / p). u < p: one conditional
-    // subtraction reduces it mod q when p < 2q (primes of similar size).
-    let small = pv < 2 * qv;
-    for ((o, &xv), &lv) in out.iter_mut().zip(x).zip(last) {
-        let s = lv + half;
-        let u = if s >= pv { s - pv } else { s };
-        let u_mod = if small {
-            if u >= qv { u - qv } else { u }
-        } else {
-            q.reduce(u)
-        };
-        // x + p/2 - u + q lies in (0, 3q): Shoup's multiplication takes any word.
-        *o = q.mul_shoup(xv + half_q + qv - u_mod, w, ws);
-    }
+) -> Result<()> {
+    kernels::divide_round(q, p, x, last, out)?;
     if let Some(a) = addend {
-        for (o, &av) in out.iter_mut().zip(a) {
-            *o = q.add(*o, av);
-        }
+        kernels::add_assign(q, out, a)?;
     }
+    Ok(())
 }
 
 impl SecretKey {

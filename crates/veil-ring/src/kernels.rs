@@ -214,6 +214,69 @@ pub fn mul_constant_with(isa: Isa, q: &Modulus, w: u64, x: &[u64], out: &mut [u6
     Ok(())
 }
 
+/// out = round(X / p) mod q element-wise, for the integer X whose residues are x mod q and
+/// x_p mod p (q and p distinct primes, inputs reduced): how a last prime p is dropped with
+/// rounding (modulus switching, CKKS rescaling, the division by the special prime after key
+/// switching). Computed as (x + floor(p/2) - u) p^-1 mod q with u = (x_p + floor(p/2)) mod p,
+/// which is floor((X + floor(p/2)) / p).
+pub fn divide_round(
+    q: &Modulus,
+    p: &Modulus,
+    x: &[u64],
+    x_p: &[u64],
+    out: &mut [u64],
+) -> Result<()> {
+    divide_round_with(Isa::detected(), q, p, x, x_p, out)
+}
+
+/// [`divide_round`] on the given instruction set (or the best supported one below it).
+pub fn divide_round_with(
+    isa: Isa,
+    q: &Modulus,
+    p: &Modulus,
+    x: &[u64],
+    x_p: &[u64],
+    out: &mut [u64],
+) -> Result<()> {
+    check_len("operand length", x.len(), x_p.len())?;
+    check_len("output length", out.len(), x.len())?;
+    let (pv, qv) = (p.value(), q.value());
+    let p_inv = q.inv(q.reduce(pv)).ok_or(Error::InvalidModulus {
+        q: pv,
+        reason: "p not invertible mod q",
+    })?;
+    let mut done = 0;
+    #[cfg(target_arch = "x86_64")]
+    if effective(isa, q) == Isa::Avx512Ifma && effective(isa, p) == Isa::Avx512Ifma {
+        done = vector_len(x.len());
+        if let Some(cpu) = crate::simd::IfmaCpu::detect() {
+            let (xs, ps) = (
+                x.get(..done).unwrap_or_default(),
+                x_p.get(..done).unwrap_or_default(),
+            );
+            crate::simd::ifma::divide_round(
+                cpu,
+                qv,
+                pv,
+                xs,
+                ps,
+                out.get_mut(..done).unwrap_or_default(),
+            );
+        }
+    }
+    let _ = isa;
+    let half = pv / 2;
+    let (w, ws) = (p_inv, q.shoup(p_inv));
+    let half_q = q.reduce(half);
+    for ((o, &xv), &lv) in out.iter_mut().zip(x).zip(x_p).skip(done) {
+        let s = lv + half;
+        let u = if s >= pv { s - pv } else { s };
+        // x + p/2 - u + q lies in (0, 3q): Shoup's multiplication takes any word.
+        *o = q.mul_shoup(xv + half_q + qv - q.reduce(u), w, ws);
+    }
+    Ok(())
+}
+
 /// Products summed in a u128 before a reduction: fifteen products below 2^124 plus one reduced
 /// value stay below 2^128.
 const PRODUCTS_PER_FOLD: usize = 15;
@@ -439,6 +502,31 @@ mod tests {
                 prop_assert_eq!(&out, &want, "{:?}", isa);
                 sum_of_scaled_with(isa, &q, &xr, &cs, p.bits(), &mut out)?;
                 prop_assert_eq!(&out, &want_sum, "scaled sums {:?}", isa);
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// The rounded division by a dropped prime equals round(X / p) computed on the integers.
+        #[test]
+        fn divide_round_equals_integer_rounding(q in moduli(), p in moduli(), len in 0usize..40, seed in any::<u64>()) {
+            prop_assume!(q != p);
+            let xq = residues(q, len, seed);
+            let xp = residues(p, len, seed ^ 0xabc);
+            let (qv, pv) = (u128::from(q.value()), u128::from(p.value()));
+            // X = CRT(xq, xp) in [0, q p).
+            let p_inv_q = u128::from(q.inv(q.reduce(p.value())).unwrap());
+            let want: Vec<u64> = xq.iter().zip(&xp).map(|(&a, &b)| {
+                let t = ((u128::from(a) + qv - u128::from(b) % qv) % qv) * p_inv_q % qv;
+                let big = u128::from(b) + pv * t; // < p q < 2^124
+                (((big + pv / 2) / pv) % qv) as u64
+            }).collect();
+            for isa in Isa::all_supported() {
+                let mut out = vec![0u64; len];
+                divide_round_with(isa, &q, &p, &xq, &xp, &mut out)?;
+                prop_assert_eq!(&out, &want, "{:?}", isa);
             }
         }
     }

@@ -21,12 +21,11 @@ static POOL: Mutex<Vec<Vec<u64>>> = Mutex::new(Vec::new());
 
 /// A zeroed buffer of `len` words, from the pool when one of exactly that length is free.
 pub fn take_zeroed(len: usize) -> Vec<u64> {
-    if len >= MIN_POOLED_WORDS {
-        if let Ok(mut pool) = POOL.lock() {
-            if let Some(i) = pool.iter().position(|v| v.len() == len) {
-                return pool.swap_remove(i);
-            }
-        }
+    if len >= MIN_POOLED_WORDS
+        && let Ok(mut pool) = POOL.lock()
+        && let Some(i) = pool.iter().position(|v| v.len() == len)
+    {
+        return pool.swap_remove(i);
     }
     vec![0; len]
 }

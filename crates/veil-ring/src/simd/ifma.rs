@@ -197,3 +197,52 @@ fn sum_kernel(q: u64, xs: &[&[u64]], ys: Factors<'_>, out: &mut [u64]) {
         store(o, fold.reduce(h, _mm512_and_si512(lo, mask)));
     }
 }
+
+/// out = round(X / p) mod q for the integer X with residues x mod q and x_p mod p (q, p < 2^50):
+/// u = (x_p + p/2) mod p, then (x + p/2 - u) p^-1 mod q, exactly as the scalar reference does.
+pub(crate) fn divide_round(_: IfmaCpu, q: u64, p: u64, x: &[u64], x_p: &[u64], out: &mut [u64]) {
+    // SAFETY: the token proves that the CPU has AVX-512 F and IFMA52.
+    unsafe { divide_round_kernel(q, p, x, x_p, out) }
+}
+
+#[target_feature(enable = "avx512f,avx512ifma")]
+fn divide_round_kernel(q: u64, p: u64, x: &[u64], x_p: &[u64], out: &mut [u64]) {
+    let half = p / 2;
+    let p_inv = inverse_mod(p % q, q);
+    let (vq, vp, vhalf) = (splat(q), splat(p), splat(half));
+    let (vhalf_q, vq_plus) = (splat(half % q), splat(q));
+    let (w, ws) = (splat(p_inv), splat(shoup_companion(p_inv, q)));
+    let (one, one_s) = (splat(1), splat(shoup_companion(1, q)));
+    for ((o, xv), lv) in out
+        .as_chunks_mut::<8>()
+        .0
+        .iter_mut()
+        .zip(x.as_chunks::<8>().0)
+        .zip(x_p.as_chunks::<8>().0)
+    {
+        let u = reduce_once(_mm512_add_epi64(load(lv), vhalf), vp);
+        // u < p < 2^50: Shoup's multiplication by 1 reduces it mod q whatever the sizes.
+        let u_mod = reduce_once(shoup(u, one, one_s, vq), vq);
+        let v = _mm512_sub_epi64(
+            _mm512_add_epi64(_mm512_add_epi64(load(xv), vhalf_q), vq_plus),
+            u_mod,
+        );
+        store(o, reduce_once(shoup(v, w, ws, vq), vq));
+    }
+}
+
+/// a^-1 mod m for coprime a < m (extended Euclid); 0 if there is none.
+fn inverse_mod(a: u64, m: u64) -> u64 {
+    let (mut r0, mut r1) = (i128::from(m), i128::from(a));
+    let (mut t0, mut t1) = (0i128, 1i128);
+    while r1 != 0 {
+        let k = r0 / r1;
+        (r0, r1) = (r1, r0 - k * r1);
+        (t0, t1) = (t1, t0 - k * t1);
+    }
+    if r0 == 1 {
+        t0.rem_euclid(i128::from(m)) as u64
+    } else {
+        0
+    }
+}
