@@ -114,7 +114,9 @@ impl KeySwitchingKey {
         out.par_chunks_mut(n)
             .enumerate()
             .try_for_each(|(task, o)| {
-                let (which, t) = (task / limbs, task % limbs);
+                // Both outputs of one limb are neighbours, so that one thread reads that limb's
+                // digits twice while they are in its cache.
+                let (t, which) = (task / 2, task % 2);
                 let (qt, ntt) = ctx
                     .moduli()
                     .get(t)
@@ -159,7 +161,7 @@ impl KeySwitchingKey {
             .enumerate()
             .try_for_each(|(task, o)| {
                 let (which, j) = (task / k_out, task % k_out);
-                let src = |l: usize| out.get((which * limbs + l) * n..(which * limbs + l + 1) * n);
+                let src = |l: usize| out.get((2 * l + which) * n..(2 * l + which + 1) * n);
                 let (Some(x), Some(last), Some(q)) = (src(j), src(k_out), target.moduli().get(j))
                 else {
                     return Err(Error::Mismatch { what: "limb" });
