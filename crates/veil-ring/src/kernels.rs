@@ -37,100 +37,78 @@ fn effective(isa: Isa, q: &Modulus) -> Isa {
 
 /// a = (a + b) mod q element-wise.
 pub fn add_assign(q: &Modulus, a: &mut [u64], b: &[u64]) -> Result<()> {
-    add_assign_with(Isa::detected(), q, a, b)
+    add_sub_assign::<false>(Isa::detected(), q, a, b)
 }
 
 /// [`add_assign`] on the given instruction set (or the best supported one below it).
 pub fn add_assign_with(isa: Isa, q: &Modulus, a: &mut [u64], b: &[u64]) -> Result<()> {
-    check_len("operand length", a.len(), b.len())?;
-    let mut done = 0;
-    #[cfg(target_arch = "x86_64")]
-    if effective(isa, q) >= Isa::Avx512 {
-        done = vector_len(a.len());
-        let (a, b) = (
-            a.get_mut(..done).unwrap_or_default(),
-            b.get(..done).unwrap_or_default(),
-        );
-        if let Some(cpu) = crate::simd::Avx512Cpu::detect() {
-            crate::simd::avx512::add_assign(cpu, q.value(), a, b);
-        }
-    }
-    let _ = isa;
-    for (x, &y) in a.iter_mut().zip(b).skip(done) {
-        *x = q.add(*x, y);
-    }
-    Ok(())
+    add_sub_assign::<false>(isa, q, a, b)
 }
 
 /// a = (a - b) mod q element-wise.
 pub fn sub_assign(q: &Modulus, a: &mut [u64], b: &[u64]) -> Result<()> {
-    sub_assign_with(Isa::detected(), q, a, b)
+    add_sub_assign::<true>(Isa::detected(), q, a, b)
 }
 
 /// [`sub_assign`] on the given instruction set (or the best supported one below it).
 pub fn sub_assign_with(isa: Isa, q: &Modulus, a: &mut [u64], b: &[u64]) -> Result<()> {
+    add_sub_assign::<true>(isa, q, a, b)
+}
+
+/// out = (a + b) mod q element-wise.
+pub fn add(q: &Modulus, a: &[u64], b: &[u64], out: &mut [u64]) -> Result<()> {
+    add_sub::<false>(q, a, b, out)
+}
+
+/// out = (a - b) mod q element-wise.
+pub fn sub(q: &Modulus, a: &[u64], b: &[u64], out: &mut [u64]) -> Result<()> {
+    add_sub::<true>(q, a, b, out)
+}
+
+/// x + y, or x - y with `SUB`, mod q for x, y < q.
+fn add_sub_scalar<const SUB: bool>(q: &Modulus, x: u64, y: u64) -> u64 {
+    if SUB { q.sub(x, y) } else { q.add(x, y) }
+}
+
+fn add_sub_assign<const SUB: bool>(isa: Isa, q: &Modulus, a: &mut [u64], b: &[u64]) -> Result<()> {
     check_len("operand length", a.len(), b.len())?;
     let mut done = 0;
     #[cfg(target_arch = "x86_64")]
-    if effective(isa, q) >= Isa::Avx512 {
+    if effective(isa, q) >= Isa::Avx512
+        && let Some(cpu) = crate::simd::Avx512Cpu::detect()
+    {
         done = vector_len(a.len());
         let (a, b) = (
             a.get_mut(..done).unwrap_or_default(),
             b.get(..done).unwrap_or_default(),
         );
-        if let Some(cpu) = crate::simd::Avx512Cpu::detect() {
-            crate::simd::avx512::sub_assign(cpu, q.value(), a, b);
-        }
+        crate::simd::avx512::add_sub_assign::<SUB>(cpu, q.value(), a, b);
     }
     let _ = isa;
     for (x, &y) in a.iter_mut().zip(b).skip(done) {
-        *x = q.sub(*x, y);
+        *x = add_sub_scalar::<SUB>(q, *x, y);
     }
     Ok(())
 }
 
-/// out = (a + b) mod q element-wise.
-pub fn add(q: &Modulus, a: &[u64], b: &[u64], out: &mut [u64]) -> Result<()> {
+fn add_sub<const SUB: bool>(q: &Modulus, a: &[u64], b: &[u64], out: &mut [u64]) -> Result<()> {
     check_len("operand length", a.len(), b.len())?;
     check_len("output length", out.len(), a.len())?;
     let mut done = 0;
     #[cfg(target_arch = "x86_64")]
-    if effective(Isa::detected(), q) >= Isa::Avx512 {
+    if effective(Isa::detected(), q) >= Isa::Avx512
+        && let Some(cpu) = crate::simd::Avx512Cpu::detect()
+    {
         done = vector_len(a.len());
         let (a, b) = (
             a.get(..done).unwrap_or_default(),
             b.get(..done).unwrap_or_default(),
         );
         let o = out.get_mut(..done).unwrap_or_default();
-        if let Some(cpu) = crate::simd::Avx512Cpu::detect() {
-            crate::simd::avx512::add(cpu, q.value(), a, b, o);
-        }
+        crate::simd::avx512::add_sub::<SUB>(cpu, q.value(), a, b, o);
     }
     for ((o, &x), &y) in out.iter_mut().zip(a).zip(b).skip(done) {
-        *o = q.add(x, y);
-    }
-    Ok(())
-}
-
-/// out = (a - b) mod q element-wise.
-pub fn sub(q: &Modulus, a: &[u64], b: &[u64], out: &mut [u64]) -> Result<()> {
-    check_len("operand length", a.len(), b.len())?;
-    check_len("output length", out.len(), a.len())?;
-    let mut done = 0;
-    #[cfg(target_arch = "x86_64")]
-    if effective(Isa::detected(), q) >= Isa::Avx512 {
-        done = vector_len(a.len());
-        let (a, b) = (
-            a.get(..done).unwrap_or_default(),
-            b.get(..done).unwrap_or_default(),
-        );
-        let o = out.get_mut(..done).unwrap_or_default();
-        if let Some(cpu) = crate::simd::Avx512Cpu::detect() {
-            crate::simd::avx512::sub(cpu, q.value(), a, b, o);
-        }
-    }
-    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b).skip(done) {
-        *o = q.sub(x, y);
+        *o = add_sub_scalar::<SUB>(q, x, y);
     }
     Ok(())
 }

@@ -148,25 +148,35 @@ impl NttOperator {
     pub fn forward(&self, a: &mut [u64]) {
         assert_eq!(a.len(), self.n, "NTT input length must equal the degree");
         #[cfg(target_arch = "x86_64")]
-        if let Some(lanes) = &self.lanes {
-            let q = self.q.value();
-            // `with_isa` keeps IFMA only for q < 2^50, and each level only if the CPU has it.
-            match (
-                self.isa,
-                crate::simd::IfmaCpu::detect(),
-                crate::simd::Avx512Cpu::detect(),
-            ) {
-                (Isa::Avx512Ifma, Some(cpu), _) => {
-                    crate::simd::ifma::forward(cpu, a, q, &self.psi_powers, lanes)
-                }
-                (Isa::Avx512, _, Some(cpu)) => {
-                    crate::simd::avx512::forward(cpu, a, q, &self.psi_powers, lanes)
-                }
-                _ => self.forward_scalar(a),
-            }
+        if self.vector_transform(a, false) {
             return;
         }
         self.forward_scalar(a);
+    }
+
+    /// Runs the vector transform of this operator's instruction set; false if it has none (or the
+    /// CPU lacks it), in which case the caller runs the scalar one.
+    #[cfg(target_arch = "x86_64")]
+    fn vector_transform(&self, a: &mut [u64], inverse: bool) -> bool {
+        use crate::simd::{Avx512Cpu, IfmaCpu, avx512, ifma};
+        let Some(lanes) = &self.lanes else {
+            return false;
+        };
+        let q = self.q.value();
+        let roots = if inverse {
+            &self.psi_inv_powers
+        } else {
+            &self.psi_powers
+        };
+        // `with_isa` keeps IFMA only for q < 2^50, and each level only if the CPU has it.
+        match (self.isa, IfmaCpu::detect(), Avx512Cpu::detect()) {
+            (Isa::Avx512Ifma, Some(cpu), _) if inverse => ifma::inverse(cpu, a, q, roots, lanes),
+            (Isa::Avx512Ifma, Some(cpu), _) => ifma::forward(cpu, a, q, roots, lanes),
+            (Isa::Avx512, _, Some(cpu)) if inverse => avx512::inverse(cpu, a, q, roots, lanes),
+            (Isa::Avx512, _, Some(cpu)) => avx512::forward(cpu, a, q, roots, lanes),
+            _ => return false,
+        }
+        true
     }
 
     /// The scalar forward transform: the reference for the vector kernels.
@@ -208,22 +218,7 @@ impl NttOperator {
     pub fn inverse(&self, a: &mut [u64]) {
         assert_eq!(a.len(), self.n, "NTT input length must equal the degree");
         #[cfg(target_arch = "x86_64")]
-        if let Some(lanes) = &self.lanes {
-            let q = self.q.value();
-            // `with_isa` keeps IFMA only for q < 2^50, and each level only if the CPU has it.
-            match (
-                self.isa,
-                crate::simd::IfmaCpu::detect(),
-                crate::simd::Avx512Cpu::detect(),
-            ) {
-                (Isa::Avx512Ifma, Some(cpu), _) => {
-                    crate::simd::ifma::inverse(cpu, a, q, &self.psi_inv_powers, lanes)
-                }
-                (Isa::Avx512, _, Some(cpu)) => {
-                    crate::simd::avx512::inverse(cpu, a, q, &self.psi_inv_powers, lanes)
-                }
-                _ => self.inverse_scalar(a),
-            }
+        if self.vector_transform(a, true) {
             return;
         }
         self.inverse_scalar(a);

@@ -40,14 +40,39 @@ fn shoup(y: __m512i, w: __m512i, w_shoup: __m512i, q: __m512i) -> __m512i {
 
 super::ntt_driver!(super::Avx512Cpu, "avx512f,avx512dq", shoup);
 
-/// a = (a + b) mod q element-wise, for a, b < q < 2^63 (whole chunks of eight).
-pub(crate) fn add_assign(_: Avx512Cpu, q: u64, a: &mut [u64], b: &[u64]) {
+/// a = (a + b) mod q, or (a - b) mod q with `SUB`, element-wise for a, b < q < 2^63 (whole
+/// chunks of eight).
+pub(crate) fn add_sub_assign<const SUB: bool>(_: Avx512Cpu, q: u64, a: &mut [u64], b: &[u64]) {
     // SAFETY: the token proves that the CPU has AVX-512 F.
-    unsafe { add_assign_kernel(q, a, b) }
+    unsafe { add_sub_assign_kernel::<SUB>(q, a, b) }
+}
+
+/// out = (a + b) mod q, or (a - b) mod q with `SUB`, element-wise (whole chunks of eight).
+pub(crate) fn add_sub<const SUB: bool>(
+    _: Avx512Cpu,
+    q: u64,
+    a: &[u64],
+    b: &[u64],
+    out: &mut [u64],
+) {
+    // SAFETY: the token proves that the CPU has AVX-512 F.
+    unsafe { add_sub_kernel::<SUB>(q, a, b, out) }
+}
+
+/// x + y or x - y mod q in [0, q) for x, y < q.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn add_sub_one<const SUB: bool>(x: __m512i, y: __m512i, vq: __m512i) -> __m512i {
+    let r = if SUB {
+        _mm512_sub_epi64(_mm512_add_epi64(x, vq), y)
+    } else {
+        _mm512_add_epi64(x, y)
+    };
+    reduce_once(r, vq)
 }
 
 #[target_feature(enable = "avx512f")]
-fn add_assign_kernel(q: u64, a: &mut [u64], b: &[u64]) {
+fn add_sub_assign_kernel<const SUB: bool>(q: u64, a: &mut [u64], b: &[u64]) {
     let vq = splat(q);
     for (x, y) in a
         .as_chunks_mut::<8>()
@@ -55,38 +80,12 @@ fn add_assign_kernel(q: u64, a: &mut [u64], b: &[u64]) {
         .iter_mut()
         .zip(b.as_chunks::<8>().0)
     {
-        store(x, reduce_once(_mm512_add_epi64(load(x), load(y)), vq));
+        store(x, add_sub_one::<SUB>(load(x), load(y), vq));
     }
 }
 
-/// a = (a - b) mod q element-wise, for a, b < q < 2^63 (whole chunks of eight).
-pub(crate) fn sub_assign(_: Avx512Cpu, q: u64, a: &mut [u64], b: &[u64]) {
-    // SAFETY: the token proves that the CPU has AVX-512 F.
-    unsafe { sub_assign_kernel(q, a, b) }
-}
-
 #[target_feature(enable = "avx512f")]
-fn sub_assign_kernel(q: u64, a: &mut [u64], b: &[u64]) {
-    let vq = splat(q);
-    for (x, y) in a
-        .as_chunks_mut::<8>()
-        .0
-        .iter_mut()
-        .zip(b.as_chunks::<8>().0)
-    {
-        let d = _mm512_sub_epi64(_mm512_add_epi64(load(x), vq), load(y));
-        store(x, reduce_once(d, vq));
-    }
-}
-
-/// out = (a + b) mod q element-wise (whole chunks of eight).
-pub(crate) fn add(_: Avx512Cpu, q: u64, a: &[u64], b: &[u64], out: &mut [u64]) {
-    // SAFETY: the token proves that the CPU has AVX-512 F.
-    unsafe { add_kernel(q, a, b, out) }
-}
-
-#[target_feature(enable = "avx512f")]
-fn add_kernel(q: u64, a: &[u64], b: &[u64], out: &mut [u64]) {
+fn add_sub_kernel<const SUB: bool>(q: u64, a: &[u64], b: &[u64], out: &mut [u64]) {
     let vq = splat(q);
     for ((o, x), y) in out
         .as_chunks_mut::<8>()
@@ -95,27 +94,6 @@ fn add_kernel(q: u64, a: &[u64], b: &[u64], out: &mut [u64]) {
         .zip(a.as_chunks::<8>().0)
         .zip(b.as_chunks::<8>().0)
     {
-        store(o, reduce_once(_mm512_add_epi64(load(x), load(y)), vq));
-    }
-}
-
-/// out = (a - b) mod q element-wise (whole chunks of eight).
-pub(crate) fn sub(_: Avx512Cpu, q: u64, a: &[u64], b: &[u64], out: &mut [u64]) {
-    // SAFETY: the token proves that the CPU has AVX-512 F.
-    unsafe { sub_kernel(q, a, b, out) }
-}
-
-#[target_feature(enable = "avx512f")]
-fn sub_kernel(q: u64, a: &[u64], b: &[u64], out: &mut [u64]) {
-    let vq = splat(q);
-    for ((o, x), y) in out
-        .as_chunks_mut::<8>()
-        .0
-        .iter_mut()
-        .zip(a.as_chunks::<8>().0)
-        .zip(b.as_chunks::<8>().0)
-    {
-        let d = _mm512_sub_epi64(_mm512_add_epi64(load(x), vq), load(y));
-        store(o, reduce_once(d, vq));
+        store(o, add_sub_one::<SUB>(load(x), load(y), vq));
     }
 }
