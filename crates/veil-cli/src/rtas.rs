@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand, ValueEnum};
 use veil_rtas::model::{
-    CnnSpec, Dataset, Mode, ModelSpec, PartyReport, TrainConfig, accuracy, load_digits,
+    CnnSpec, Dataset, Mode, ModelSpec, PartyReport, TrainConfig, accuracy, load_digits, load_mnist,
     run_party_owner, synthetic_mnist,
 };
 use veil_rtas::transport::{TcpOptions, TcpTransport};
@@ -91,6 +91,12 @@ pub(crate) struct RunArgs {
     /// the nearest parent folder of the working directory or of `veil` that has it].
     #[arg(long)]
     data: Option<PathBuf>,
+    /// A directory of MNIST IDX files, raw or .gz (read by P0 only): with `t10k-*` only, a
+    /// seeded split of its 10,000 images (`--test` held out, 2,000 by default); with `train-*`
+    /// too, the 60,000 training and 10,000 test images. P0 prints the test accuracy after every
+    /// epoch.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["data", "synthetic_mnist"])]
+    mnist: Option<PathBuf>,
     /// Use N synthetic 28x28 images (random pixels, for timing) instead of the digits data:
     /// N training images for `--task train`, N test images for `--task infer`.
     #[arg(long, value_name = "N", value_parser = positive)]
@@ -104,9 +110,10 @@ pub(crate) struct RunArgs {
     /// SGD learning rate.
     #[arg(long, default_value_t = 0.1, value_parser = positive_real)]
     lr: f64,
-    /// Test images: held out of the digits data, or generated with `--synthetic-mnist` training.
-    #[arg(long, default_value_t = 360, value_parser = positive)]
-    test: usize,
+    /// Test images: held out of the digits data (default 360) or of MNIST's t10k set (default
+    /// 2000), or generated with `--synthetic-mnist` training (default 360).
+    #[arg(long, value_parser = positive)]
+    test: Option<usize>,
     /// Public seed of the initial weights and the batch order.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -179,6 +186,7 @@ impl RunArgs {
             batch_size: self.batch,
             learning_rate: self.lr,
             seed: self.seed,
+            eval_each_epoch: self.mnist.is_some(),
         }
     }
 
@@ -209,12 +217,33 @@ impl RunArgs {
         Ok(())
     }
 
+    /// Images held out for testing.
+    fn test_count(&self) -> usize {
+        let default = if self.mnist.is_some() { 2000 } else { 360 };
+        self.test.unwrap_or(default)
+    }
+
     /// P0's (train, test) data.
     fn load(&self) -> CliResult<(Dataset, Dataset)> {
+        if let Some(dir) = &self.mnist {
+            let (train, test) = load_mnist(dir, self.test_count(), 42).map_err(rtas_err)?;
+            if train.is_empty() {
+                return Err(fail(format!(
+                    "--test {} leaves no training images out of {}",
+                    self.test_count(),
+                    test.len()
+                )));
+            }
+            return Ok(match self.task {
+                TaskArg::Train => (train, test),
+                TaskArg::Infer => (Dataset::empty(test.x.ncols()), test),
+            });
+        }
+        let test_count = self.test_count();
         match (self.synthetic_mnist, self.task) {
             (Some(n), TaskArg::Train) => Ok((
                 synthetic_mnist(n, self.seed),
-                synthetic_mnist(self.test, self.seed + 1),
+                synthetic_mnist(test_count, self.seed + 1),
             )),
             (Some(n), TaskArg::Infer) => Ok((
                 synthetic_mnist(0, self.seed),
@@ -222,14 +251,14 @@ impl RunArgs {
             )),
             (None, task) => {
                 let data = load_digits(&self.data_path()?).map_err(rtas_err)?;
-                if self.test >= data.len() {
+                if test_count >= data.len() {
                     return Err(fail(format!(
                         "--test {} leaves no training data out of {} images",
-                        self.test,
+                        test_count,
                         data.len()
                     )));
                 }
-                let (train, test) = data.split(self.test, 42);
+                let (train, test) = data.split(test_count, 42);
                 Ok(match task {
                     TaskArg::Train => (train, test),
                     TaskArg::Infer => (Dataset::empty(test.x.ncols()), test),
@@ -254,13 +283,17 @@ impl RunArgs {
             self.batch.to_string(),
             "--lr".into(),
             self.lr.to_string(),
-            "--test".into(),
-            self.test.to_string(),
             "--seed".into(),
             self.seed.to_string(),
             "--timeout".into(),
             self.timeout.to_string(),
         ];
+        if let Some(n) = self.test {
+            a.extend(["--test".into(), n.to_string()]);
+        }
+        if let Some(p) = &self.mnist {
+            a.extend(["--mnist".into(), p.display().to_string()]);
+        }
         if let Some(p) = &self.data {
             a.extend(["--data".into(), p.display().to_string()]);
         }
@@ -328,13 +361,18 @@ fn party(args: &PartyArgs) -> CliResult<()> {
     )
     .map_err(rtas_err)?;
     let wall = start.elapsed().as_secs_f64();
-    let acc = match (&report.scores, &data) {
+    let (acc, epoch_acc) = match (&report.scores, &data) {
         (Some(scores), Some((train, test))) => {
-            let config = run.config(train.x.ncols());
-            Some(accuracy(&config.model, scores, &test.labels))
+            let model = run.config(train.x.ncols()).model;
+            let of = |s| accuracy(&model, s, &test.labels);
+            let epochs: Vec<f64> = report.epoch_scores.iter().map(of).collect();
+            (Some(of(scores)), epochs)
         }
-        _ => None,
+        _ => (None, Vec::new()),
     };
+    for (e, a) in epoch_acc.iter().enumerate() {
+        say!("{role}: epoch {} test accuracy {:.2}%", e + 1, 100.0 * a)?;
+    }
     if let Some(a) = acc {
         if run.task == TaskArg::Train && run.synthetic_mnist.is_none() {
             say!(
@@ -345,7 +383,9 @@ fn party(args: &PartyArgs) -> CliResult<()> {
         }
     }
     print_stats(&report)?;
-    say!("{REPORT_PREFIX}{}", report_json(&report, acc, wall))?;
+    let mut json = report_json(&report, acc, wall);
+    json["epoch_accuracy"] = serde_json::json!(epoch_acc);
+    say!("{REPORT_PREFIX}{json}")?;
     Ok(())
 }
 
@@ -444,7 +484,7 @@ fn launch(args: &LaunchArgs) -> CliResult<()> {
     // The settings are checked here, against the data, before any party starts: a bad one is
     // then one clear error instead of three parties failing one after the other.
     let mut run = args.run.clone();
-    if run.synthetic_mnist.is_none() {
+    if run.synthetic_mnist.is_none() && run.mnist.is_none() {
         run.data = Some(run.data_path()?);
     }
     let (train, _) = run.load()?;
@@ -598,7 +638,8 @@ fn print_table(outputs: &[(Role, String, String)], run: &RunArgs, json: bool) ->
     }
     for (role, out, _) in outputs {
         if *role == Role::P0 {
-            for line in out.lines().filter(|l| l.starts_with("P0: test accuracy")) {
+            let shown = |l: &&str| l.starts_with("P0: test accuracy") || l.starts_with("P0: epoch");
+            for line in out.lines().filter(shown) {
                 say!("{line}")?;
             }
         }

@@ -1,4 +1,5 @@
-//! Loading the digits data set (scikit-learn's CSV: a header, 64 pixel columns 0-16, `target`).
+//! Loading the digits data set (scikit-learn's CSV: a header, 64 pixel columns 0-16, `target`)
+//! and MNIST (IDX files, read by `veil-datasets`).
 
 use std::path::Path;
 
@@ -8,6 +9,7 @@ use rand_chacha::ChaCha20Rng;
 
 use crate::error::{Error, Result};
 use crate::prg::random_permutation;
+use veil_datasets::{Limits, Mnist};
 
 /// Features and integer class labels.
 #[derive(Clone, Debug)]
@@ -126,4 +128,29 @@ pub fn synthetic_mnist(n: usize, seed: u64) -> Dataset {
     let x = Array2::from_shape_fn((n, 784), |_| rng.random::<f64>());
     let labels = (0..n).map(|_| rng.random_range(0..10)).collect();
     Dataset { x, labels }
+}
+
+/// MNIST as (train, test), pixels scaled to [0, 1] (divided by 255). With both parts in `dir`
+/// (`train-*` and `t10k-*`, raw or gzip) these are the 60,000 + 10,000 images as published;
+/// with only the test part (as in `shared/data/mnist`), a seeded split of its 10,000 images
+/// with `test` held out (see [`Dataset::split`]).
+pub fn load_mnist(dir: &Path, test: usize, seed: u64) -> Result<(Dataset, Dataset)> {
+    let limits = Limits::default();
+    let data_err = |reason: String| Error::Data {
+        path: dir.display().to_string(),
+        line: 0,
+        reason,
+    };
+    let load = |prefix: &str| {
+        let m = Mnist::load(dir, prefix, &limits).map_err(|e| data_err(e.to_string()))?;
+        let pixels = m.images.pixels.iter().map(|&p| f64::from(p) / 255.0);
+        let x = Array2::from_shape_vec((m.len(), m.images.image_len()), pixels.collect())
+            .map_err(|e| data_err(e.to_string()))?;
+        let labels = m.labels.iter().map(|&l| usize::from(l)).collect();
+        Ok::<_, Error>(Dataset { x, labels })
+    };
+    if Mnist::exists(dir, "train") {
+        return Ok((load("train")?, load("t10k")?));
+    }
+    Ok(load("t10k")?.split(test, seed))
 }

@@ -103,12 +103,15 @@ pub struct PartyReport {
     pub infer_stats: Stats,
     /// Traffic of the whole run.
     pub stats: Stats,
+    /// P0 with [`TrainConfig::eval_each_epoch`]: the test scores after each epoch (the last
+    /// equals `scores`); empty otherwise.
+    pub epoch_scores: Vec<Array2<f64>>,
 }
 
 /// What [`serve_if_helper`] did with the transport.
 enum Served {
     /// P2 ran the helper to the end.
-    Helper(PartyReport),
+    Helper(Box<PartyReport>),
     /// P0 or P1: the transport back, for the caller's protocol.
     Holder(Box<dyn Transport>),
 }
@@ -130,7 +133,7 @@ fn serve_if_helper(
     }
     let start = Instant::now();
     let stats = Helper::new(transport, protocol)?.serve()?;
-    Ok(Served::Helper(PartyReport {
+    Ok(Served::Helper(Box::new(PartyReport {
         role,
         scores: None,
         steps: 0,
@@ -139,7 +142,8 @@ fn serve_if_helper(
         infer_seconds: 0.0,
         infer_stats: Stats::default(),
         stats,
-    }))
+        epoch_scores: Vec::new(),
+    })))
 }
 
 /// Runs one party of training followed by inference on the test features. P2 needs no input;
@@ -153,7 +157,7 @@ pub fn run_party(
 ) -> Result<PartyReport> {
     config.validate()?;
     let transport = match serve_if_helper(role, protocol, transport)? {
-        Served::Helper(report) => return Ok(report),
+        Served::Helper(report) => return Ok(*report),
         Served::Holder(transport) => transport,
     };
     let input = input.ok_or_else(|| Error::config(format!("{role} needs its input shares")))?;
@@ -182,7 +186,7 @@ pub fn run_party_owner(
     config_for: impl Fn(usize) -> TrainConfig,
 ) -> Result<PartyReport> {
     let transport = match serve_if_helper(role, protocol, transport)? {
-        Served::Helper(report) => return Ok(report),
+        Served::Helper(report) => return Ok(*report),
         Served::Holder(transport) => transport,
     };
     let mut session = Session::new(transport, protocol)?;
@@ -206,6 +210,7 @@ fn finish_holder(role: Role, session: Session, run: Result<HolderResult>) -> Res
                 infer_seconds: h.infer_seconds,
                 infer_stats: h.infer_stats,
                 stats,
+                epoch_scores: h.epoch_scores,
             })
         }
         Err(e) => {
@@ -216,8 +221,11 @@ fn finish_holder(role: Role, session: Session, run: Result<HolderResult>) -> Res
 }
 
 /// A digest of the settings both holders must agree on (FNV-1a of their debug form).
+/// `eval_each_epoch` came later: when off it is left out of the text, so that digests (and the
+/// recorded transcripts of fuzz/corpus) stay what they were.
 fn settings_digest(config: &TrainConfig) -> u64 {
     format!("{config:?}")
+        .replace(", eval_each_epoch: false", "")
         .bytes()
         .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
             (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
@@ -329,6 +337,18 @@ struct HolderResult {
     train_stats: Stats,
     infer_seconds: f64,
     infer_stats: Stats,
+    epoch_scores: Vec<Array2<f64>>,
+}
+
+/// Field-wise sum of two traffic counts.
+fn plus(a: &Stats, b: &Stats) -> Stats {
+    Stats {
+        bytes_sent: a.bytes_sent + b.bytes_sent,
+        bytes_received: a.bytes_received + b.bytes_received,
+        messages_sent: a.messages_sent + b.messages_sent,
+        messages_received: a.messages_received + b.messages_received,
+        rounds: a.rounds + b.rounds,
+    }
 }
 
 fn holder(s: &mut Session, config: &TrainConfig, input: &HolderInput) -> Result<HolderResult> {
@@ -336,6 +356,10 @@ fn holder(s: &mut Session, config: &TrainConfig, input: &HolderInput) -> Result<
     let before = s.stats();
     let start = Instant::now();
     let mut steps = 0;
+    // Per-epoch evaluations (all but the last, which is the final inference below), kept out of
+    // the training figures.
+    let mut epoch_scores = Vec::new();
+    let (mut eval_seconds, mut eval_stats) = (0.0, Stats::default());
     for epoch in 0..config.epochs {
         for batch in config.batches(input.x_train.shape().0, epoch) {
             let x = input.x_train.select_rows(&batch)?;
@@ -348,14 +372,24 @@ fn holder(s: &mut Session, config: &TrainConfig, input: &HolderInput) -> Result<
             model.step(s, &x, y.as_ref(), labels.as_ref(), config.learning_rate)?;
             steps += 1;
         }
+        if config.eval_each_epoch && epoch + 1 < config.epochs {
+            let (at, t) = (s.stats(), Instant::now());
+            epoch_scores.extend(model.predict(s, &input.x_test)?);
+            eval_seconds += t.elapsed().as_secs_f64();
+            eval_stats = plus(&eval_stats, &s.stats().since(&at));
+        }
     }
-    let train_seconds = start.elapsed().as_secs_f64();
-    let train_stats = s.stats().since(&before);
+    let train_seconds = start.elapsed().as_secs_f64() - eval_seconds;
+    let train_stats = s.stats().since(&before).since(&eval_stats);
     let before = s.stats();
     let start = Instant::now();
     let scores = model.predict(s, &input.x_test)?;
+    if config.eval_each_epoch {
+        epoch_scores.extend(scores.clone());
+    }
     Ok(HolderResult {
         scores,
+        epoch_scores,
         steps,
         train_seconds,
         train_stats,
@@ -369,6 +403,8 @@ fn holder(s: &mut Session, config: &TrainConfig, input: &HolderInput) -> Result<
 pub struct TrainReport {
     /// Test accuracy of the secure model.
     pub accuracy: f64,
+    /// Test accuracy after each epoch, with [`TrainConfig::eval_each_epoch`] (else empty).
+    pub epoch_accuracy: Vec<f64>,
     /// Reports of P0, P1 and P2.
     pub parties: [PartyReport; 3],
 }
@@ -413,7 +449,27 @@ pub fn train_local(
 /// The plaintext reference with the same seed, batches and hyperparameters: final parameters and
 /// test accuracy.
 pub fn train_plain(config: &TrainConfig, train: &Dataset, test: &Dataset) -> Result<(Params, f64)> {
+    let (params, scores) = train_plain_epochs(
+        &TrainConfig {
+            eval_each_epoch: false,
+            ..*config
+        },
+        train,
+        test,
+    )?;
+    let last = scores.last().ok_or(Error::Aborted)?;
+    Ok((params, accuracy(&config.model, last, &test.labels)))
+}
+
+/// [`train_plain`] with the test scores after each epoch when [`TrainConfig::eval_each_epoch`]
+/// is set (always the final ones last): the reference curve for a secure run's `epoch_scores`.
+pub fn train_plain_epochs(
+    config: &TrainConfig,
+    train: &Dataset,
+    test: &Dataset,
+) -> Result<(Params, Vec<Array2<f64>>)> {
     config.validate()?;
+    let mut scores = Vec::new();
     let mut params = config.model.init(config.seed);
     let y = targets(&config.model, train);
     for epoch in 0..config.epochs {
@@ -428,9 +484,12 @@ pub fn train_plain(config: &TrainConfig, train: &Dataset, test: &Dataset) -> Res
                 config.learning_rate,
             );
         }
+        if config.eval_each_epoch && epoch + 1 < config.epochs {
+            scores.push(plain::predict_scores(&config.model, &params, test.x.view()));
+        }
     }
-    let scores = plain::predict_scores(&config.model, &params, test.x.view());
-    Ok((params, accuracy(&config.model, &scores, &test.labels)))
+    scores.push(plain::predict_scores(&config.model, &params, test.x.view()));
+    Ok((params, scores))
 }
 
 /// Like [`train_local`], but each party talks to the others over its own loopback TCP endpoint
@@ -493,6 +552,11 @@ fn run_three<T: Send>(
     let scores = parties[0].scores.as_ref().ok_or(Error::Aborted)?;
     Ok(TrainReport {
         accuracy: accuracy(&config.model, scores, &test.labels),
+        epoch_accuracy: parties[0]
+            .epoch_scores
+            .iter()
+            .map(|s| accuracy(&config.model, s, &test.labels))
+            .collect(),
         parties,
     })
 }

@@ -19,10 +19,10 @@ use crate::conv::Conv2d;
 use crate::error::{Error, Result};
 use crate::func::Function;
 
-pub use data::{Dataset, load_digits, synthetic_mnist};
+pub use data::{Dataset, load_digits, load_mnist, synthetic_mnist};
 pub use driver::{
     HolderInput, PartyReport, TrainReport, accuracy, deal_inputs, run_party, run_party_owner,
-    train_local, train_plain, train_tcp_local,
+    train_local, train_plain, train_plain_epochs, train_tcp_local,
 };
 
 /// RTAS (everything under sharing) or RTAS-fast (sec. 4.2.2, 4.3).
@@ -194,6 +194,10 @@ pub struct TrainConfig {
     pub learning_rate: f64,
     /// Public seed of the initial weights and the batch order.
     pub seed: u64,
+    /// Also predict the test set after every epoch (P0 gets the scores, for accuracy curves);
+    /// its time and traffic are left out of the training figures.
+    #[serde(default)]
+    pub eval_each_epoch: bool,
 }
 
 impl TrainConfig {
@@ -206,6 +210,7 @@ impl TrainConfig {
             batch_size: 32,
             learning_rate: 0.1,
             seed: 1,
+            eval_each_epoch: false,
         }
     }
 
