@@ -6,16 +6,14 @@
 //! (the largest primes q = 1 mod 2N of the listed sizes), whose last prime is the special prime of
 //! key switching, and a 20-bit batching plaintext modulus.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use num_bigint::BigUint;
-use num_traits::ToPrimitive;
 use veil_ring::primes::{is_prime, ntt_primes};
 use veil_ring::{Context, Modulus};
 
 use crate::error::{Error, Result};
-use crate::mul::MulContext;
-use crate::scaling::DecryptionScaler;
+use crate::hps::MulContext;
+use crate::level::Level;
 
 /// Largest log2(QP) at classical 128-bit security for a ternary secret (HE standard, Table 1).
 pub fn max_log_qp_128(n: usize) -> Option<u32> {
@@ -77,25 +75,6 @@ pub struct BfvParameters {
     ctx_qp: Arc<Context>,
     /// Level l uses the first k - l primes of Q (level 0: all of them).
     pub(crate) levels: Vec<Level>,
-}
-
-/// What a ciphertext level needs: its rings, Delta, the decryption scaler and product tables.
-#[derive(Debug)]
-pub(crate) struct Level {
-    /// R_{Q_l}.
-    pub(crate) ctx: Arc<Context>,
-    /// R_{Q_l P} (the level's primes, then P): where key switching works at this level.
-    pub(crate) ctx_qp: Arc<Context>,
-    /// Indices of `ctx_qp`'s limbs in the full R_{QP}, to pick the key's limbs.
-    pub(crate) key_limbs: Vec<usize>,
-    /// floor(Q_l / t) mod q_i: the scaling Delta of messages.
-    pub(crate) delta: Vec<u64>,
-    /// Q_l mod t, for the rounding correction of Delta m.
-    pub(crate) q_mod_t: u64,
-    /// round(t x / Q_l) mod t from residues.
-    pub(crate) scaler: DecryptionScaler,
-    /// Tables of ciphertext products, built on first use.
-    mul: OnceLock<MulContext>,
 }
 
 impl PartialEq for BfvParameters {
@@ -178,12 +157,7 @@ impl BfvParameters {
 
     /// The product tables of level `l`, built once.
     pub(crate) fn mul_context(&self, l: usize) -> Result<&MulContext> {
-        let level = self.level(l)?;
-        if let Some(mc) = level.mul.get() {
-            return Ok(mc);
-        }
-        let mc = MulContext::new(self, level)?;
-        Ok(level.mul.get_or_init(|| mc))
+        self.level(l)?.mul_context()
     }
 }
 
@@ -309,27 +283,9 @@ impl BfvParametersBuilder {
         }
         let batching = is_prime(t) && t % (2 * n as u64) == 1;
         let k = ciphertext.len();
+        let taken: Vec<u64> = ciphertext.iter().copied().chain([special]).collect();
         let levels = (0..k)
-            .map(|l| {
-                let primes = ciphertext.get(..k - l).unwrap_or(&[]);
-                let indices: Vec<usize> = (0..k - l).collect();
-                let key_limbs: Vec<usize> = indices.iter().copied().chain([k]).collect();
-                let q_big: BigUint = primes.iter().map(|&q| BigUint::from(q)).product();
-                let delta_big = &q_big / t;
-                let ctx = ctx_qp.select(&indices)?;
-                Ok(Level {
-                    scaler: DecryptionScaler::new(ctx.moduli(), &plaintext)?,
-                    ctx,
-                    ctx_qp: ctx_qp.select(&key_limbs)?,
-                    key_limbs,
-                    delta: primes
-                        .iter()
-                        .map(|&q| (&delta_big % q).to_u64().unwrap_or(0))
-                        .collect(),
-                    q_mod_t: (&q_big % t).to_u64().unwrap_or(0),
-                    mul: OnceLock::new(),
-                })
-            })
+            .map(|l| Level::new(&ctx_qp, k - l, &plaintext, &taken))
             .collect::<Result<Vec<_>>>()?;
         Ok(Arc::new(BfvParameters {
             n,
