@@ -258,6 +258,16 @@ impl BfvParametersBuilder {
                 reason: "t must be at least 2, smaller than every prime and coprime to them",
             });
         }
+        // Decryption sums x_i w_i (x_i < q_i, w_i < t) in 128 bits (`scaling.rs`): refuse chains
+        // for which that sum could reach 2^127 (only weak, opted-in parameters come near it).
+        let scaling_sum = ciphertext.iter().try_fold(0u128, |acc, &q| {
+            acc.checked_add(u128::from(q) * u128::from(t))
+        });
+        if scaling_sum.is_none_or(|sum| sum >= 1 << 127) {
+            return Err(Error::InvalidParameters {
+                reason: "t times the sum of the ciphertext primes must stay below 2^127",
+            });
+        }
         if all.iter().any(|&q| !is_prime(q)) {
             return Err(Error::InvalidParameters {
                 reason: "every modulus must be prime",
@@ -348,6 +358,30 @@ mod tests {
         assert_eq!(p.ciphertext_moduli(), &[0xffffee001, 0xffffc4001]);
         assert_eq!(p.special_modulus(), 0x1ffffe0001);
         assert_eq!(p.log_qp(), 109);
+    }
+
+    /// Issue 14: k t q >= 2^128 would overflow the 128-bit sums of the decryption scaling.
+    #[test]
+    fn chains_that_overflow_the_decryption_sums_are_refused() {
+        let n = 1024;
+        let mut primes = ntt_primes(62, n, 20).unwrap();
+        let t = ntt_primes(61, n, 1).unwrap()[0];
+        let build = |moduli: &[u64]| {
+            BfvParametersBuilder::new()
+                .degree(n)
+                .moduli(moduli)
+                .plaintext_modulus(t)
+                .allow_below_128_bit_security()
+                .build()
+        };
+        // 19 ciphertext primes of 62 bits times a 61-bit t: the sum reaches 2^127.
+        assert!(matches!(
+            build(&primes),
+            Err(Error::InvalidParameters { .. })
+        ));
+        // Four are fine.
+        primes.truncate(5);
+        assert!(build(&primes).is_ok());
     }
 
     #[test]

@@ -466,7 +466,8 @@ impl GaloisKeys {
         w.0
     }
 
-    /// Galois keys from untrusted bytes: each element odd and below 2N, no repeats, exact length.
+    /// Galois keys from untrusted bytes: each element odd and below 2N, in increasing order (the
+    /// canonical order [`GaloisKeys::to_bytes`] writes, so no repeats), exact length.
     pub fn from_bytes(params: &Arc<BfvParameters>, bytes: &[u8]) -> Result<Self> {
         let mut r = Reader::new(bytes, KIND_GALOIS_KEYS)?;
         params.expect_fingerprint(&mut r)?;
@@ -481,8 +482,8 @@ impl GaloisKeys {
         let mut keys = Vec::with_capacity(count);
         for _ in 0..count {
             let g = r.u64()?;
-            if g % 2 == 0 || g >= two_n || keys.iter().any(|(h, _)| *h == g) {
-                return Err(malformed("bad or repeated Galois element"));
+            if g % 2 == 0 || g >= two_n || keys.last().is_some_and(|(h, _)| *h >= g) {
+                return Err(malformed("bad, repeated or out-of-order Galois element"));
             }
             keys.push((g, KeySwitchingKey::read(params, &mut r)?));
         }

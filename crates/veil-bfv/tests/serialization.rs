@@ -157,6 +157,17 @@ fn malformed_input_is_refused() {
     even[18] = 2;
     even[19..26].fill(0);
     assert!(GaloisKeys::from_bytes(&s.params, &even).is_err());
+    // The same keys in another order (issue 14): the format is canonical, so refused. The keys
+    // follow the 18-byte header and count, each as an 8-byte element and a fixed-size body.
+    let count = u32::from_le_bytes(gk[14..18].try_into().unwrap()) as usize;
+    assert_eq!(count, 4);
+    let per_key = (gk.len() - 18) / count;
+    let mut swapped = gk[..18].to_vec();
+    swapped.extend_from_slice(&gk[18 + per_key..18 + 2 * per_key]);
+    swapped.extend_from_slice(&gk[18..18 + per_key]);
+    swapped.extend_from_slice(&gk[18 + 2 * per_key..]);
+    assert_eq!(swapped.len(), gk.len());
+    assert!(GaloisKeys::from_bytes(&s.params, &swapped).is_err());
     assert!(RelinearizationKey::from_bytes(&s.params, &s.pk.to_bytes()).is_err());
 }
 
