@@ -47,6 +47,7 @@ pub fn owner_config(features: usize) -> TrainConfig {
         batch_size: 4,
         learning_rate: 0.5,
         seed: 3,
+        eval_each_epoch: false,
     }
 }
 
