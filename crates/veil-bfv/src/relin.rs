@@ -84,8 +84,53 @@ impl KeySwitchingKey {
         level: usize,
         addends: [Option<&Poly<Coeff>>; 2],
     ) -> Result<(Poly<Coeff>, Poly<Coeff>)> {
-        let digits = Decomposition::new(&self.params, d, level)?;
-        self.switch_decomposed(&digits, None, addends)
+        let lv = self.params.level(level)?;
+        let ctx = &lv.ctx_qp;
+        let n = ctx.degree();
+        let digit_moduli = lv.ctx.moduli();
+        if d.context().moduli() != digit_moduli {
+            return Err(Error::Mismatch {
+                what: "level of the switched polynomial",
+            });
+        }
+        let k = digit_moduli.len();
+        let pairs = self
+            .pairs
+            .get(..k)
+            .ok_or(Error::Mismatch { what: "key size" })?;
+        // One task per target limb: its k digits (transformed into a scratch buffer that stays in
+        // that core's cache), both inner products, both inverse transforms.
+        let mut out = pool::take_zeroed(2 * ctx.moduli().len() * n);
+        out.par_chunks_mut(2 * n)
+            .enumerate()
+            .try_for_each(|(t, o)| {
+                let (qt, ntt) = ctx
+                    .moduli()
+                    .get(t)
+                    .zip(ctx.ntt_operators().get(t))
+                    .ok_or(Error::Mismatch { what: "limb" })?;
+                let j = *lv
+                    .key_limbs
+                    .get(t)
+                    .ok_or(Error::Mismatch { what: "key limb" })?;
+                let mut scratch = pool::take_zeroed(k * n);
+                for (i, (digit, qi)) in scratch.chunks_mut(n).zip(digit_moduli).enumerate() {
+                    lift_digit(d.limb(i), qi, qt, digit);
+                    ntt.forward(digit);
+                }
+                let xs: Vec<&[u64]> = scratch.chunks(n).collect();
+                let (o0, o1) = o.split_at_mut(n);
+                let bs: Vec<&[u64]> = pairs.iter().map(|(b, _)| b.limb(j)).collect();
+                let as_: Vec<&[u64]> = pairs.iter().map(|(_, a)| a.limb(j)).collect();
+                kernels::sum_of_products(qt, &xs, &bs, o0)?;
+                kernels::sum_of_products(qt, &xs, &as_, o1)?;
+                drop(xs);
+                pool::recycle(scratch);
+                ntt.inverse(o0);
+                ntt.inverse(o1);
+                Ok::<_, Error>(())
+            })?;
+        self.mod_down(level, out, addends)
     }
 
     /// Key switching of a decomposition made once (see [`Decomposition`]), optionally composed
@@ -149,7 +194,21 @@ impl KeySwitchingKey {
                 ntt.inverse(o);
                 Ok::<_, Error>(())
             })?;
-        // Divide both by P (and add the addends) in one parallel pass over the 2 k limbs of Q_l.
+        self.mod_down(digits.level, out, addends)
+    }
+
+    /// The last step of key switching: both accumulated polynomials over Q_l P (limb-major, the
+    /// two outputs of each limb side by side in `out`) divided by P with rounding, and the
+    /// addends added, in one parallel pass over the 2 k limbs of Q_l.
+    fn mod_down(
+        &self,
+        level: usize,
+        out: Vec<u64>,
+        addends: [Option<&Poly<Coeff>>; 2],
+    ) -> Result<(Poly<Coeff>, Poly<Coeff>)> {
+        let lv = self.params.level(level)?;
+        let ctx = &lv.ctx_qp;
+        let n = ctx.degree();
         let target = &lv.ctx;
         let k_out = target.moduli().len();
         let p = ctx.moduli().get(k_out).ok_or(Error::Mismatch {
@@ -220,18 +279,7 @@ impl Decomposition {
                 ) else {
                     return;
                 };
-                let q = qt.value();
-                let src = d.limb(i);
-                // [d]_{q_i} mod q_t: one conditional subtraction when q_i < 2 q_t.
-                if qi.value() < 2 * q {
-                    for (x, &v) in digit.iter_mut().zip(src) {
-                        *x = if v >= q { v - q } else { v };
-                    }
-                } else {
-                    for (x, &v) in digit.iter_mut().zip(src) {
-                        *x = qt.reduce(v);
-                    }
-                }
+                lift_digit(d.limb(i), qi, qt, digit);
                 ntt.forward(digit);
             });
         Ok(Decomposition { level, k, n, data })
@@ -241,6 +289,21 @@ impl Decomposition {
     fn digit(&self, t: usize, i: usize) -> &[u64] {
         let at = (t * self.k + i) * self.n;
         self.data.get(at..at + self.n).unwrap_or(&[])
+    }
+}
+
+/// [d]_{q_i} (residues in [0, q_i)) reduced mod q_t into `digit`: one conditional subtraction when
+/// q_i < 2 q_t, as for primes of similar sizes.
+fn lift_digit(src: &[u64], qi: &Modulus, qt: &Modulus, digit: &mut [u64]) {
+    let q = qt.value();
+    if qi.value() < 2 * q {
+        for (x, &v) in digit.iter_mut().zip(src) {
+            *x = if v >= q { v - q } else { v };
+        }
+    } else {
+        for (x, &v) in digit.iter_mut().zip(src) {
+            *x = qt.reduce(v);
+        }
     }
 }
 
