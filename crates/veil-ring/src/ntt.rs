@@ -39,9 +39,12 @@ pub struct NttOperator {
     n_inv_shoup: u64,
     /// The instruction set the transforms run on.
     isa: Isa,
-    /// Tables of the vector kernels (none for the scalar path).
+    /// Tables of the eight-lane kernels (AVX-512).
     #[cfg(target_arch = "x86_64")]
     lanes: Option<crate::simd::LaneTables>,
+    /// Tables of the four-lane kernels (AVX2).
+    #[cfg(target_arch = "x86_64")]
+    avx2: Option<crate::simd::avx2::Avx2Tables>,
 }
 
 fn bit_reverse(i: usize, log_n: u32) -> usize {
@@ -96,8 +99,12 @@ impl NttOperator {
             reason: "N not invertible",
         })?;
         #[cfg(target_arch = "x86_64")]
+        let avx2 = (isa == Isa::Avx2).then(|| {
+            crate::simd::avx2::Avx2Tables::new(&psi_powers, &psi_inv_powers, |w| q.shoup(w))
+        });
+        #[cfg(target_arch = "x86_64")]
         let lanes = match isa {
-            Isa::Scalar => None,
+            Isa::Scalar | Isa::Avx2 => None,
             Isa::Avx512 => Some(crate::simd::LaneTables::new(
                 &psi_powers,
                 &psi_inv_powers,
@@ -125,6 +132,8 @@ impl NttOperator {
             isa,
             #[cfg(target_arch = "x86_64")]
             lanes,
+            #[cfg(target_arch = "x86_64")]
+            avx2,
         })
     }
 
@@ -158,15 +167,24 @@ impl NttOperator {
     /// CPU lacks it), in which case the caller runs the scalar one.
     #[cfg(target_arch = "x86_64")]
     fn vector_transform(&self, a: &mut [u64], inverse: bool) -> bool {
+        use crate::simd::avx2::{self, Avx2Cpu};
         use crate::simd::{Avx512Cpu, IfmaCpu, avx512, ifma};
-        let Some(lanes) = &self.lanes else {
-            return false;
-        };
         let q = self.q.value();
         let roots = if inverse {
             &self.psi_inv_powers
         } else {
             &self.psi_powers
+        };
+        if let (Some(tables), Some(cpu)) = (&self.avx2, Avx2Cpu::detect()) {
+            if inverse {
+                avx2::inverse(cpu, a, q, roots, tables, (self.n_inv, self.n_inv_shoup));
+            } else {
+                avx2::forward(cpu, a, q, roots, tables);
+            }
+            return true;
+        }
+        let Some(lanes) = &self.lanes else {
+            return false;
         };
         // `with_isa` keeps IFMA only for q < 2^50, and each level only if the CPU has it.
         match (self.isa, IfmaCpu::detect(), Avx512Cpu::detect()) {

@@ -18,6 +18,7 @@ use core::arch::x86_64::{
     _mm512_storeu_si512, _mm512_sub_epi64,
 };
 
+pub(crate) mod avx2;
 pub(crate) mod avx512;
 pub(crate) mod ifma;
 
