@@ -160,6 +160,14 @@ impl SecretKey {
 
     /// Decrypts; [`Error::NoiseBudgetExhausted`] when the invariant noise exceeds 1/4 in some
     /// coefficient (noise budget 0), beyond which decryption is not reliable.
+    ///
+    /// **Decryption-failure oracle.** Whether this returns an error tells whether some
+    /// coefficient's noise crossed 1/4. A party that submits crafted ciphertexts and learns
+    /// success or failure (or the decrypted value) can recover the secret key (key-recovery
+    /// attacks from decryption oracles, Chenal and Tang, Latincrypt 2014). Decrypt only ciphertexts
+    /// you computed or validated yourself, and never return the outcome of decrypting an untrusted
+    /// ciphertext to its sender. The check itself runs in time independent of where (or whether)
+    /// the noise is too large: every coefficient is examined.
     pub fn decrypt(&self, ct: &Ciphertext) -> Result<Plaintext> {
         let x = self.phase(ct)?;
         let scaler = &self.params.level(ct.level)?.scaler;
@@ -171,12 +179,17 @@ impl SecretKey {
             .with_min_len(256)
             .map(|j| scaler.scale((0..k).map(|i| data.get(i * n + j).copied().unwrap_or(0))))
             .collect();
-        if scaled.iter().any(|&(_, v)| v > 1 << 62) {
+        let scaled = zeroize::Zeroizing::new(scaled);
+        // Branch-free over every coefficient: v > 2^62 exactly when 2^62 - v wraps (v <= 2^63).
+        let exhausted = scaled
+            .iter()
+            .fold(0u64, |acc, &(_, v)| acc | ((1u64 << 62).wrapping_sub(v) >> 63));
+        if exhausted != 0 {
             return Err(Error::NoiseBudgetExhausted);
         }
         Ok(Plaintext {
             params: self.params.clone(),
-            coeffs: scaled.into_iter().map(|(m, _)| m).collect(),
+            coeffs: scaled.iter().map(|&(m, _)| m).collect(),
         })
     }
 
@@ -184,7 +197,9 @@ impl SecretKey {
     /// log2(||[t (c_0 + c_1 s)]_Q_l||) minus 1, at least 0, computed exactly with big integers.
     ///
     /// A key-holder diagnostic: it needs the secret key and costs milliseconds. Do not expose it
-    /// as a service on ciphertexts from untrusted parties (it is a decryption oracle on the noise).
+    /// as a service on ciphertexts from untrusted parties (it is a decryption oracle on the noise;
+    /// see [`SecretKey::decrypt`] on decryption-failure oracles). Unlike `decrypt`, it is not
+    /// constant time: it composes big integers.
     pub fn noise_budget(&self, ct: &Ciphertext) -> Result<u32> {
         let t = i64::try_from(self.params.plaintext_modulus()).map_err(|_| Error::Mismatch {
             what: "plaintext modulus",
