@@ -94,6 +94,12 @@ impl KeySwitchingKey {
             });
         }
         let k = digit_moduli.len();
+        // With few limbs per thread, one task per limb would leave a core idle: split the digit
+        // transforms into k (k + 1) tasks instead (at the cost of a shared decomposition buffer).
+        if ctx.moduli().len() < 2 * rayon::current_num_threads() + 1 {
+            let digits = Decomposition::new(&self.params, d, level)?;
+            return self.switch_decomposed(&digits, None, addends);
+        }
         let pairs = self
             .pairs
             .get(..k)
