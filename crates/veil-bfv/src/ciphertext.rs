@@ -181,9 +181,9 @@ impl SecretKey {
             .collect();
         let scaled = zeroize::Zeroizing::new(scaled);
         // Branch-free over every coefficient: v > 2^62 exactly when 2^62 - v wraps (v <= 2^63).
-        let exhausted = scaled
-            .iter()
-            .fold(0u64, |acc, &(_, v)| acc | ((1u64 << 62).wrapping_sub(v) >> 63));
+        let exhausted = scaled.iter().fold(0u64, |acc, &(_, v)| {
+            acc | ((1u64 << 62).wrapping_sub(v) >> 63)
+        });
         if exhausted != 0 {
             return Err(Error::NoiseBudgetExhausted);
         }

@@ -15,7 +15,8 @@ use crate::ciphertext::Ciphertext;
 use crate::error::{Error, Result};
 use crate::keys::SecretKey;
 use crate::parameters::BfvParameters;
-use crate::relin::{Decomposition, KeySwitchingKey};
+use crate::relin::KeySwitchingKey;
+use veil_ring::keyswitch::Decomposition;
 
 /// The Galois element of a left row rotation by `step` (negative: right), 3^step mod 2N.
 pub(crate) fn rotation_element(n: usize, step: i64) -> u64 {
@@ -219,12 +220,15 @@ impl Ciphertext {
                 continue;
             };
             if digits.is_none() {
-                digits = Some(Decomposition::new(&self.params, c1, self.level)?);
+                digits = Some(Decomposition::new(
+                    self.params.level(self.level)?.rings(),
+                    c1,
+                )?);
             }
             let Some(d) = digits.as_ref() else { continue };
             let perm = veil_ring::automorphism::ntt_permutation(n, g)?;
             let s0 = c0.automorphism(g)?;
-            let (r0, r1) = ksk.switch_decomposed(d, Some(&perm), [Some(&s0), None])?;
+            let (r0, r1) = ksk.switch_decomposed(d, self.level, Some(&perm), [Some(&s0), None])?;
             out.push(Ciphertext {
                 params: self.params.clone(),
                 level: self.level,

@@ -9,6 +9,7 @@ use std::sync::{Arc, OnceLock};
 
 use num_bigint::BigUint;
 use num_traits::ToPrimitive;
+use veil_ring::keyswitch::SwitchRings;
 use veil_ring::{Context, Modulus};
 
 use crate::error::Result;
@@ -73,6 +74,15 @@ impl Level {
             taken: taken.to_vec(),
             mul: OnceLock::new(),
         })
+    }
+
+    /// The rings of key switching at this level.
+    pub(crate) fn rings(&self) -> SwitchRings<'_> {
+        SwitchRings {
+            q: &self.ctx,
+            qp: &self.ctx_qp,
+            key_limbs: &self.key_limbs,
+        }
     }
 
     /// The product tables of this level, built once.

@@ -10,7 +10,7 @@ use veil_ring::{Coeff, Poly};
 use crate::ciphertext::Ciphertext;
 use crate::encoding::Plaintext;
 use crate::error::{Error, Result};
-use crate::relin::divide_round_by_last;
+use veil_ring::keyswitch::divide_round_by_last;
 
 impl Ciphertext {
     fn check(&self, other: &Ciphertext) -> Result<()> {
@@ -59,7 +59,7 @@ impl Ciphertext {
         let c = self
             .c
             .par_iter()
-            .map(|ci| divide_round_by_last(ci, next))
+            .map(|ci| Ok(divide_round_by_last(ci, next)?))
             .collect::<Result<Vec<_>>>()?;
         Ok(Ciphertext {
             params: self.params.clone(),
