@@ -52,9 +52,9 @@ pub struct Images {
 }
 
 impl Images {
-    /// Bytes per image (`rows * cols`).
+    /// Bytes per image (`rows * cols`; saturating, since the fields are public).
     pub fn image_len(&self) -> usize {
-        self.rows * self.cols
+        self.rows.saturating_mul(self.cols)
     }
 
     /// The pixels of image `i`, or `None` past the end.
