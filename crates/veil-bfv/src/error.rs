@@ -46,8 +46,19 @@ pub enum Error {
     },
     /// An error of the ring layer.
     #[error(transparent)]
-    Ring(#[from] veil_ring::Error),
+    Ring(veil_ring::Error),
 }
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T> = core::result::Result<T, Error>;
+
+/// Ring errors pass through as [`Error::Ring`], except malformed bytes, which are this crate's
+/// [`Error::Malformed`] whichever layer found them.
+impl From<veil_ring::Error> for Error {
+    fn from(e: veil_ring::Error) -> Self {
+        match e {
+            veil_ring::Error::Malformed { reason } => Error::Malformed { reason },
+            other => Error::Ring(other),
+        }
+    }
+}

@@ -10,7 +10,8 @@
 use std::sync::Arc;
 
 use veil_ring::sample::Sampler;
-use veil_ring::{Coeff, Context, Poly, Representation};
+use veil_ring::wire::{Format, Reader, Writer, poly_len};
+use veil_ring::{Coeff, Poly, Representation};
 
 use crate::ciphertext::Ciphertext;
 use crate::encoding::Plaintext;
@@ -20,8 +21,11 @@ use crate::keys::{PublicKey, SecretKey, error_poly, expand_uniform, fresh_seed};
 use crate::parameters::{BfvParameters, BfvParametersBuilder};
 use crate::relin::{KeySwitchingKey, RelinearizationKey};
 
-const MAGIC: &[u8; 4] = b"VBFV";
-const VERSION: u8 = 1;
+/// `VBFV`, format version 1.
+const FORMAT: Format = Format {
+    magic: *b"VBFV",
+    version: 1,
+};
 const KIND_PARAMETERS: u8 = 1;
 const KIND_CIPHERTEXT: u8 = 2;
 const KIND_SEEDED_CIPHERTEXT: u8 = 3;
@@ -35,156 +39,6 @@ fn malformed(reason: &'static str) -> Error {
     Error::Malformed { reason }
 }
 
-struct Writer(Vec<u8>);
-
-impl Writer {
-    fn new(kind: u8) -> Self {
-        let mut w = Writer(Vec::new());
-        w.0.extend_from_slice(MAGIC);
-        w.0.push(VERSION);
-        w.0.push(kind);
-        w
-    }
-    fn u8(&mut self, x: u8) {
-        self.0.push(x);
-    }
-    fn u32(&mut self, x: u32) {
-        self.0.extend_from_slice(&x.to_le_bytes());
-    }
-    fn u64(&mut self, x: u64) {
-        self.0.extend_from_slice(&x.to_le_bytes());
-    }
-    fn bytes(&mut self, b: &[u8]) {
-        self.0.extend_from_slice(b);
-    }
-    /// Residues of every limb, each in the bit width of its prime.
-    fn poly<R: Representation>(&mut self, p: &Poly<R>) {
-        let ctx = p.context();
-        for (i, q) in ctx.moduli().iter().enumerate() {
-            pack(&mut self.0, p.limb(i), q.bits());
-        }
-    }
-}
-
-struct Reader<'a> {
-    data: &'a [u8],
-}
-
-impl<'a> Reader<'a> {
-    fn new(data: &'a [u8], kind: u8) -> Result<Self> {
-        let mut r = Reader { data };
-        if r.take(4)? != MAGIC {
-            return Err(malformed("not a Veil BFV object (bad magic)"));
-        }
-        if r.u8()? != VERSION {
-            return Err(malformed("unsupported format version"));
-        }
-        if r.u8()? != kind {
-            return Err(malformed("wrong kind of object"));
-        }
-        Ok(r)
-    }
-    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
-        if self.data.len() < n {
-            return Err(malformed("truncated input"));
-        }
-        let (head, tail) = self.data.split_at(n);
-        self.data = tail;
-        Ok(head)
-    }
-    fn u8(&mut self) -> Result<u8> {
-        Ok(self.take(1)?.first().copied().unwrap_or(0))
-    }
-    fn u32(&mut self) -> Result<u32> {
-        let b = self.take(4)?;
-        Ok(u32::from_le_bytes(
-            b.try_into().map_err(|_| malformed("truncated input"))?,
-        ))
-    }
-    fn u64(&mut self) -> Result<u64> {
-        let b = self.take(8)?;
-        Ok(u64::from_le_bytes(
-            b.try_into().map_err(|_| malformed("truncated input"))?,
-        ))
-    }
-    fn seed(&mut self) -> Result<[u8; 32]> {
-        self.take(32)?
-            .try_into()
-            .map_err(|_| malformed("truncated input"))
-    }
-    /// A polynomial of `ctx`; the caller has checked the total length already.
-    fn poly<R: Representation>(&mut self, ctx: &Arc<Context>) -> Result<Poly<R>> {
-        let n = ctx.degree();
-        let mut data = Vec::with_capacity(n * ctx.moduli().len());
-        for q in ctx.moduli() {
-            let bytes = self.take(packed_len(n, q.bits()))?;
-            unpack(bytes, n, q.bits(), q.value(), &mut data)?;
-        }
-        Ok(Poly::from_residues(ctx, data)?)
-    }
-    fn remaining(&self) -> usize {
-        self.data.len()
-    }
-    fn finish(self) -> Result<()> {
-        if self.data.is_empty() {
-            Ok(())
-        } else {
-            Err(malformed("trailing bytes"))
-        }
-    }
-}
-
-fn packed_len(n: usize, bits: u32) -> usize {
-    (n * bits as usize).div_ceil(8)
-}
-
-/// Bytes of one polynomial of `ctx`.
-fn poly_len(ctx: &Context) -> usize {
-    ctx.moduli()
-        .iter()
-        .map(|q| packed_len(ctx.degree(), q.bits()))
-        .sum()
-}
-
-fn pack(out: &mut Vec<u8>, values: &[u64], bits: u32) {
-    let (mut acc, mut filled) = (0u128, 0u32);
-    for &v in values {
-        acc |= u128::from(v) << filled;
-        filled += bits;
-        while filled >= 8 {
-            out.push(acc as u8);
-            acc >>= 8;
-            filled -= 8;
-        }
-    }
-    if filled > 0 {
-        out.push(acc as u8);
-    }
-}
-
-fn unpack(bytes: &[u8], n: usize, bits: u32, q: u64, out: &mut Vec<u64>) -> Result<()> {
-    let mask = (1u128 << bits) - 1;
-    let (mut acc, mut filled) = (0u128, 0u32);
-    let mut it = bytes.iter();
-    for _ in 0..n {
-        while filled < bits {
-            acc |= u128::from(*it.next().ok_or(malformed("truncated polynomial"))?) << filled;
-            filled += 8;
-        }
-        let v = (acc & mask) as u64;
-        if v >= q {
-            return Err(malformed("coefficient out of range"));
-        }
-        out.push(v);
-        acc >>= bits;
-        filled -= bits;
-    }
-    if acc != 0 {
-        return Err(malformed("nonzero padding bits"));
-    }
-    Ok(())
-}
-
 /// Header, fingerprint, a 32-byte seed and one polynomial: the layout of seeded ciphertexts and
 /// public keys.
 fn write_seeded<R: Representation>(
@@ -193,11 +47,11 @@ fn write_seeded<R: Representation>(
     seed: &[u8; 32],
     poly: &Poly<R>,
 ) -> Vec<u8> {
-    let mut w = Writer::new(kind);
+    let mut w = Writer::new(FORMAT, kind);
     w.u64(params.fingerprint());
     w.bytes(seed);
     w.poly(poly);
-    w.0
+    w.into_bytes()
 }
 
 /// Reads the layout of [`write_seeded`] with one polynomial over R_Q (level 0).
@@ -206,7 +60,7 @@ fn read_seeded<R: Representation>(
     bytes: &[u8],
     kind: u8,
 ) -> Result<([u8; 32], Poly<R>)> {
-    let mut r = Reader::new(bytes, kind)?;
+    let mut r = Reader::new(bytes, FORMAT, kind)?;
     params.expect_fingerprint(&mut r)?;
     let seed = r.seed()?;
     let ctx = params.ciphertext_context().clone();
@@ -231,31 +85,35 @@ impl BfvParameters {
 
     /// A fingerprint of the parameters (FNV-1a of their encoding), stored in every object.
     pub fn fingerprint(&self) -> u64 {
-        let mut w = Writer(Vec::new());
+        let mut w = Writer::headless();
         self.encode_fields(&mut w);
-        w.0.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        })
+        w.into_bytes()
+            .iter()
+            .fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+            })
     }
 
     /// The parameters as bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::new(KIND_PARAMETERS);
+        let mut w = Writer::new(FORMAT, KIND_PARAMETERS);
         self.encode_fields(&mut w);
-        w.0
+        w.into_bytes()
     }
 
     /// Parameters from untrusted bytes, validated by the builder (including the 128-bit bound,
     /// unless `allow_below_128_bit_security`).
     pub fn from_bytes(bytes: &[u8], allow_below_128_bit_security: bool) -> Result<Arc<Self>> {
-        let mut r = Reader::new(bytes, KIND_PARAMETERS)?;
+        let mut r = Reader::new(bytes, FORMAT, KIND_PARAMETERS)?;
         let n = r.u32()? as usize;
         let t = r.u64()?;
         let count = r.u8()? as usize;
         if !(2..=MAX_MODULI).contains(&count) || r.remaining() != 8 * count {
             return Err(malformed("bad number of moduli"));
         }
-        let moduli = (0..count).map(|_| r.u64()).collect::<Result<Vec<_>>>()?;
+        let moduli = (0..count)
+            .map(|_| r.u64())
+            .collect::<veil_ring::Result<Vec<_>>>()?;
         r.finish()?;
         let mut b = BfvParametersBuilder::new()
             .degree(n)
@@ -281,20 +139,20 @@ impl BfvParameters {
 impl Ciphertext {
     /// The ciphertext as bytes: header, fingerprint, level, size, bit-packed polynomials.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::new(KIND_CIPHERTEXT);
+        let mut w = Writer::new(FORMAT, KIND_CIPHERTEXT);
         w.u64(self.params.fingerprint());
         w.u8(self.level as u8);
         w.u8(self.c.len() as u8);
         for p in &self.c {
             w.poly(p);
         }
-        w.0
+        w.into_bytes()
     }
 
     /// A ciphertext from untrusted bytes: right parameters, level and size, exact length, every
     /// residue below its prime. No allocation happens before the length is known to be right.
     pub fn from_bytes(params: &Arc<BfvParameters>, bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::new(bytes, KIND_CIPHERTEXT)?;
+        let mut r = Reader::new(bytes, FORMAT, KIND_CIPHERTEXT)?;
         params.expect_fingerprint(&mut r)?;
         let level = r.u8()? as usize;
         if level > params.max_level() {
@@ -310,7 +168,7 @@ impl Ciphertext {
         }
         let c = (0..size)
             .map(|_| r.poly::<Coeff>(&ctx))
-            .collect::<Result<Vec<_>>>()?;
+            .collect::<veil_ring::Result<Vec<_>>>()?;
         r.finish()?;
         Ok(Ciphertext {
             params: params.clone(),
@@ -434,15 +292,15 @@ impl KeySwitchingKey {
 impl RelinearizationKey {
     /// Header, fingerprint, then per prime of Q: seed of a_i, b_i.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::new(KIND_RELIN_KEY);
+        let mut w = Writer::new(FORMAT, KIND_RELIN_KEY);
         w.u64(self.ksk.params.fingerprint());
         self.ksk.write(&mut w);
-        w.0
+        w.into_bytes()
     }
 
     /// A relinearization key from untrusted bytes.
     pub fn from_bytes(params: &Arc<BfvParameters>, bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::new(bytes, KIND_RELIN_KEY)?;
+        let mut r = Reader::new(bytes, FORMAT, KIND_RELIN_KEY)?;
         params.expect_fingerprint(&mut r)?;
         if r.remaining() != KeySwitchingKey::byte_len(params) {
             return Err(malformed("wrong length for these parameters"));
@@ -456,20 +314,20 @@ impl RelinearizationKey {
 impl GaloisKeys {
     /// Header, fingerprint, count, then per key: Galois element and key-switching key.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::new(KIND_GALOIS_KEYS);
+        let mut w = Writer::new(FORMAT, KIND_GALOIS_KEYS);
         w.u64(self.params().fingerprint());
         w.u32(self.keys().len() as u32);
         for (&g, ksk) in self.keys() {
             w.u64(g);
             ksk.write(&mut w);
         }
-        w.0
+        w.into_bytes()
     }
 
     /// Galois keys from untrusted bytes: each element odd and below 2N, in increasing order (the
     /// canonical order [`GaloisKeys::to_bytes`] writes, so no repeats), exact length.
     pub fn from_bytes(params: &Arc<BfvParameters>, bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::new(bytes, KIND_GALOIS_KEYS)?;
+        let mut r = Reader::new(bytes, FORMAT, KIND_GALOIS_KEYS)?;
         params.expect_fingerprint(&mut r)?;
         let count = r.u32()? as usize;
         let per_key = 8 + KeySwitchingKey::byte_len(params);

@@ -52,6 +52,12 @@ pub enum Error {
         /// 2N.
         two_n: u64,
     },
+    /// Bytes that are not a valid encoding (see [`crate::wire`]).
+    #[error("malformed input: {reason}")]
+    Malformed {
+        /// What is wrong.
+        reason: &'static str,
+    },
     /// An RNS basis that cannot be built (repeated or non-coprime moduli, empty).
     #[error("invalid RNS basis: {reason}")]
     InvalidBasis {

@@ -14,6 +14,7 @@ pub mod rns;
 pub mod sample;
 #[cfg(target_arch = "x86_64")]
 mod simd;
+pub mod wire;
 pub mod zq;
 
 pub use error::{Error, Result};
