@@ -12,8 +12,8 @@ use std::sync::Mutex;
 
 use zeroize::Zeroize;
 
-/// Buffers below this many words (128 KiB) are not pooled.
-pub const MIN_POOLED_WORDS: usize = 1 << 14;
+/// Buffers below this many words (32 KiB) are not pooled.
+pub const MIN_POOLED_WORDS: usize = 1 << 12;
 /// Most bytes the pool keeps.
 pub const POOL_LIMIT_BYTES: usize = 256 << 20;
 
@@ -37,13 +37,19 @@ pub fn recycle(mut buffer: Vec<u64>) {
         buffer.zeroize(); // the words and any spare capacity
         return;
     }
-    buffer.as_mut_slice().zeroize();
+    // A plain fill (a vectorised memset) wipes it: the buffer stays alive in the pool and is
+    // handed out as zeroed, so the writes cannot be optimised away.
+    buffer.fill(0);
     if let Ok(mut pool) = POOL.lock() {
         let held: usize = pool.iter().map(|v| v.len() * 8).sum();
         if held + len * 8 <= POOL_LIMIT_BYTES {
             pool.push(buffer);
+            return;
         }
     }
+    // Not kept: the zeros above would die with the allocation, so wipe it in a way that is not
+    // optimised away.
+    buffer.zeroize();
 }
 
 #[cfg(test)]
