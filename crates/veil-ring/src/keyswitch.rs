@@ -4,8 +4,8 @@
 //! special modulus).
 //!
 //! A key from s' to s has, for each prime q_i of Q, a pair (b_i, a_i) over Q P with a_i uniform and
-//! b_i = -(a_i s + e_i) + P g_i s', where g_i = (Q/q_i) [(Q/q_i)^-1]_{q_i} is 1 mod q_i and 0 mod the
-//! other primes and P ([`key_body`]). Switching d: with digits d_i = [d]_{q_i}, sum_i d_i (b_i, a_i)
+//! b_i = -(a_i s + e_i) + P g_i s', where g_i = (Q/q_i) `[(Q/q_i)^-1]_{q_i}` is 1 mod q_i and 0 mod the
+//! other primes and P ([`key_body`]). Switching d: with digits d_i = `[d]_{q_i}`, sum_i d_i (b_i, a_i)
 //! decrypts to P d s' + small mod Q P; dividing by P with rounding ([`divide_round_by_last`])
 //! leaves d s' plus noise sum_i d_i e_i / P.
 //!
@@ -279,7 +279,7 @@ fn mod_down(
     ))
 }
 
-/// The RNS digits [d]_{q_i} of a polynomial over R_{Q_l}, each lifted to every prime of R_{Q_l P}
+/// The RNS digits `[d]_{q_i}` of a polynomial over R_{Q_l}, each lifted to every prime of R_{Q_l P}
 /// and transformed: the part of key switching that does not depend on the key, computed once and
 /// shared by several key switchings of the same polynomial (hoisting).
 pub struct Decomposition {
@@ -331,7 +331,7 @@ impl Decomposition {
     }
 }
 
-/// [d]_{q_i} (residues in [0, q_i)) reduced mod q_t into `digit`: one conditional subtraction when
+/// `[d]_{q_i}` (residues in `[0, q_i)`) reduced mod q_t into `digit`: one conditional subtraction when
 /// q_i < 2 q_t, as for primes of similar sizes.
 fn lift_digit(src: &[u64], qi: &Modulus, qt: &Modulus, digit: &mut [u64]) {
     let q = qt.value();
