@@ -201,33 +201,51 @@ fn forward_kernel(a: &mut [u64], q: u64, roots: &[u64], t: &Avx2Tables) {
         half >>= 1;
     }
     for (stage, (ws, wss)) in t.fwd.iter().enumerate() {
-        let width = 2 - stage; // half-width 2, then 1
-        let last = stage == 1;
-        for ((group, w), w_shoup) in a
-            .as_chunks_mut::<8>()
-            .0
-            .iter_mut()
-            .zip(ws.as_chunks::<4>().0)
-            .zip(wss.as_chunks::<4>().0)
-        {
-            let (g0, g1) = group.split_at_mut(4);
-            let (Ok(g0), Ok(g1)) = (<&mut [u64; 4]>::try_from(g0), <&mut [u64; 4]>::try_from(g1))
-            else {
-                continue;
-            };
-            let (xv, yv) = split(load(g0), load(g1), width);
+        // Half-width 2, then 1; the last stage also reduces to [0, q).
+        small_stage::<true>(a, ws, wss, 2 - stage, stage == 1, q);
+    }
+}
+
+/// One of the in-register stages over groups of eight words: Cooley-Tukey (`FORWARD`) or
+/// Gentleman-Sande butterflies of half-width `width` (2 or 1), roots expanded per lane.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn small_stage<const FORWARD: bool>(
+    a: &mut [u64],
+    ws: &[u64],
+    wss: &[u64],
+    width: usize,
+    last: bool,
+    q: u64,
+) {
+    let (vq, v2q) = (splat(q), splat(2 * q));
+    for ((pair, w), w_shoup) in a
+        .as_chunks_mut::<4>()
+        .0
+        .chunks_exact_mut(2)
+        .zip(ws.as_chunks::<4>().0)
+        .zip(wss.as_chunks::<4>().0)
+    {
+        let [g0, g1] = pair else { continue };
+        let (xv, yv) = split(load(g0), load(g1), width);
+        let (mut x2, mut y2);
+        if FORWARD {
             let xv = reduce_once(xv, v2q);
             let tv = shoup(yv, load(w), load(w_shoup), vq);
-            let mut x2 = _mm256_add_epi64(xv, tv);
-            let mut y2 = _mm256_sub_epi64(_mm256_add_epi64(xv, v2q), tv);
-            if last {
-                x2 = reduce_once(reduce_once(x2, v2q), vq);
-                y2 = reduce_once(reduce_once(y2, v2q), vq);
-            }
-            let (o0, o1) = join(x2, y2, width);
-            store(g0, o0);
-            store(g1, o1);
+            x2 = _mm256_add_epi64(xv, tv);
+            y2 = _mm256_sub_epi64(_mm256_add_epi64(xv, v2q), tv);
+        } else {
+            x2 = reduce_once(_mm256_add_epi64(xv, yv), v2q);
+            let d = _mm256_sub_epi64(_mm256_add_epi64(xv, v2q), yv);
+            y2 = shoup(d, load(w), load(w_shoup), vq);
         }
+        if last {
+            x2 = reduce_once(reduce_once(x2, v2q), vq);
+            y2 = reduce_once(reduce_once(y2, v2q), vq);
+        }
+        let (o0, o1) = join(x2, y2, width);
+        store(g0, o0);
+        store(g1, o1);
     }
 }
 
@@ -236,27 +254,7 @@ fn inverse_kernel(a: &mut [u64], q: u64, roots: &[u64], t: &Avx2Tables, n_inv: (
     let n = a.len();
     let (vq, v2q) = (splat(q), splat(2 * q));
     for (stage, (ws, wss)) in t.inv.iter().enumerate() {
-        let width = stage + 1; // half-width 1, then 2
-        for ((group, w), w_shoup) in a
-            .as_chunks_mut::<8>()
-            .0
-            .iter_mut()
-            .zip(ws.as_chunks::<4>().0)
-            .zip(wss.as_chunks::<4>().0)
-        {
-            let (g0, g1) = group.split_at_mut(4);
-            let (Ok(g0), Ok(g1)) = (<&mut [u64; 4]>::try_from(g0), <&mut [u64; 4]>::try_from(g1))
-            else {
-                continue;
-            };
-            let (xv, yv) = split(load(g0), load(g1), width);
-            let x2 = reduce_once(_mm256_add_epi64(xv, yv), v2q);
-            let d = _mm256_sub_epi64(_mm256_add_epi64(xv, v2q), yv);
-            let y2 = shoup(d, load(w), load(w_shoup), vq);
-            let (o0, o1) = join(x2, y2, width);
-            store(g0, o0);
-            store(g1, o1);
-        }
+        small_stage::<false>(a, ws, wss, stage + 1, false, q); // half-width 1, then 2
     }
     let mut half = 4usize;
     while half < n {
