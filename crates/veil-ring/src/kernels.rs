@@ -2,11 +2,12 @@
 //! kernel this CPU has (see [`Isa`]), with the scalar code as the reference that the vector
 //! kernels are tested against bit for bit.
 //!
-//! | function                       | scalar           | `Avx512`         | `Avx512Ifma` (q < 2^50) |
-//! | ------------------------------ | ---------------- | ---------------- | ----------------------- |
-//! | [`add`], [`sub`] (and assign)  | reference        | 8 lanes          | as `Avx512`             |
-//! | [`mul`], [`mul_assign`]        | Barrett, 128-bit | scalar           | 8 lanes, 52-bit FMA     |
-//! | [`sum_of_products`], [`sum_of_scaled`] | u128 sums | scalar           | 8 lanes, 52-bit FMA     |
+//! | function                                 | scalar           | `Avx2`, `Avx512` | `Avx512Ifma` (q < 2^50) |
+//! | ---------------------------------------- | ---------------- | ---------------- | ----------------------- |
+//! | [`add`], [`sub`] (and assign)            | reference        | scalar, 8 lanes  | as `Avx512`             |
+//! | [`mul`], [`mul_assign`], [`mul_constant`] | Barrett / Shoup | scalar           | 8 lanes, 52-bit FMA     |
+//! | [`sum_of_products`], [`sum_of_scaled`]   | u128 sums        | scalar           | 8 lanes, 52-bit FMA     |
+//! | [`divide_round`]                         | reference        | scalar           | 8 lanes, 52-bit FMA     |
 //!
 //! Inputs must be reduced (below q); outputs are reduced. None of these functions branch on the
 //! values (the conditional subtractions are `min` instructions in the vector kernels, and
