@@ -3,7 +3,7 @@
 use core::fmt;
 use std::sync::Arc;
 
-use veil_ring::sample::{GaussianTable, Sampler};
+use veil_ring::sample::Sampler;
 use veil_ring::{Context, Ntt, Poly};
 use zeroize::Zeroize;
 
@@ -44,35 +44,15 @@ pub struct PublicKey {
     pub(crate) seed: [u8; 32],
 }
 
-/// A fresh 32-byte seed drawn from `sampler`.
-pub(crate) fn fresh_seed(sampler: &mut Sampler) -> [u8; 32] {
-    let mut seed = [0u8; 32];
-    rand::RngCore::fill_bytes(sampler, &mut seed);
-    seed
-}
+/// The RLWE sampling helpers live in `veil_ring::rlwe`, shared with the other schemes.
+pub(crate) use veil_ring::rlwe::{expand_uniform, fresh_seed, uniform_ntt};
 
-/// The uniform polynomial of `ctx` (NTT form) expanded from a seed: both parties derive the same.
-pub(crate) fn expand_uniform(ctx: &Arc<Context>, seed: &[u8; 32]) -> Poly<Ntt> {
-    uniform_ntt(ctx, &mut Sampler::from_seed(*seed))
-}
-
-/// A uniform polynomial of `ctx`, drawn directly in NTT form (uniform in either representation).
-pub(crate) fn uniform_ntt(ctx: &Arc<Context>, sampler: &mut Sampler) -> Poly<Ntt> {
-    let mut p = Poly::<Ntt>::zero(ctx);
-    let n = ctx.degree();
-    for (limb, q) in p.as_mut_slice().chunks_mut(n).zip(ctx.moduli()) {
-        sampler.uniform_into(q, limb);
-    }
-    p
-}
-
-/// A fresh error polynomial (discrete Gaussian, sigma = 3.2) in coefficient form.
+/// An error polynomial (discrete Gaussian, sigma 3.2) of `ctx`.
 pub(crate) fn error_poly(
     ctx: &Arc<Context>,
     sampler: &mut Sampler,
 ) -> Result<Poly<veil_ring::Coeff>> {
-    let e = sampler.gaussian_with(&GaussianTable::standard(), ctx.degree());
-    Ok(Poly::from_small(ctx, &e)?)
+    Ok(veil_ring::rlwe::error(ctx, sampler)?)
 }
 
 impl SecretKey {

@@ -10,6 +10,7 @@ pub mod ntt;
 pub mod poly;
 pub mod pool;
 pub mod primes;
+pub mod rlwe;
 pub mod rns;
 pub mod sample;
 #[cfg(target_arch = "x86_64")]
