@@ -233,14 +233,8 @@ pub fn divide_round_with(
                 x.get(..done).unwrap_or_default(),
                 x_p.get(..done).unwrap_or_default(),
             );
-            crate::simd::ifma::divide_round(
-                cpu,
-                qv,
-                pv,
-                xs,
-                ps,
-                out.get_mut(..done).unwrap_or_default(),
-            );
+            let o = out.get_mut(..done).unwrap_or_default();
+            crate::simd::ifma::divide_round(cpu, (qv, pv, p_inv), xs, ps, o);
         }
     }
     let _ = isa;
@@ -274,29 +268,10 @@ pub fn sum_of_products_with(
     ys: &[&[u64]],
     out: &mut [u64],
 ) -> Result<()> {
-    check_len("number of terms", xs.len(), ys.len())?;
-    for (x, y) in xs.iter().zip(ys) {
-        check_len("operand length", x.len(), out.len())?;
+    for y in ys {
         check_len("operand length", y.len(), out.len())?;
     }
-    let mut done = 0;
-    #[cfg(target_arch = "x86_64")]
-    if effective(isa, q) == Isa::Avx512Ifma {
-        done = vector_len(out.len());
-        if let Some(cpu) = crate::simd::IfmaCpu::detect() {
-            let o = out.get_mut(..done).unwrap_or_default();
-            crate::simd::ifma::sum_of_products(cpu, q.value(), xs, ys, o);
-        }
-    }
-    let _ = isa;
-    scalar_sums(q, out, done, xs.len(), |t, c| {
-        let (x, y) = (
-            xs.get(t).and_then(|x| x.get(c)),
-            ys.get(t).and_then(|y| y.get(c)),
-        );
-        u128::from(x.copied().unwrap_or(0)) * u128::from(y.copied().unwrap_or(0))
-    });
-    Ok(())
+    lazy_sum(isa, q, xs, Factors::Vectors(ys), q.bits(), out)
 }
 
 /// out = sum_i x_i c_i mod q element-wise, for constants c_i < q and x_i < 2^`x_bits` (at most
@@ -320,7 +295,43 @@ pub fn sum_of_scaled_with(
     x_bits: u32,
     out: &mut [u64],
 ) -> Result<()> {
-    check_len("number of terms", xs.len(), cs.len())?;
+    lazy_sum(isa, q, xs, Factors::Constants(cs), x_bits, out)
+}
+
+/// The second factor of each product of a lazy sum: a vector or a constant per term.
+#[derive(Clone, Copy)]
+pub(crate) enum Factors<'a> {
+    Vectors(&'a [&'a [u64]]),
+    Constants(&'a [u64]),
+}
+
+impl Factors<'_> {
+    fn len(self) -> usize {
+        match self {
+            Factors::Vectors(ys) => ys.len(),
+            Factors::Constants(cs) => cs.len(),
+        }
+    }
+
+    /// The factor of term t at position c.
+    fn get(self, t: usize, c: usize) -> u64 {
+        match self {
+            Factors::Vectors(ys) => ys.get(t).and_then(|y| y.get(c)).copied().unwrap_or(0),
+            Factors::Constants(cs) => cs.get(t).copied().unwrap_or(0),
+        }
+    }
+}
+
+/// out = sum_t x_t f_t mod q, on IFMA when q and the x_t fit 50 bits, else in u128 sums.
+fn lazy_sum(
+    isa: Isa,
+    q: &Modulus,
+    xs: &[&[u64]],
+    factors: Factors<'_>,
+    x_bits: u32,
+    out: &mut [u64],
+) -> Result<()> {
+    check_len("number of terms", xs.len(), factors.len())?;
     for x in xs {
         check_len("operand length", x.len(), out.len())?;
     }
@@ -330,13 +341,13 @@ pub fn sum_of_scaled_with(
         done = vector_len(out.len());
         if let Some(cpu) = crate::simd::IfmaCpu::detect() {
             let o = out.get_mut(..done).unwrap_or_default();
-            crate::simd::ifma::sum_of_scaled(cpu, q.value(), xs, cs, o);
+            crate::simd::ifma::lazy_sum(cpu, q.value(), xs, factors, o);
         }
     }
     let _ = (isa, x_bits);
     scalar_sums(q, out, done, xs.len(), |t, c| {
         let x = xs.get(t).and_then(|x| x.get(c)).copied().unwrap_or(0);
-        u128::from(x) * u128::from(cs.get(t).copied().unwrap_or(0))
+        u128::from(x) * u128::from(factors.get(t, c))
     });
     Ok(())
 }

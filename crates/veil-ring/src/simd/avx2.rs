@@ -177,32 +177,66 @@ fn join(x: __m256i, y: __m256i, t: usize) -> (__m256i, __m256i) {
 #[target_feature(enable = "avx2")]
 fn forward_kernel(a: &mut [u64], q: u64, roots: &[u64], t: &Avx2Tables) {
     let n = a.len();
-    let (vq, v2q) = (splat(q), splat(2 * q));
     let (mut m, mut half) = (1usize, n / 2);
     while half >= 4 {
         let ws = roots.get(m..2 * m).unwrap_or(&[]);
         let wss = t.fwd_shoup.get(m..2 * m).unwrap_or(&[]);
-        for (block, (&w, &w_shoup)) in a.chunks_exact_mut(2 * half).zip(ws.iter().zip(wss)) {
-            let (w, w_shoup) = (splat(w), splat(w_shoup));
-            let (lo, hi) = block.split_at_mut(half);
-            for (x, y) in lo
-                .as_chunks_mut::<4>()
-                .0
-                .iter_mut()
-                .zip(hi.as_chunks_mut::<4>().0)
-            {
-                let xv = reduce_once(load(x), v2q);
-                let tv = shoup(load(y), w, w_shoup, vq);
-                store(x, _mm256_add_epi64(xv, tv));
-                store(y, _mm256_sub_epi64(_mm256_add_epi64(xv, v2q), tv));
-            }
-        }
+        wide_stage::<true>(a, half, ws, wss, q);
         m <<= 1;
         half >>= 1;
     }
     for (stage, (ws, wss)) in t.fwd.iter().enumerate() {
         // Half-width 2, then 1; the last stage also reduces to [0, q).
         small_stage::<true>(a, ws, wss, 2 - stage, stage == 1, q);
+    }
+}
+
+/// One butterfly on four lanes: Cooley-Tukey with `FORWARD` (X, Y in [0, 4q) -> X + WY, X - WY in
+/// [0, 4q)), else Gentleman-Sande (X, Y in [0, 2q) -> X + Y, (X - Y) W in [0, 2q)).
+#[inline]
+#[target_feature(enable = "avx2")]
+fn butterfly<const FORWARD: bool>(
+    x: __m256i,
+    y: __m256i,
+    w: __m256i,
+    w_shoup: __m256i,
+    vq: __m256i,
+) -> (__m256i, __m256i) {
+    let v2q = _mm256_add_epi64(vq, vq);
+    if FORWARD {
+        let x = reduce_once(x, v2q);
+        let t = shoup(y, w, w_shoup, vq);
+        (
+            _mm256_add_epi64(x, t),
+            _mm256_sub_epi64(_mm256_add_epi64(x, v2q), t),
+        )
+    } else {
+        let d = _mm256_sub_epi64(_mm256_add_epi64(x, v2q), y);
+        (
+            reduce_once(_mm256_add_epi64(x, y), v2q),
+            shoup(d, w, w_shoup, vq),
+        )
+    }
+}
+
+/// One stage whose butterflies are `half` >= 4 words apart, one root per block.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn wide_stage<const FORWARD: bool>(a: &mut [u64], half: usize, ws: &[u64], wss: &[u64], q: u64) {
+    let vq = splat(q);
+    for (block, (&w, &w_shoup)) in a.chunks_exact_mut(2 * half).zip(ws.iter().zip(wss)) {
+        let (w, w_shoup) = (splat(w), splat(w_shoup));
+        let (lo, hi) = block.split_at_mut(half);
+        for (x, y) in lo
+            .as_chunks_mut::<4>()
+            .0
+            .iter_mut()
+            .zip(hi.as_chunks_mut::<4>().0)
+        {
+            let (x2, y2) = butterfly::<FORWARD>(load(x), load(y), w, w_shoup, vq);
+            store(x, x2);
+            store(y, y2);
+        }
     }
 }
 
@@ -228,17 +262,7 @@ fn small_stage<const FORWARD: bool>(
     {
         let [g0, g1] = pair else { continue };
         let (xv, yv) = split(load(g0), load(g1), width);
-        let (mut x2, mut y2);
-        if FORWARD {
-            let xv = reduce_once(xv, v2q);
-            let tv = shoup(yv, load(w), load(w_shoup), vq);
-            x2 = _mm256_add_epi64(xv, tv);
-            y2 = _mm256_sub_epi64(_mm256_add_epi64(xv, v2q), tv);
-        } else {
-            x2 = reduce_once(_mm256_add_epi64(xv, yv), v2q);
-            let d = _mm256_sub_epi64(_mm256_add_epi64(xv, v2q), yv);
-            y2 = shoup(d, load(w), load(w_shoup), vq);
-        }
+        let (mut x2, mut y2) = butterfly::<FORWARD>(xv, yv, load(w), load(w_shoup), vq);
         if last {
             x2 = reduce_once(reduce_once(x2, v2q), vq);
             y2 = reduce_once(reduce_once(y2, v2q), vq);
@@ -252,7 +276,7 @@ fn small_stage<const FORWARD: bool>(
 #[target_feature(enable = "avx2")]
 fn inverse_kernel(a: &mut [u64], q: u64, roots: &[u64], t: &Avx2Tables, n_inv: (u64, u64)) {
     let n = a.len();
-    let (vq, v2q) = (splat(q), splat(2 * q));
+    let vq = splat(q);
     for (stage, (ws, wss)) in t.inv.iter().enumerate() {
         small_stage::<false>(a, ws, wss, stage + 1, false, q); // half-width 1, then 2
     }
@@ -261,21 +285,7 @@ fn inverse_kernel(a: &mut [u64], q: u64, roots: &[u64], t: &Avx2Tables, n_inv: (
         let m = n / (2 * half);
         let ws = roots.get(m..2 * m).unwrap_or(&[]);
         let wss = t.inv_shoup.get(m..2 * m).unwrap_or(&[]);
-        for (block, (&w, &w_shoup)) in a.chunks_exact_mut(2 * half).zip(ws.iter().zip(wss)) {
-            let (w, w_shoup) = (splat(w), splat(w_shoup));
-            let (lo, hi) = block.split_at_mut(half);
-            for (x, y) in lo
-                .as_chunks_mut::<4>()
-                .0
-                .iter_mut()
-                .zip(hi.as_chunks_mut::<4>().0)
-            {
-                let (xv, yv) = (load(x), load(y));
-                store(x, reduce_once(_mm256_add_epi64(xv, yv), v2q));
-                let d = _mm256_sub_epi64(_mm256_add_epi64(xv, v2q), yv);
-                store(y, shoup(d, w, w_shoup, vq));
-            }
-        }
+        wide_stage::<false>(a, half, ws, wss, q);
         half <<= 1;
     }
     let (ni, ni_shoup) = (splat(n_inv.0), splat(n_inv.1));

@@ -7,6 +7,7 @@ use core::arch::x86_64::{
 };
 
 use super::{IfmaCpu, load, reduce_once, splat, store};
+use crate::kernels::Factors;
 
 const MASK52: u64 = (1 << 52) - 1;
 const BETA: u128 = 1 << 52;
@@ -135,24 +136,12 @@ fn mul_constant_kernel(q: u64, w: u64, x: &[u64], out: &mut [u64]) {
 /// in the high word after the low word's carry moves into it.
 const PRODUCTS_PER_FOLD: usize = 15;
 
-/// out = sum_i x_i y_i mod q element-wise, for x_i, y_i < 2^50 and q < 2^50 (whole chunks of eight):
-/// the products stay in registers, with one reduction per fifteen terms.
-pub(crate) fn sum_of_products(_: IfmaCpu, q: u64, xs: &[&[u64]], ys: &[&[u64]], out: &mut [u64]) {
+/// out = sum_i x_i f_i mod q element-wise (f_i a vector or a constant), for x_i, f_i < 2^50 and
+/// q < 2^50 (whole chunks of eight): the products stay in registers, with one reduction per
+/// fifteen terms.
+pub(crate) fn lazy_sum(_: IfmaCpu, q: u64, xs: &[&[u64]], ys: Factors<'_>, out: &mut [u64]) {
     // SAFETY: the token proves that the CPU has AVX-512 F and IFMA52.
-    unsafe { sum_kernel(q, xs, Factors::Vectors(ys), out) }
-}
-
-/// out = sum_i x_i c_i mod q element-wise, for constants c_i < 2^50 and x_i < 2^50.
-pub(crate) fn sum_of_scaled(_: IfmaCpu, q: u64, xs: &[&[u64]], cs: &[u64], out: &mut [u64]) {
-    // SAFETY: the token proves that the CPU has AVX-512 F and IFMA52.
-    unsafe { sum_kernel(q, xs, Factors::Constants(cs), out) }
-}
-
-/// The second factor of each product: a vector or a constant per term.
-#[derive(Clone, Copy)]
-enum Factors<'a> {
-    Vectors(&'a [&'a [u64]]),
-    Constants(&'a [u64]),
+    unsafe { sum_kernel(q, xs, ys, out) }
 }
 
 #[target_feature(enable = "avx512f,avx512ifma")]
@@ -198,17 +187,23 @@ fn sum_kernel(q: u64, xs: &[&[u64]], ys: Factors<'_>, out: &mut [u64]) {
     }
 }
 
-/// out = round(X / p) mod q for the integer X with residues x mod q and x_p mod p (q, p < 2^50):
-/// u = (x_p + p/2) mod p, then (x + p/2 - u) p^-1 mod q, exactly as the scalar reference does.
-pub(crate) fn divide_round(_: IfmaCpu, q: u64, p: u64, x: &[u64], x_p: &[u64], out: &mut [u64]) {
+/// out = round(X / p) mod q for the integer X with residues x mod q and x_p mod p (q, p < 2^50),
+/// given p_inv = p^-1 mod q: u = (x_p + p/2) mod p, then (x + p/2 - u) p^-1 mod q, exactly as the
+/// scalar reference does.
+pub(crate) fn divide_round(
+    _: IfmaCpu,
+    (q, p, p_inv): (u64, u64, u64),
+    x: &[u64],
+    x_p: &[u64],
+    out: &mut [u64],
+) {
     // SAFETY: the token proves that the CPU has AVX-512 F and IFMA52.
-    unsafe { divide_round_kernel(q, p, x, x_p, out) }
+    unsafe { divide_round_kernel(q, p, p_inv, x, x_p, out) }
 }
 
 #[target_feature(enable = "avx512f,avx512ifma")]
-fn divide_round_kernel(q: u64, p: u64, x: &[u64], x_p: &[u64], out: &mut [u64]) {
+fn divide_round_kernel(q: u64, p: u64, p_inv: u64, x: &[u64], x_p: &[u64], out: &mut [u64]) {
     let half = p / 2;
-    let p_inv = inverse_mod(p % q, q);
     let (vq, vp, vhalf) = (splat(q), splat(p), splat(half));
     let (vhalf_q, vq_plus) = (splat(half % q), splat(q));
     let (w, ws) = (splat(p_inv), splat(shoup_companion(p_inv, q)));
@@ -228,21 +223,5 @@ fn divide_round_kernel(q: u64, p: u64, x: &[u64], x_p: &[u64], out: &mut [u64]) 
             u_mod,
         );
         store(o, reduce_once(shoup(v, w, ws, vq), vq));
-    }
-}
-
-/// a^-1 mod m for coprime a < m (extended Euclid); 0 if there is none.
-fn inverse_mod(a: u64, m: u64) -> u64 {
-    let (mut r0, mut r1) = (i128::from(m), i128::from(a));
-    let (mut t0, mut t1) = (0i128, 1i128);
-    while r1 != 0 {
-        let k = r0 / r1;
-        (r0, r1) = (r1, r0 - k * r1);
-        (t0, t1) = (t1, t0 - k * t1);
-    }
-    if r0 == 1 {
-        t0.rem_euclid(i128::from(m)) as u64
-    } else {
-        0
     }
 }

@@ -228,117 +228,141 @@ macro_rules! ntt_driver {
             unsafe { inverse_kernel(a, q, roots, t) }
         }
 
+        /// One butterfly on eight lanes: Cooley-Tukey with `FORWARD` (X, Y in [0, 4q) ->
+        /// X + WY, X - WY in [0, 4q)), else Gentleman-Sande (X, Y in [0, 2q) -> X + Y,
+        /// (X - Y) W in [0, 2q)).
+        #[inline]
+        #[target_feature(enable = $features)]
+        fn butterfly<const FORWARD: bool>(
+            x: core::arch::x86_64::__m512i,
+            y: core::arch::x86_64::__m512i,
+            w: core::arch::x86_64::__m512i,
+            w_shoup: core::arch::x86_64::__m512i,
+            vq: core::arch::x86_64::__m512i,
+        ) -> (core::arch::x86_64::__m512i, core::arch::x86_64::__m512i) {
+            use super::reduce_once;
+            use core::arch::x86_64::{_mm512_add_epi64, _mm512_sub_epi64};
+            let v2q = _mm512_add_epi64(vq, vq);
+            if FORWARD {
+                let x = reduce_once(x, v2q);
+                let t = $shoup(y, w, w_shoup, vq);
+                (
+                    _mm512_add_epi64(x, t),
+                    _mm512_sub_epi64(_mm512_add_epi64(x, v2q), t),
+                )
+            } else {
+                let d = _mm512_sub_epi64(_mm512_add_epi64(x, v2q), y);
+                (
+                    reduce_once(_mm512_add_epi64(x, y), v2q),
+                    $shoup(d, w, w_shoup, vq),
+                )
+            }
+        }
+
+        /// One stage whose butterflies are `half` >= 8 words apart, one root per block.
+        #[inline]
+        #[target_feature(enable = $features)]
+        fn wide_stage<const FORWARD: bool>(
+            a: &mut [u64],
+            half: usize,
+            ws: &[u64],
+            wss: &[u64],
+            vq: core::arch::x86_64::__m512i,
+        ) {
+            use super::{load, splat, store};
+            for (block, (&w, &w_shoup)) in a.chunks_exact_mut(2 * half).zip(ws.iter().zip(wss)) {
+                let (w, w_shoup) = (splat(w), splat(w_shoup));
+                let (lo, hi) = block.split_at_mut(half);
+                for (x, y) in lo
+                    .as_chunks_mut::<8>()
+                    .0
+                    .iter_mut()
+                    .zip(hi.as_chunks_mut::<8>().0)
+                {
+                    let (x2, y2) = butterfly::<FORWARD>(load(x), load(y), w, w_shoup, vq);
+                    store(x, x2);
+                    store(y, y2);
+                }
+            }
+        }
+
+        /// One in-register stage of half-width 4, 2 or 1 (`PERMUTATIONS[index]`), roots
+        /// expanded per lane; with `last`, outputs are reduced to [0, q).
+        #[inline]
+        #[target_feature(enable = $features)]
+        fn small_stage<const FORWARD: bool>(
+            a: &mut [u64],
+            index: usize,
+            ws: &[u64],
+            wss: &[u64],
+            last: bool,
+            vq: core::arch::x86_64::__m512i,
+        ) {
+            use super::{load, load2, permutation, permute, reduce_once, store2};
+            use core::arch::x86_64::_mm512_add_epi64;
+            let v2q = _mm512_add_epi64(vq, vq);
+            let Some([gx, gy, s0, s1]) = super::PERMUTATIONS.get(index) else {
+                return;
+            };
+            let (gx, gy, s0, s1) = (
+                permutation(gx),
+                permutation(gy),
+                permutation(s0),
+                permutation(s1),
+            );
+            for ((chunk, w), w_shoup) in a
+                .as_chunks_mut::<16>()
+                .0
+                .iter_mut()
+                .zip(ws.as_chunks::<8>().0)
+                .zip(wss.as_chunks::<8>().0)
+            {
+                let (v0, v1) = load2(chunk);
+                let (xv, yv) = (permute(v0, gx, v1), permute(v0, gy, v1));
+                let (mut x2, mut y2) = butterfly::<FORWARD>(xv, yv, load(w), load(w_shoup), vq);
+                if last {
+                    // [0, 4q) -> [0, q) inside the last stage instead of another pass.
+                    x2 = reduce_once(reduce_once(x2, v2q), vq);
+                    y2 = reduce_once(reduce_once(y2, v2q), vq);
+                }
+                store2(chunk, permute(x2, s0, y2), permute(x2, s1, y2));
+            }
+        }
+
         #[target_feature(enable = $features)]
         fn forward_kernel(a: &mut [u64], q: u64, roots: &[u64], t: &super::LaneTables) {
-            use super::{load, load2, permutation, permute, reduce_once, splat, store, store2};
-            use core::arch::x86_64::{_mm512_add_epi64, _mm512_sub_epi64};
             let n = a.len();
-            let (vq, v2q) = (splat(q), splat(2 * q));
+            let vq = super::splat(q);
             let (mut m, mut half) = (1usize, n / 2);
             while half >= 8 {
                 let ws = roots.get(m..2 * m).unwrap_or(&[]);
                 let wss = t.fwd_shoup.get(m..2 * m).unwrap_or(&[]);
-                for (block, (&w, &w_shoup)) in a.chunks_exact_mut(2 * half).zip(ws.iter().zip(wss))
-                {
-                    let (w, w_shoup) = (splat(w), splat(w_shoup));
-                    let (lo, hi) = block.split_at_mut(half);
-                    for (x, y) in lo
-                        .as_chunks_mut::<8>()
-                        .0
-                        .iter_mut()
-                        .zip(hi.as_chunks_mut::<8>().0)
-                    {
-                        let xv = reduce_once(load(x), v2q);
-                        let tv = $shoup(load(y), w, w_shoup, vq);
-                        store(x, _mm512_add_epi64(xv, tv));
-                        store(y, _mm512_sub_epi64(_mm512_add_epi64(xv, v2q), tv));
-                    }
-                }
+                wide_stage::<true>(a, half, ws, wss, vq);
                 m <<= 1;
                 half >>= 1;
             }
+            // Half-width 4, 2, 1; the last one also reduces to [0, q).
             for (stage, (ws, wss)) in t.fwd_small.iter().enumerate() {
-                let [gx, gy, s0, s1] = super::PERMUTATIONS[stage];
-                let (gx, gy, s0, s1) = (
-                    permutation(&gx),
-                    permutation(&gy),
-                    permutation(&s0),
-                    permutation(&s1),
-                );
-                let last = stage == 2;
-                for ((chunk, w), w_shoup) in a
-                    .as_chunks_mut::<16>()
-                    .0
-                    .iter_mut()
-                    .zip(ws.as_chunks::<8>().0)
-                    .zip(wss.as_chunks::<8>().0)
-                {
-                    let (v0, v1) = load2(chunk);
-                    let xv = reduce_once(permute(v0, gx, v1), v2q);
-                    let tv = $shoup(permute(v0, gy, v1), load(w), load(w_shoup), vq);
-                    let mut x2 = _mm512_add_epi64(xv, tv);
-                    let mut y2 = _mm512_sub_epi64(_mm512_add_epi64(xv, v2q), tv);
-                    if last {
-                        // [0, 4q) -> [0, q) inside the last stage instead of another pass.
-                        x2 = reduce_once(reduce_once(x2, v2q), vq);
-                        y2 = reduce_once(reduce_once(y2, v2q), vq);
-                    }
-                    store2(chunk, permute(x2, s0, y2), permute(x2, s1, y2));
-                }
+                small_stage::<true>(a, stage, ws, wss, stage == 2, vq);
             }
         }
 
         #[target_feature(enable = $features)]
         fn inverse_kernel(a: &mut [u64], q: u64, roots: &[u64], t: &super::LaneTables) {
-            use super::{load, load2, permutation, permute, reduce_once, splat, store, store2};
+            use super::{load, reduce_once, splat, store};
             use core::arch::x86_64::{_mm512_add_epi64, _mm512_sub_epi64};
             let n = a.len();
             let (vq, v2q) = (splat(q), splat(2 * q));
+            // Half-width 1, 2, 4 (the permutation tables are indexed by 4, 2, 1).
             for (stage, (ws, wss)) in t.inv_small.iter().enumerate() {
-                // Gather/scatter tables are indexed by t = 4, 2, 1; the inverse runs t = 1, 2, 4.
-                let [gx, gy, s0, s1] = super::PERMUTATIONS[2 - stage];
-                let (gx, gy, s0, s1) = (
-                    permutation(&gx),
-                    permutation(&gy),
-                    permutation(&s0),
-                    permutation(&s1),
-                );
-                for ((chunk, w), w_shoup) in a
-                    .as_chunks_mut::<16>()
-                    .0
-                    .iter_mut()
-                    .zip(ws.as_chunks::<8>().0)
-                    .zip(wss.as_chunks::<8>().0)
-                {
-                    let (v0, v1) = load2(chunk);
-                    let (xv, yv) = (permute(v0, gx, v1), permute(v0, gy, v1));
-                    let x2 = reduce_once(_mm512_add_epi64(xv, yv), v2q);
-                    let d = _mm512_sub_epi64(_mm512_add_epi64(xv, v2q), yv);
-                    let y2 = $shoup(d, load(w), load(w_shoup), vq);
-                    store2(chunk, permute(x2, s0, y2), permute(x2, s1, y2));
-                }
+                small_stage::<false>(a, 2 - stage, ws, wss, false, vq);
             }
             let mut half = 8usize;
             while half < n / 2 {
                 let m = n / (2 * half);
                 let ws = roots.get(m..2 * m).unwrap_or(&[]);
                 let wss = t.inv_shoup.get(m..2 * m).unwrap_or(&[]);
-                for (block, (&w, &w_shoup)) in a.chunks_exact_mut(2 * half).zip(ws.iter().zip(wss))
-                {
-                    let (w, w_shoup) = (splat(w), splat(w_shoup));
-                    let (lo, hi) = block.split_at_mut(half);
-                    for (x, y) in lo
-                        .as_chunks_mut::<8>()
-                        .0
-                        .iter_mut()
-                        .zip(hi.as_chunks_mut::<8>().0)
-                    {
-                        let (xv, yv) = (load(x), load(y));
-                        store(x, reduce_once(_mm512_add_epi64(xv, yv), v2q));
-                        let d = _mm512_sub_epi64(_mm512_add_epi64(xv, v2q), yv);
-                        store(y, $shoup(d, w, w_shoup, vq));
-                    }
-                }
+                wide_stage::<false>(a, half, ws, wss, vq);
                 half <<= 1;
             }
             // Last stage with n^-1 folded in: X' = (X + Y) n^-1, Y' = (X - Y) (w n^-1).
