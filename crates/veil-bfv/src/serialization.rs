@@ -9,6 +9,7 @@
 
 use std::sync::Arc;
 
+use veil_ring::keys::{GaloisKeySet, SwitchingKey};
 use veil_ring::sample::Sampler;
 use veil_ring::wire::{Format, Reader, Writer, poly_len};
 use veil_ring::{Coeff, Poly, Representation};
@@ -16,10 +17,10 @@ use veil_ring::{Coeff, Poly, Representation};
 use crate::ciphertext::Ciphertext;
 use crate::encoding::Plaintext;
 use crate::error::{Error, Result};
-use crate::galois::GaloisKeys;
+use crate::galois::{GaloisKeys, ROW_GENERATOR};
 use crate::keys::{PublicKey, SecretKey, error_poly, expand_uniform, fresh_seed};
 use crate::parameters::{BfvParameters, BfvParametersBuilder};
-use crate::relin::{KeySwitchingKey, RelinearizationKey};
+use crate::relin::RelinearizationKey;
 
 /// `VBFV`, format version 1.
 const FORMAT: Format = Format {
@@ -258,43 +259,12 @@ impl PublicKey {
     }
 }
 
-impl KeySwitchingKey {
-    fn write(&self, w: &mut Writer) {
-        for ((b, _), seed) in self.pairs.iter().zip(&self.seeds) {
-            w.bytes(seed);
-            w.poly(b);
-        }
-    }
-
-    fn byte_len(params: &BfvParameters) -> usize {
-        params.ciphertext_moduli().len() * (32 + poly_len(params.key_context()))
-    }
-
-    fn read(params: &Arc<BfvParameters>, r: &mut Reader<'_>) -> Result<Self> {
-        let ctx = params.key_context().clone();
-        let k = params.ciphertext_moduli().len();
-        let mut pairs = Vec::with_capacity(k);
-        let mut seeds = Vec::with_capacity(k);
-        for _ in 0..k {
-            let seed = r.seed()?;
-            let b = r.poly(&ctx)?;
-            pairs.push((b, expand_uniform(&ctx, &seed)));
-            seeds.push(seed);
-        }
-        Ok(KeySwitchingKey {
-            params: params.clone(),
-            pairs,
-            seeds,
-        })
-    }
-}
-
 impl RelinearizationKey {
     /// Header, fingerprint, then per prime of Q: seed of a_i, b_i.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut w = Writer::new(FORMAT, KIND_RELIN_KEY);
-        w.u64(self.ksk.params.fingerprint());
-        self.ksk.write(&mut w);
+        w.u64(self.params.fingerprint());
+        self.key.write(&mut w);
         w.into_bytes()
     }
 
@@ -302,12 +272,16 @@ impl RelinearizationKey {
     pub fn from_bytes(params: &Arc<BfvParameters>, bytes: &[u8]) -> Result<Self> {
         let mut r = Reader::new(bytes, FORMAT, KIND_RELIN_KEY)?;
         params.expect_fingerprint(&mut r)?;
-        if r.remaining() != KeySwitchingKey::byte_len(params) {
+        let (ctx, digits) = (params.key_context(), params.ciphertext_moduli().len());
+        if r.remaining() != SwitchingKey::byte_len(ctx, digits) {
             return Err(malformed("wrong length for these parameters"));
         }
-        let ksk = KeySwitchingKey::read(params, &mut r)?;
+        let key = SwitchingKey::read(&mut r, ctx, digits)?;
         r.finish()?;
-        Ok(RelinearizationKey { ksk })
+        Ok(RelinearizationKey {
+            params: params.clone(),
+            key,
+        })
     }
 }
 
@@ -315,12 +289,8 @@ impl GaloisKeys {
     /// Header, fingerprint, count, then per key: Galois element and key-switching key.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut w = Writer::new(FORMAT, KIND_GALOIS_KEYS);
-        w.u64(self.params().fingerprint());
-        w.u32(self.keys().len() as u32);
-        for (&g, ksk) in self.keys() {
-            w.u64(g);
-            ksk.write(&mut w);
-        }
+        w.u64(self.params.fingerprint());
+        self.set.write(&mut w);
         w.into_bytes()
     }
 
@@ -329,24 +299,13 @@ impl GaloisKeys {
     pub fn from_bytes(params: &Arc<BfvParameters>, bytes: &[u8]) -> Result<Self> {
         let mut r = Reader::new(bytes, FORMAT, KIND_GALOIS_KEYS)?;
         params.expect_fingerprint(&mut r)?;
-        let count = r.u32()? as usize;
-        let per_key = 8 + KeySwitchingKey::byte_len(params);
-        if count == 0 || count > params.degree() || r.remaining() != count * per_key {
-            return Err(malformed(
-                "wrong number of keys or length for these parameters",
-            ));
-        }
-        let two_n = 2 * params.degree() as u64;
-        let mut keys = Vec::with_capacity(count);
-        for _ in 0..count {
-            let g = r.u64()?;
-            if g % 2 == 0 || g >= two_n || keys.last().is_some_and(|(h, _)| *h >= g) {
-                return Err(malformed("bad, repeated or out-of-order Galois element"));
-            }
-            keys.push((g, KeySwitchingKey::read(params, &mut r)?));
-        }
+        let (ctx, digits) = (params.key_context(), params.ciphertext_moduli().len());
+        let set = GaloisKeySet::read(&mut r, ctx, digits, ROW_GENERATOR)?;
         r.finish()?;
-        Ok(GaloisKeys::from_parts(params, keys))
+        Ok(GaloisKeys {
+            params: params.clone(),
+            set,
+        })
     }
 }
 

@@ -5,6 +5,7 @@ pub mod automorphism;
 mod error;
 pub mod isa;
 pub mod kernels;
+pub mod keys;
 pub mod keyswitch;
 pub mod ntt;
 pub mod poly;

@@ -22,7 +22,7 @@ use crate::zq::Modulus;
 /// Smallest supported degree.
 pub const MIN_DEGREE: usize = 1 << 10;
 /// Largest supported degree.
-pub const MAX_DEGREE: usize = 1 << 15;
+pub const MAX_DEGREE: usize = 1 << 16;
 
 /// Precomputed tables for the NTT of degree `n` modulo one prime.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -371,7 +371,7 @@ mod tests {
 
     #[test]
     fn round_trips_at_every_degree() {
-        for log_n in 10..=15 {
+        for log_n in 10..=16 {
             let n = 1usize << log_n;
             let op = operator(50, n);
             let q = op.modulus().value();
