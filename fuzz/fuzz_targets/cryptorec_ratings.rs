@@ -1,5 +1,6 @@
 //! The ratings loaders `Dataset::parse_movielens` (`u.data` tabs or `::`) and
-//! `Dataset::parse_csv` (`user,item,rating`) on the same text.
+//! `Dataset::parse_csv` (`user,item,rating[,...]`, header optional) and `Dataset::parse_any` on
+//! the same text.
 //!
 //! Checked for a data set that loads: at least one rating; dense user and item indices below
 //! `users()` and `items()`, each mapping back to an identifier; finite values; no (user, item)
@@ -16,7 +17,11 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    for parsed in [Dataset::parse_movielens(text), Dataset::parse_csv(text)] {
+    for parsed in [
+        Dataset::parse_movielens(text),
+        Dataset::parse_csv(text),
+        Dataset::parse_any(text),
+    ] {
         let Ok(d) = parsed else {
             continue;
         };

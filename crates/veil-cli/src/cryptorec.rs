@@ -8,7 +8,7 @@ use std::time::Instant;
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
 use veil_cryptorec::data::{Dataset, RatingScale, SyntheticConfig};
-use veil_cryptorec::eval::{MeanStd, Split};
+use veil_cryptorec::eval::{Figure, MeanStd, Split};
 use veil_cryptorec::model::{Model, TrainConfig};
 use veil_cryptorec::report::{EvalOptions, EvalReport, evaluate, transfer};
 
@@ -31,9 +31,11 @@ pub(crate) enum CryptorecCommand {
 
 #[derive(Clone, Copy, ValueEnum)]
 pub(crate) enum Format {
+    /// Whichever the first line shows: `::`, a tab, or commas.
+    Auto,
     /// MovieLens `u.data` (tab-separated) or `ratings.dat` (`::`-separated).
     Movielens,
-    /// `user,item,rating` lines.
+    /// `user,item,rating[,...]` lines, with or without a header (MovieLens `ratings.csv`).
     Csv,
 }
 
@@ -45,7 +47,7 @@ pub(crate) struct DataArgs {
     #[arg(long)]
     pub(crate) data: Option<PathBuf>,
     /// Format of `--data`.
-    #[arg(long, value_enum, default_value_t = Format::Movielens)]
+    #[arg(long, value_enum, default_value_t = Format::Auto)]
     format: Format,
     /// Seed of the synthetic data.
     #[arg(long, default_value_t = 1)]
@@ -60,6 +62,7 @@ impl DataArgs {
     /// The data and its rating scale (given and checked, or inferred).
     pub(crate) fn load(&self) -> CliResult<(Dataset, RatingScale)> {
         let data = match (&self.data, self.format) {
+            (Some(p), Format::Auto) => Dataset::load_any(p)?,
             (Some(p), Format::Movielens) => Dataset::load_movielens(p)?,
             (Some(p), Format::Csv) => Dataset::load_csv(p)?,
             (None, _) => SyntheticConfig {
@@ -250,7 +253,11 @@ fn eval(a: &EvalArgs) -> CliResult<()> {
     };
     if a.json {
         let stat = |m: &MeanStd| json!({"mean": m.mean, "std": m.std});
-        let mut out = eval_json(&report, stat);
+        let figure = |f: &Figure| match f {
+            Figure::Measured(m) => stat(m),
+            Figure::Undefined { reason } => json!({"undefined": reason}),
+        };
+        let mut out = eval_json(&report, stat, figure);
         out["users"] = json!(data.users());
         out["items"] = json!(data.items());
         out["ratings"] = json!(data.ratings().len());
@@ -281,18 +288,22 @@ fn eval(a: &EvalArgs) -> CliResult<()> {
 }
 
 /// The figures of an [`EvalReport`] as JSON.
-fn eval_json(r: &EvalReport, stat: impl Fn(&MeanStd) -> serde_json::Value) -> serde_json::Value {
+fn eval_json(
+    r: &EvalReport,
+    stat: impl Fn(&MeanStd) -> serde_json::Value,
+    figure: impl Fn(&Figure) -> serde_json::Value,
+) -> serde_json::Value {
     json!({
-        "rmse": r.rmse.iter().map(|(n, m)| json!({"model": n, "rmse": stat(m)})).collect::<Vec<_>>(),
+        "rmse": r.rmse.iter().map(|(n, m)| json!({"model": n, "rmse": figure(m)})).collect::<Vec<_>>(),
         "top_n": r.top_n.iter().map(|t| json!({
             "model": t.name, "n": veil_cryptorec::report::TOP_N,
             "precision": stat(&t.precision), "recall": stat(&t.recall), "ndcg": stat(&t.ndcg),
         })).collect::<Vec<_>>(),
         "sqr": {
             "pruning_ratio": stat(&r.sqr_pruning), "reuse_ratio": stat(&r.sqr_reuse),
-            "rmse_change": stat(&r.sqr_change),
+            "rmse_change": figure(&r.sqr_change),
         },
-        "integer_model_rmse_change": stat(&r.quant_change),
+        "integer_model_rmse_change": figure(&r.quant_change),
         "zero_integer_weights": stat(&r.quant_zeros),
         "epochs": stat(&r.epochs),
     })

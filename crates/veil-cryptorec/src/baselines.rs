@@ -12,7 +12,7 @@
 //!
 //! Users are indexed as in `all_known`: the k-th test user is user
 //! `all_known().len() - test.len() + k`, the k-th validation user is `train.len() + k`.
-//! Predictions are clipped to [1, 5] by [`rmse_with`].
+//! Predictions are clipped to the split's rating scale ([`Split::scale`]) by [`rmse_with`].
 
 use ndarray::{Array, Array1, Array2, Axis, Dimension, Zip};
 use rand::seq::SliceRandom;
@@ -20,14 +20,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use rayon::prelude::*;
 
+use crate::data::RatingScale;
 use crate::error::{Error, Result};
 use crate::eval::{FeedTest, Split, rmse_with};
 use crate::model::UserRatings;
-
-/// Lowest rating of the scale (predictions are clipped to it).
-const LO: f32 = 1.0;
-/// Highest rating of the scale.
-const HI: f32 = 5.0;
 
 /// The known ratings of a split as (user, item, rating) triples, users indexed as in
 /// [`Split::all_known`]; items outside `0..split.items` are dropped.
@@ -85,8 +81,13 @@ impl Known {
 
 /// RMSE over `pairs` whose k-th user is user `first + k` of `all_known`, with `predict(u)` the
 /// prediction vector over all items of user u.
-fn pairs_rmse(pairs: &[FeedTest], first: usize, mut predict: impl FnMut(usize) -> Vec<f32>) -> f64 {
-    rmse_with(pairs, LO, HI, |k, _| predict(first + k))
+fn pairs_rmse(
+    pairs: &[FeedTest],
+    scale: RatingScale,
+    first: usize,
+    mut predict: impl FnMut(usize) -> Vec<f32>,
+) -> f64 {
+    rmse_with(pairs, scale.min, scale.max, |k, _| predict(first + k))
 }
 
 /// Index in `all_known` of the first validation user and of the first test user.
@@ -130,14 +131,19 @@ pub fn bias_only_rmse(split: &Split) -> f64 {
             }
         })
         .collect();
-    rmse_with(&split.test, LO, HI, |_, feed: &UserRatings| {
-        let mean = if feed.values.is_empty() {
-            mu as f32
-        } else {
-            feed.mean()
-        };
-        item_dev.iter().map(|d| mean + d).collect()
-    })
+    rmse_with(
+        &split.test,
+        split.scale.min,
+        split.scale.max,
+        |_, feed: &UserRatings| {
+            let mean = if feed.values.is_empty() {
+                mu as f32
+            } else {
+                feed.mean()
+            };
+            item_dev.iter().map(|d| mean + d).collect()
+        },
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -287,7 +293,9 @@ impl BiasedMf {
                 best = model.clone();
                 continue;
             }
-            let rmse = pairs_rmse(&split.validation, first_valid, |u| model.predict(u));
+            let rmse = pairs_rmse(&split.validation, split.scale, first_valid, |u| {
+                model.predict(u)
+            });
             if rmse < best_rmse {
                 model.best_epoch = epoch;
                 (best, best_rmse, stale) = (model.clone(), rmse, 0);
@@ -317,12 +325,16 @@ impl BiasedMf {
 
     /// RMSE on the validation users' held-out ratings.
     pub fn validation_rmse(&self, split: &Split) -> f64 {
-        pairs_rmse(&split.validation, first_users(split).0, |u| self.predict(u))
+        pairs_rmse(&split.validation, split.scale, first_users(split).0, |u| {
+            self.predict(u)
+        })
     }
 
     /// RMSE on the test set D (the test users' held-out ratings).
     pub fn test_rmse(&self, split: &Split) -> f64 {
-        pairs_rmse(&split.test, first_users(split).1, |u| self.predict(u))
+        pairs_rmse(&split.test, split.scale, first_users(split).1, |u| {
+            self.predict(u)
+        })
     }
 }
 
@@ -611,7 +623,9 @@ impl IAutoRec {
             }
             let mut candidate = snapshot(&params, epoch, epoch);
             candidate.codes = codes_of(&params);
-            let rmse = pairs_rmse(&split.validation, first_valid, |u| candidate.predict(u));
+            let rmse = pairs_rmse(&split.validation, split.scale, first_valid, |u| {
+                candidate.predict(u)
+            });
             if rmse < best_rmse {
                 (best, best_rmse, stale) = (Some(candidate), rmse, 0);
             } else {
@@ -668,11 +682,15 @@ impl IAutoRec {
 
     /// RMSE on the validation users' held-out ratings.
     pub fn validation_rmse(&self, split: &Split) -> f64 {
-        pairs_rmse(&split.validation, first_users(split).0, |u| self.predict(u))
+        pairs_rmse(&split.validation, split.scale, first_users(split).0, |u| {
+            self.predict(u)
+        })
     }
 
     /// RMSE on the test set D (the test users' held-out ratings).
     pub fn test_rmse(&self, split: &Split) -> f64 {
-        pairs_rmse(&split.test, first_users(split).1, |u| self.predict(u))
+        pairs_rmse(&split.test, split.scale, first_users(split).1, |u| {
+            self.predict(u)
+        })
     }
 }

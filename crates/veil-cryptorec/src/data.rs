@@ -1,5 +1,6 @@
-//! Rating data: MovieLens loaders (`u.data` tab format of 100K, `::` format of 1M/10M), a plain
-//! `user,item,rating` CSV loader, and a synthetic generator of the same shape and density.
+//! Rating data: MovieLens loaders (`u.data` tab format of 100K, `::` format of 1M/10M), a
+//! `user,item,rating[,timestamp...]` CSV loader (the `ratings.csv` of current MovieLens releases,
+//! header and all), and a synthetic generator of the same shape and density.
 //!
 //! User and item identifiers are remapped to dense indices in order of first appearance; the
 //! original identifiers are kept. Data sets are loaded from a path the user gives: MovieLens may not
@@ -197,7 +198,9 @@ impl Dataset {
         Self::parse_movielens(&read(path)?)
     }
 
-    /// Parses `user,item,rating` lines; a first line that is not numeric is taken as a header.
+    /// Parses `user,item,rating[,...]` lines: a first line that is not numeric is taken as a
+    /// header, and fields after the rating (MovieLens' timestamp) are ignored, so that the
+    /// `userId,movieId,rating,timestamp` files of every current MovieLens release load as they are.
     pub fn parse_csv(text: &str) -> Result<Self> {
         let mut b = Builder::default();
         for (index, raw) in text.lines().enumerate() {
@@ -207,30 +210,42 @@ impl Dataset {
             }
             let mut parts = raw.split(',');
             if line == 1
-                && parts
-                    .clone()
-                    .next()
-                    .is_some_and(|f| f.trim().parse::<u64>().is_err())
+                && parts.clone().next().is_some_and(|f| {
+                    f.trim()
+                        .trim_start_matches('\u{feff}')
+                        .parse::<u64>()
+                        .is_err()
+                })
             {
                 continue; // header
             }
             let user = field(line, "user", parts.next())?;
             let item = field(line, "item", parts.next())?;
             let value = rating_value(line, parts.next())?;
-            if parts.next().is_some() {
-                return Err(Error::Parse {
-                    line,
-                    reason: "more than three fields".into(),
-                });
-            }
             b.push(line, user, item, value)?;
         }
         b.finish()
     }
 
-    /// Loads a `user,item,rating` CSV file.
+    /// Loads a `user,item,rating[,...]` CSV file (with or without a header).
     pub fn load_csv(path: &Path) -> Result<Self> {
         Self::parse_csv(&read(path)?)
+    }
+
+    /// Parses ratings in whichever of the three formats the first non-empty line shows: `::`
+    /// (MovieLens 1M/10M), a tab (`u.data`), else comma-separated ([`Dataset::parse_csv`]).
+    pub fn parse_any(text: &str) -> Result<Self> {
+        let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+        if first.contains("::") || first.contains('\t') {
+            Self::parse_movielens(text)
+        } else {
+            Self::parse_csv(text)
+        }
+    }
+
+    /// Loads a ratings file in any of the formats of [`Dataset::parse_any`].
+    pub fn load_any(path: &Path) -> Result<Self> {
+        Self::parse_any(&read(path)?)
     }
 
     /// All ratings, in file order.
@@ -297,7 +312,8 @@ impl Dataset {
 /// A synthetic rating set with planted structure, for the embedded default data and for timing
 /// at shapes no shipped file has (MovieLens 1M: 6,040 x 3,952 at 4.2%).
 ///
-/// r_ui = clamp(round(mu + b_u + b_i + <p_u, q_i> + noise), 1, 5) with p_u, q_i of `rank`
+/// r_ui = clamp(round(mu + b_u + b_i + <p_u, q_i> + noise), 1, 5) (or rounded to half stars
+/// and clamped to 0.5..5 with [`SyntheticConfig::half_stars`]) with p_u, q_i of `rank`
 /// dimensions; which items a user rates follows a Zipf popularity of exponent `popularity_skew`,
 /// and how many follows a skewed per-user activity (at least `min_per_user`).
 #[derive(Clone, Debug)]
@@ -318,6 +334,8 @@ pub struct SyntheticConfig {
     pub noise: f64,
     /// Seed of the generator: the same seed gives the same data.
     pub seed: u64,
+    /// Half-star ratings on 0.5..5 (MovieLens since 2003) instead of whole stars on 1..5.
+    pub half_stars: bool,
 }
 
 impl Default for SyntheticConfig {
@@ -332,6 +350,7 @@ impl Default for SyntheticConfig {
             min_per_user: 20,
             noise: 0.5,
             seed: 1,
+            half_stars: false,
         }
     }
 }
@@ -399,7 +418,11 @@ impl SyntheticConfig {
             for item in chosen {
                 let dot: f64 = p[u].iter().zip(&q[item]).map(|(a, b)| a * b).sum();
                 let r = 3.5 + bu[u] + bi[item] + 1.5 * dot + normal(&mut rng, self.noise);
-                let value = r.round().clamp(1.0, 5.0) as f32;
+                let value = if self.half_stars {
+                    ((r * 2.0).round() / 2.0).clamp(0.5, 5.0) as f32
+                } else {
+                    r.round().clamp(1.0, 5.0) as f32
+                };
                 // Identifiers are the dense indices plus one, as in MovieLens.
                 let _ = b.push(0, u as u64 + 1, item as u64 + 1, value);
             }

@@ -9,7 +9,7 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha20Rng;
 
-use crate::data::Dataset;
+use crate::data::{Dataset, RatingScale};
 use crate::model::{UserRatings, by_user, split_user};
 
 /// A (fed ratings, ratings to predict) pair for one held-out user.
@@ -26,6 +26,9 @@ pub struct Split {
     pub validation: Vec<FeedTest>,
     /// Held-out users (20%): (feed 90%, test 10%).
     pub test: Vec<FeedTest>,
+    /// The rating scale every model's predictions are clipped to: the data's lowest to highest
+    /// rating (half-star data: 0.5..5), or the one given to [`Split::with_scale`].
+    pub scale: RatingScale,
 }
 
 impl Split {
@@ -56,12 +59,31 @@ impl Split {
             .iter()
             .map(|u| split_user(u, feed_fraction, &mut rng))
             .collect();
+        // The data's own range; a data set whose ratings are all equal clips to that value.
+        let (lo, hi) = data
+            .ratings()
+            .iter()
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), r| {
+                (lo.min(r.value), hi.max(r.value))
+            });
+        let scale = if lo <= hi {
+            RatingScale { min: lo, max: hi }
+        } else {
+            RatingScale::default()
+        };
         Split {
             items: data.items(),
             train: users,
             validation,
             test,
+            scale,
         }
+    }
+
+    /// The same split with predictions clipped to `scale` instead of the data's range.
+    pub fn with_scale(mut self, scale: RatingScale) -> Self {
+        self.scale = scale;
+        self
     }
 
     /// The paper's split: 80/20 users, 90/10 ratings, and 5% of users for validation.
@@ -120,8 +142,82 @@ impl MeanStd {
 }
 
 impl std::fmt::Display for MeanStd {
+    /// `mean ± std` to 4 decimals; "undefined" (never NaN) when either is not finite (the mean
+    /// of no values).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:.4} ± {:.4}", self.mean, self.std)
+        if self.mean.is_finite() && self.std.is_finite() {
+            write!(f, "{:.4} ± {:.4}", self.mean, self.std)
+        } else {
+            write!(f, "undefined (no finite values)")
+        }
+    }
+}
+
+/// A figure over the repeats, or the reason it has none: tables print "undefined (reason)"
+/// instead of NaN.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Figure {
+    /// Mean and standard deviation over the repeats.
+    Measured(MeanStd),
+    /// The figure is not defined on this data.
+    Undefined {
+        /// Why (the first repeat that had no value).
+        reason: String,
+    },
+}
+
+impl Default for Figure {
+    /// Undefined: nothing measured yet.
+    fn default() -> Self {
+        Figure::Undefined {
+            reason: "not measured".into(),
+        }
+    }
+}
+
+impl Figure {
+    /// From one result per repeat: undefined if a repeat has none (its reason is kept), or a
+    /// value that is not finite (a diverged model), or if there are no repeats.
+    pub fn of(runs: &[std::result::Result<f64, String>]) -> Self {
+        if runs.is_empty() {
+            return Figure::Undefined {
+                reason: "no repeats".into(),
+            };
+        }
+        let mut values = Vec::with_capacity(runs.len());
+        for (k, run) in runs.iter().enumerate() {
+            match run {
+                Ok(v) if v.is_finite() => values.push(*v),
+                Ok(_) => {
+                    return Figure::Undefined {
+                        reason: format!("not finite in repeat {}", k + 1),
+                    };
+                }
+                Err(reason) => {
+                    return Figure::Undefined {
+                        reason: format!("repeat {}: {reason}", k + 1),
+                    };
+                }
+            }
+        }
+        Figure::Measured(MeanStd::of(&values))
+    }
+
+    /// The measured mean and standard deviation, if defined.
+    pub fn measured(&self) -> Option<MeanStd> {
+        match self {
+            Figure::Measured(m) => Some(*m),
+            Figure::Undefined { .. } => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Figure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Figure::Measured(m) => write!(f, "{m}"),
+            Figure::Undefined { reason } => write!(f, "undefined ({reason})"),
+        }
     }
 }
 

@@ -21,7 +21,10 @@ pub struct QuantConfig {
     pub weight_bits: u32,
     /// Fractional bits of the centred ratings: s_r = 2^rating_frac_bits.
     pub rating_frac_bits: u32,
-    /// Largest |r~_j| the client may send (the rating scale's width: 4 for 1..5 stars).
+    /// Largest |r~_j| the client may send, at least: the model's rating-scale width is used when
+    /// larger (4 for 1..5 stars, 4.5 for 0.5..5), since r - rbar_u can reach it. (A fixed 4 made
+    /// every half-star user with a 0.5 among mostly 5s unservable, and the evaluation's RMSE of
+    /// the integer model NaN: issue 16.)
     pub rating_span: f32,
     /// Fraction of each matrix's entries, smallest |w| first, set to zero before quantization
     /// (pruning, sec. 3.2). The paper prunes |w| < 5e-4 (7-29% of the weights, Table 2); a
@@ -124,7 +127,14 @@ impl QuantizedModel {
         let bias = model
             .item_bias
             .mapv(|b| (f64::from(b) * scale).round() as i64);
-        let input_bound = (f64::from(cfg.rating_span) * sr).round() as i64;
+        let span = f64::from(cfg.rating_span).max(f64::from(model.scale.max - model.scale.min));
+        // Bounded so that the output bound below cannot overflow u128 (2^40 x 2^15 x m d 2^15).
+        if !span.is_finite() || span * sr > 2f64.powi(40) {
+            return Err(Error::Invalid {
+                reason: "the model's rating scale is too wide (or not finite) to quantize",
+            });
+        }
+        let input_bound = (span * sr).ceil() as i64;
         // |y_c| <= X sum_j |A'_jc|; |v_i| <= |B_i| + sum_c |y_c|max |Q'_ic|.
         let y_bound: Vec<u128> = a
             .columns()

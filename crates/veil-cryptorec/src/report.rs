@@ -11,7 +11,7 @@ use rand_chacha::ChaCha20Rng;
 use crate::baselines::{BiasedMf, BiasedMfConfig, IAutoRec, IAutoRecConfig};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
-use crate::eval::{MeanStd, Split, rmse_with};
+use crate::eval::{Figure, MeanStd, Split, rmse_with};
 use crate::finetune::FineTune;
 use crate::model::{EpochReport, Model, TrainConfig, by_user, split_user};
 use crate::quant::{QuantConfig, QuantizedModel};
@@ -60,18 +60,20 @@ impl Default for EvalOptions {
 /// Results over the repeats.
 #[derive(Clone, Debug, Default)]
 pub struct EvalReport {
-    /// (model name, test RMSE) in table order.
-    pub rmse: Vec<(&'static str, MeanStd)>,
-    /// Per-repeat RMSE of each model, same order.
+    /// (model name, test RMSE) in table order; undefined (with the reason) where a repeat had no
+    /// finite RMSE.
+    pub rmse: Vec<(&'static str, Figure)>,
+    /// Per-repeat RMSE of each model, same order (NaN where a repeat had none).
     pub runs: Vec<Vec<f64>>,
     /// Table 2: pruning ratio, reuse ratio, and RMSE change of CryptoRec-f after SQR.
     pub sqr_pruning: MeanStd,
     /// Reuse ratio after SQR.
     pub sqr_reuse: MeanStd,
     /// RMSE after SQR minus RMSE before.
-    pub sqr_change: MeanStd,
-    /// RMSE of the integer model of the encrypted protocol minus the float model's.
-    pub quant_change: MeanStd,
+    pub sqr_change: Figure,
+    /// RMSE of the integer model of the encrypted protocol minus the float model's; undefined
+    /// (with the reason) if the integer model could not serve a test user.
+    pub quant_change: Figure,
     /// Fraction of zero integer weights.
     pub quant_zeros: MeanStd,
     /// Epochs CryptoRec trained (up to its best validation RMSE).
@@ -115,6 +117,44 @@ fn best_epoch(reports: &[EpochReport]) -> f64 {
         .filter_map(|r| r.validation_rmse.map(|v| (r.epoch, v)))
         .min_by(|a, b| a.1.total_cmp(&b.1))
         .map_or(reports.len() as f64, |(e, _)| (e + 1) as f64)
+}
+
+/// An RMSE (or a difference of two), or why there is none: a value that is not finite means a
+/// model whose predictions are not (training diverged).
+fn finite_rmse(value: f64) -> std::result::Result<f64, String> {
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err("a prediction was not finite (training diverged)".into())
+    }
+}
+
+/// RMSE of the integer model minus the float model's RMSE `float_rmse` on the test pairs, or the
+/// reason there is none (a test user the integer model refuses: a centred rating outside its
+/// input range). Predictions are clipped to the split's scale, as the float model's are.
+fn integer_model_change(
+    qm: &QuantizedModel,
+    split: &Split,
+    float_rmse: f64,
+) -> std::result::Result<f64, String> {
+    let (mut sq, mut n) = (0f64, 0usize);
+    for (feed, target) in &split.test {
+        let pred = qm
+            .predict(feed)
+            .map_err(|e| format!("the integer model refused a test user: {e}"))?;
+        for (&i, &v) in target.items.iter().zip(&target.values) {
+            let p = pred
+                .get(i as usize)
+                .copied()
+                .ok_or_else(|| "the integer model has fewer items than the data".to_string())?;
+            sq += f64::from(split.scale.clamp(p) - v).powi(2);
+            n += 1;
+        }
+    }
+    if n == 0 {
+        return Err("no test ratings".into());
+    }
+    finite_rmse((sq / n as f64).sqrt() - float_rmse)
 }
 
 /// Runs the protocol of sec. 4 `opts.repeats` times. `progress` receives a line per stage and
@@ -166,11 +206,16 @@ pub fn evaluate(
             "bias only",
         ]
     };
-    let mut runs = vec![Vec::new(); names.len()];
+    let mut runs: Vec<Vec<std::result::Result<f64, String>>> = vec![Vec::new(); names.len()];
     let (mut pruning, mut reuse, mut sqr_change) = (vec![], vec![], vec![]);
     let (mut quant_change, mut zeros, mut epochs) = (vec![], vec![], vec![]);
     for seed in opts.first_seed..opts.first_seed + opts.repeats as u64 {
-        let split = Split::paper(data, seed);
+        let split = Split::paper(data, seed).with_scale(scale);
+        if split.test_ratings() == 0 || split.train.is_empty() {
+            return Err(Error::Invalid {
+                reason: "too few users or ratings: a split has no training users or no test ratings",
+            });
+        }
         let mut row = Vec::new();
         let mut top = Vec::new();
         let first = split.first_test_user();
@@ -234,30 +279,30 @@ pub fn evaluate(
         }
         row.push(model.bias_only_rmse(&split.test));
         for (r, v) in runs.iter_mut().zip(row) {
-            r.push(v);
+            r.push(finite_rmse(v));
         }
         let (compressed, rep) = compress(&model, &opts.sqr);
         pruning.push(rep.pruning_ratio);
         reuse.push(rep.reuse_ratio);
-        sqr_change.push(compressed.rmse(&split.test) - f);
+        sqr_change.push(finite_rmse(compressed.rmse(&split.test) - f));
         let qm = QuantizedModel::new(&model, &opts.quant)?;
-        let q = rmse_with(&split.test, lo, hi, |_, u| {
-            qm.predict(u).unwrap_or_default()
-        });
-        quant_change.push(q - f);
+        quant_change.push(integer_model_change(&qm, &split, f));
         zeros.push(qm.zero_fraction());
     }
     Ok(EvalReport {
         rmse: names
             .iter()
             .zip(&runs)
-            .map(|(n, r)| (*n, MeanStd::of(r)))
+            .map(|(n, r)| (*n, Figure::of(r)))
             .collect(),
-        runs,
+        runs: runs
+            .iter()
+            .map(|r| r.iter().map(|v| v.clone().unwrap_or(f64::NAN)).collect())
+            .collect(),
         sqr_pruning: MeanStd::of(&pruning),
         sqr_reuse: MeanStd::of(&reuse),
-        sqr_change: MeanStd::of(&sqr_change),
-        quant_change: MeanStd::of(&quant_change),
+        sqr_change: Figure::of(&sqr_change),
+        quant_change: Figure::of(&quant_change),
         quant_zeros: MeanStd::of(&zeros),
         epochs: MeanStd::of(&epochs),
         top_n: top_names
@@ -274,11 +319,15 @@ impl fmt::Display for EvalReport {
             .rmse
             .iter()
             .find(|(n, _)| *n == "I-AutoRec")
-            .map(|(_, r)| r.mean);
+            .and_then(|(_, r)| r.measured())
+            .map(|r| r.mean);
         writeln!(f, "| model | RMSE (mean ± std) | / I-AutoRec |")?;
         writeln!(f, "|---|---:|---:|")?;
         for (name, r) in &self.rmse {
-            let ratio = reference.map_or("—".to_string(), |x| format!("{:.3}", r.mean / x));
+            let ratio = match (reference, r.measured()) {
+                (Some(x), Some(m)) => format!("{:.3}", m.mean / x),
+                _ => "—".to_string(),
+            };
             writeln!(f, "| {name} | {r} | {ratio} |")?;
         }
         writeln!(f)?;

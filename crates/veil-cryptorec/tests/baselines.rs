@@ -104,6 +104,7 @@ fn invalid_configurations_are_refused() {
         train: Vec::new(),
         validation: Vec::new(),
         test: Vec::new(),
+        scale: Default::default(),
     };
     assert!(BiasedMf::train(&empty, &BiasedMfConfig::default()).is_err());
     assert!(IAutoRec::train(&empty, &IAutoRecConfig::default()).is_err());

@@ -25,6 +25,46 @@ fn movielens_formats_and_csv() {
     assert_eq!(Dataset::parse_csv("1,10,4.5\n").unwrap().ratings().len(), 1);
 }
 
+/// The `ratings.csv` of current MovieLens releases (ml-latest-small and on): a header, half
+/// stars, a fourth (timestamp) column. Issue 14 item 4, issue 16: it was refused.
+#[test]
+fn movielens_csv_with_header_and_timestamps_loads_from_a_file() {
+    let text = "userId,movieId,rating,timestamp\n\
+                1,31,2.5,1260759144\n\
+                1,1029,3.0,1260759179\n\
+                7,31,0.5,851866703\n\
+                7,2105,5.0,851869035\n";
+    let path = std::env::temp_dir().join(format!("veil-h16-ratings-{}.csv", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    let csv = Dataset::load_csv(&path);
+    let any = Dataset::load_any(&path);
+    std::fs::remove_file(&path).unwrap();
+    let csv = csv.unwrap();
+    assert_eq!((csv.users(), csv.items(), csv.ratings().len()), (2, 3, 4));
+    assert_eq!(csv.user_id(1), Some(7));
+    assert_eq!(csv.item_id(2), Some(2105));
+    let values: Vec<f32> = csv.ratings().iter().map(|r| r.value).collect();
+    assert_eq!(values, [2.5, 3.0, 0.5, 5.0]);
+    let scale = csv.scale().unwrap();
+    assert_eq!((scale.min, scale.max), (0.5, 5.0));
+    assert_eq!(any.unwrap(), csv);
+    // A byte-order mark before the header, and Windows line ends.
+    let bom = Dataset::parse_csv("\u{feff}userId,movieId,rating\r\n1,2,4\r\n").unwrap();
+    assert_eq!(bom.ratings()[0].value, 4.0);
+    // Auto-detection keeps the other two formats.
+    assert_eq!(
+        Dataset::parse_any("1\t2\t3\t4\n").unwrap().ratings().len(),
+        1
+    );
+    assert_eq!(
+        Dataset::parse_any("1::2::3::4\n").unwrap().ratings().len(),
+        1
+    );
+    // The rating column is still required and checked.
+    assert!(Dataset::parse_csv("userId,movieId,rating\n1,2\n").is_err());
+    assert!(Dataset::parse_csv("userId,movieId,rating\n1,2,x,9\n").is_err());
+}
+
 #[test]
 fn bad_lines_are_reported_with_their_number() {
     let line_of = |r: Result<Dataset, Error>| match r {
