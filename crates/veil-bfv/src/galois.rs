@@ -104,8 +104,8 @@ impl Ciphertext {
             return Err(Error::Mismatch { what: "parameters" });
         }
         let plan = gk.set.plan(step).ok_or(Error::Mismatch {
-                what: "Galois keys for this rotation",
-            })?;
+            what: "Galois keys for this rotation",
+        })?;
         let mut ct = self.clone();
         for k in plan {
             ct = ct.apply_galois(gk.set.element(k as i64), gk)?;

@@ -15,17 +15,10 @@ use crate::error::{Error, Result};
 use crate::hps::MulContext;
 use crate::level::Level;
 
-/// Largest log2(QP) at classical 128-bit security for a ternary secret (HE standard, Table 1).
+/// Largest log2(QP) at classical 128-bit security for a ternary secret (HE standard, Table 1;
+/// `veil_ring::rlwe::max_log_qp_128`).
 pub fn max_log_qp_128(n: usize) -> Option<u32> {
-    match n {
-        1024 => Some(27),
-        2048 => Some(54),
-        4096 => Some(109),
-        8192 => Some(218),
-        16384 => Some(438),
-        32768 => Some(881),
-        _ => None,
-    }
+    veil_ring::rlwe::max_log_qp_128(n).filter(|_| n <= 32768)
 }
 
 /// Standard deviation of the error distribution (HE standard).
@@ -222,7 +215,7 @@ impl BfvParametersBuilder {
         veil_ring::ntt::check_degree(n)?;
         let all = match (&self.moduli, &self.sizes) {
             (Some(m), None) => m.clone(),
-            (None, Some(sizes)) => primes_of_sizes(sizes, n)?,
+            (None, Some(sizes)) => veil_ring::primes::chain_of_sizes(sizes, n)?,
             _ => {
                 return Err(Error::InvalidParameters {
                     reason: "give exactly one of moduli or moduli_sizes",
@@ -311,18 +304,6 @@ impl BfvParametersBuilder {
 }
 
 /// For each size in order, the largest not-yet-used prime of that size with q = 1 (mod 2N).
-fn primes_of_sizes(sizes: &[u32], n: usize) -> Result<Vec<u64>> {
-    let mut out = Vec::with_capacity(sizes.len());
-    for (i, &bits) in sizes.iter().enumerate() {
-        let same_before = sizes.iter().take(i).filter(|&&b| b == bits).count();
-        let primes = ntt_primes(bits, n, same_before + 1)?;
-        out.push(*primes.last().ok_or(Error::InvalidParameters {
-            reason: "no prime of that size",
-        })?);
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

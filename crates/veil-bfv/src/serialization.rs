@@ -88,11 +88,7 @@ impl BfvParameters {
     pub fn fingerprint(&self) -> u64 {
         let mut w = Writer::headless();
         self.encode_fields(&mut w);
-        w.into_bytes()
-            .iter()
-            .fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
-                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-            })
+        veil_ring::wire::fingerprint(&w.into_bytes())
     }
 
     /// The parameters as bytes.

@@ -131,6 +131,13 @@ impl SlotEncoder {
 
     /// The N/2 slots of m / scale for integer coefficients m (N of them).
     pub fn decode(&self, coeffs: &[i64], scale: f64) -> Result<Vec<Complex64>> {
+        let real: Vec<f64> = coeffs.iter().map(|&c| c as f64).collect();
+        self.decode_f64(&real, scale)
+    }
+
+    /// The N/2 slots of m / scale for real coefficients m (N of them): decoding of decrypted
+    /// values, whose integer coefficients may exceed 64 bits.
+    pub fn decode_f64(&self, coeffs: &[f64], scale: f64) -> Result<Vec<Complex64>> {
         if coeffs.len() != self.n {
             return Err(Error::Encoding {
                 reason: "need exactly N coefficients",
@@ -143,7 +150,7 @@ impl SlotEncoder {
             .iter()
             .zip(high)
             .zip(&self.twist)
-            .map(|((&lo, &hi), &tw)| Complex64::new(lo as f64, hi as f64) * tw / scale)
+            .map(|((&lo, &hi), &tw)| Complex64::new(lo, hi) * tw / scale)
             .collect();
         self.inverse.process(&mut a);
         Ok(self

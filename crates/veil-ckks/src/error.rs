@@ -20,6 +20,63 @@ pub enum Error {
         /// What is wrong.
         reason: &'static str,
     },
+    /// Parameters that do not fit together.
+    #[error("invalid parameters: {reason}")]
+    InvalidParameters {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A modulus above the 128-bit bound without the explicit opt-in.
+    #[error("log2(QP) = {log_qp} exceeds the 128-bit bound {max_log_qp} for N = {n}")]
+    Insecure {
+        /// Ring degree.
+        n: usize,
+        /// log2(QP) asked for.
+        log_qp: u32,
+        /// The bound.
+        max_log_qp: u32,
+    },
+    /// A level outside the chain, or an operation that needs a level the ciphertext has used up.
+    #[error("level {level} is not available (top level {max})")]
+    Level {
+        /// The level asked for.
+        level: usize,
+        /// The top level of the parameters.
+        max: usize,
+    },
+    /// Objects that do not belong together (other parameters, sizes, missing keys).
+    #[error("mismatched {what}")]
+    Mismatch {
+        /// What differs.
+        what: &'static str,
+    },
+    /// Two ciphertexts at the same level whose scales differ: align them first.
+    #[error("scales differ at the same level: 2^{left:.3} vs 2^{right:.3}")]
+    ScaleMismatch {
+        /// log2 of one scale.
+        left: f64,
+        /// log2 of the other.
+        right: f64,
+    },
+    /// Bytes that are not a valid encoding of the expected object.
+    #[error("malformed input: {reason}")]
+    Malformed {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// An error of the ring layer.
+    #[error(transparent)]
+    Ring(veil_ring::Error),
+}
+
+impl From<veil_ring::Error> for Error {
+    fn from(e: veil_ring::Error) -> Self {
+        match e {
+            veil_ring::Error::Malformed { reason } => Error::Malformed { reason },
+            veil_ring::Error::InvalidDegree { n, min, max } => Error::InvalidDegree { n, min, max },
+            other => Error::Ring(other),
+        }
+    }
 }
 
 /// `Result` with this crate's [`Error`].

@@ -315,8 +315,16 @@ mod tests {
     #[test]
     fn galois_keys_round_trip_and_plan() {
         let (ctx, coeffs, s, mut sampler) = setup();
-        let set = GaloisKeySet::generate(&s, &coeffs, 2, 5, &[1, 2, 4, -1, 0, 2], &[2047], &mut sampler)
-            .unwrap();
+        let set = GaloisKeySet::generate(
+            &s,
+            &coeffs,
+            2,
+            5,
+            &[1, 2, 4, -1, 0, 2],
+            &[2047],
+            &mut sampler,
+        )
+        .unwrap();
         assert_eq!(set.steps(), &[1, 2, 4, 511]);
         assert_eq!(set.plan(7), Some(vec![1, 2, 4]));
         assert_eq!(set.plan(-1), Some(vec![511]));

@@ -82,6 +82,23 @@ pub fn ntt_primes(bits: u32, n: usize, count: usize) -> Result<Vec<u64>> {
     Ok(found)
 }
 
+/// A modulus chain from prime sizes: each size takes the largest primes q = 1 (mod 2n) of that
+/// many bits not taken by an earlier entry of the same size (as SEAL's `CoeffModulus::Create`).
+pub fn chain_of_sizes(sizes: &[u32], n: usize) -> Result<Vec<u64>> {
+    let mut out = Vec::with_capacity(sizes.len());
+    for (i, &bits) in sizes.iter().enumerate() {
+        let same_before = sizes.iter().take(i).filter(|&&b| b == bits).count();
+        let primes = ntt_primes(bits, n, same_before + 1)?;
+        out.push(*primes.last().ok_or(Error::NotEnoughPrimes {
+            bits,
+            modulus: 2 * n as u64,
+            wanted: same_before + 1,
+            found: primes.len(),
+        })?);
+    }
+    Ok(out)
+}
+
 /// The smallest primitive 2n-th root of unity mod q (psi with psi^n = -1), which exists exactly
 /// when q is prime and q = 1 (mod 2n). Deterministic, so both parties derive the same NTT.
 pub fn primitive_root(q: &Modulus, n: usize) -> Result<u64> {

@@ -9,6 +9,23 @@ use crate::error::Result;
 use crate::poly::{Coeff, Context, Ntt, Poly};
 use crate::sample::{GaussianTable, Sampler};
 
+/// Largest log2(QP) at classical 128-bit security for a uniform ternary secret and error sigma 3.2:
+/// the HomomorphicEncryption.org Security Standard (Albrecht et al., 2018), Table 1, for N up to
+/// 32768, and OpenFHE's extension of that table (`stdlatticeparms.cpp`, HEStd_128_classic) for
+/// N = 65536.
+pub fn max_log_qp_128(n: usize) -> Option<u32> {
+    match n {
+        1024 => Some(27),
+        2048 => Some(54),
+        4096 => Some(109),
+        8192 => Some(218),
+        16384 => Some(438),
+        32768 => Some(881),
+        65536 => Some(1747),
+        _ => None,
+    }
+}
+
 /// 32 fresh bytes from `sampler`: the seed of a uniform polynomial.
 pub fn fresh_seed(sampler: &mut Sampler) -> [u8; 32] {
     let mut seed = [0u8; 32];

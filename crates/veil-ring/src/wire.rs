@@ -169,6 +169,13 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// A 64-bit fingerprint of bytes (FNV-1a): how objects name the parameters they belong to.
+pub fn fingerprint(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 /// Bytes of n residues of `bits` bits each.
 pub fn packed_len(n: usize, bits: u32) -> usize {
     (n * bits as usize).div_ceil(8)
