@@ -1,0 +1,42 @@
+//! Writes seed inputs for the `ive_query` and `ive_response` fuzz targets (same parameters and
+//! table shape as the targets): `cargo run -p veil-ive --example fuzz_seeds -- fuzz/corpus`.
+
+use veil_ive::bfv::{BfvClient, BfvServer, NoiseModel, ive_parameters};
+use veil_ive::{ExactBasis, IveClient, Query, Response};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "fuzz/corpus".into());
+    let params = ive_parameters(veil_bfv::Preset::N4096)?;
+    let sk = veil_bfv::SecretKey::generate_with(
+        &params,
+        &mut veil_ring::sample::Sampler::from_seed([3; 32]),
+    )?;
+    let client = BfvClient::from_secret_key(sk)?;
+    let basis = ExactBasis::roots_of_unity(16, params.plaintext())?;
+    let query = client.query(&basis, &[1, 5, 9])?;
+    let server = BfvServer::new(
+        &params,
+        client.public_key()?,
+        client.relinearization_key()?,
+        NoiseModel::for_circuit(&params, 16, 0),
+    )?;
+    let parsed = Query::from_bytes(&server, 16, &query)?;
+    let column = client.encrypt(&[4, 5])?.mod_switch_to_last()?;
+    let response = Response {
+        count: parsed.count,
+        columns: vec![column.clone(), column],
+    }
+    .to_bytes(&client)?;
+    for (name, bytes) in [("ive_query", query), ("ive_response", response)] {
+        let d = std::path::Path::new(&dir).join(name);
+        std::fs::create_dir_all(&d)?;
+        std::fs::write(d.join("seed-valid"), &bytes)?;
+        std::fs::write(
+            d.join("seed-truncated"),
+            bytes.get(..bytes.len() / 2).unwrap_or(&[]),
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,525 @@
+//! The BFV backend of [`IveScheme`] and [`IveClient`] on `veil-bfv`: exact slot arithmetic mod t,
+//! modulus switching by a simple noise model, and circuit privacy by re-randomization and noise
+//! flooding (DESIGN.md, "Circuit privacy").
+//!
+//! **Circuit privacy.** A reply r = (c_0, c_1) with phase c_0 + c_1 s = Delta m + e becomes
+//! r + Enc_pk(0) + (F, 0), F with coefficients uniform in [-B, B], B = floor(Q_l / (8 t)), then is
+//! switched to the last prime. The fresh encryption of zero makes c_1 a fresh RLWE sample
+//! (computationally independent of the server's data); F hides e: for each coefficient the
+//! statistical distance between F and F + e is |e| / (2B + 1), so over the N coefficients of one
+//! ciphertext it is at most N |e|_inf / (2B + 1) <= N 2^(2 - b) when e leaves b bits of noise
+//! budget. The server keeps b >= 40 + log2 N + 2 by its noise model ([`NoiseModel`]; tests check
+//! it with the secret key), so each reply ciphertext is within 2^-40 of one whose noise does not
+//! depend on the table.
+//!
+//! `veil-bfv` has no public constructor of a ciphertext from polynomials; [`trivial_ciphertext`]
+//! and the fused linear combination build them through `Ciphertext::from_bytes`, which validates
+//! every residue (a constructor in `veil-bfv` would save the encoding pass).
+
+use std::sync::Arc;
+
+use num_bigint::BigUint;
+use num_traits::ToPrimitive;
+use rayon::prelude::*;
+use veil_bfv::{
+    BfvParameters, BfvParametersBuilder, Ciphertext, Encoder, GaloisKeys, PublicKey,
+    RelinearizationKey, SecretKey, SeededCiphertext,
+};
+use veil_ring::sample::Sampler;
+use veil_ring::wire::{Format, Writer, poly_len};
+use veil_ring::{Coeff, Context, Poly};
+
+use crate::error::{Error, Result};
+use crate::scheme::{CiphertextCodec, IveClient, IveScheme};
+
+/// The plaintext modulus of the IVE presets: 65537 = 2^16 + 1 is prime and = 1 mod 2N for every
+/// N <= 32768, and p | t - 1 for every power of two p <= 65536 (roots of unity of that order).
+pub const IVE_PLAINTEXT_MODULUS: u64 = 65537;
+
+/// Parameters for IVE: the 128-bit chain of `preset` (SEAL's BFVDefault sizes) with
+/// t = [`IVE_PLAINTEXT_MODULUS`].
+pub fn ive_parameters(preset: veil_bfv::Preset) -> Result<Arc<BfvParameters>> {
+    let (n, sizes) = preset.layout();
+    Ok(BfvParametersBuilder::new()
+        .degree(n)
+        .moduli_sizes(&sizes)
+        .plaintext_modulus(IVE_PLAINTEXT_MODULUS)
+        .build()?)
+}
+
+/// Bits of noise budget the server's circuit consumes, used to choose when to switch moduli and
+/// to refuse circuits that do not fit. Calibrated against `SecretKey::noise_budget` (tests).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NoiseModel {
+    /// Budget one ciphertext product (with relinearization) consumes.
+    pub bits_per_product: u32,
+    /// Modulus bits a ciphertext needs beyond its budget (log2 t plus the rounding of modulus
+    /// switching).
+    pub base_bits: u32,
+    /// Budget the end of the circuit needs: the linear combination, then flooding
+    /// (40 + log2 N + 2 bits).
+    pub reserve_bits: u32,
+}
+
+impl NoiseModel {
+    /// The model for `params` with a final linear combination of `terms` terms whose scalars are
+    /// below t/2 and `extra_products` more plaintext products (masks) after it.
+    pub fn for_circuit(params: &BfvParameters, terms: usize, extra_products: u32) -> Self {
+        let t_bits = 64 - params.plaintext_modulus().leading_zeros();
+        let log_n = params.degree().trailing_zeros();
+        let sum_bits = usize::BITS - terms.max(1).leading_zeros();
+        NoiseModel {
+            bits_per_product: t_bits + log_n + 2,
+            base_bits: t_bits + log_n + 6,
+            reserve_bits: t_bits
+                + sum_bits
+                + extra_products * (t_bits + log_n / 2 + 2)
+                + FLOOD_SECURITY_BITS
+                + log_n
+                + 4,
+        }
+    }
+}
+
+/// Statistical distance exponent of the flooding: each reply ciphertext is within 2^-40 of a
+/// table-independent one.
+pub const FLOOD_SECURITY_BITS: u32 = 40;
+
+const BFV_FORMAT: Format = Format {
+    magic: *b"VBFV",
+    version: 1,
+};
+const BFV_KIND_CIPHERTEXT: u8 = 2;
+
+/// The ring of ciphertexts at `level` (the first k - level primes of Q).
+fn level_context(params: &BfvParameters, level: usize) -> Result<Arc<Context>> {
+    let k = params.ciphertext_moduli().len();
+    if level >= k {
+        return Err(Error::InvalidConfig {
+            reason: "no such level",
+        });
+    }
+    Ok(params
+        .ciphertext_context()
+        .select(&(0..k - level).collect::<Vec<_>>())?)
+}
+
+/// The ciphertext with polynomials `polys` at `level`, through veil-bfv's validated byte format
+/// (`VBFV` v1, kind 2: fingerprint, level, size, bit-packed polynomials).
+pub fn ciphertext_from_polynomials(
+    params: &Arc<BfvParameters>,
+    level: usize,
+    polys: &[Poly<Coeff>],
+) -> Result<Ciphertext> {
+    let mut w = Writer::new(BFV_FORMAT, BFV_KIND_CIPHERTEXT);
+    w.u64(params.fingerprint());
+    w.u8(u8::try_from(level).map_err(|_| Error::InvalidConfig { reason: "level" })?);
+    w.u8(u8::try_from(polys.len()).map_err(|_| Error::InvalidConfig { reason: "size" })?);
+    for p in polys {
+        w.poly(p);
+    }
+    Ok(Ciphertext::from_bytes(params, &w.into_bytes())?)
+}
+
+/// (c_0, 0): a noiseless "encryption" whose phase is c_0 (used to add flooding noise).
+pub fn trivial_ciphertext(
+    params: &Arc<BfvParameters>,
+    level: usize,
+    c0: Poly<Coeff>,
+) -> Result<Ciphertext> {
+    let zero = Poly::<Coeff>::zero(c0.context());
+    ciphertext_from_polynomials(params, level, &[c0, zero])
+}
+
+/// The server side of IVE over BFV: evaluation keys and the noise model.
+#[derive(Debug)]
+pub struct BfvServer {
+    params: Arc<BfvParameters>,
+    encoder: Encoder,
+    pk: PublicKey,
+    rk: RelinearizationKey,
+    gk: Option<GaloisKeys>,
+    model: NoiseModel,
+    flood: bool,
+}
+
+impl BfvServer {
+    /// A server with the client's public and relinearization keys, and the noise model of the
+    /// circuit it will run (see [`NoiseModel::for_circuit`]).
+    pub fn new(
+        params: &Arc<BfvParameters>,
+        pk: PublicKey,
+        rk: RelinearizationKey,
+        model: NoiseModel,
+    ) -> Result<Self> {
+        let params = params.clone();
+        Ok(BfvServer {
+            encoder: Encoder::new(&params)?,
+            params,
+            pk,
+            rk,
+            gk: None,
+            model,
+            flood: true,
+        })
+    }
+
+    /// Adds Galois keys (for circuits with rotations).
+    pub fn with_galois_keys(mut self, gk: GaloisKeys) -> Self {
+        self.gk = Some(gk);
+        self
+    }
+
+    /// Turns circuit privacy off: **only** to measure what it costs and what it hides (tests,
+    /// benches). Replies then leak the server's data through their noise.
+    pub fn without_circuit_privacy(mut self) -> Self {
+        self.flood = false;
+        self
+    }
+
+    /// The parameters.
+    pub fn parameters(&self) -> &Arc<BfvParameters> {
+        &self.params
+    }
+
+    /// The noise model in use.
+    pub fn noise_model(&self) -> NoiseModel {
+        self.model
+    }
+
+    /// Replaces the noise model (the circuit changed).
+    pub fn set_noise_model(&mut self, model: NoiseModel) {
+        self.model = model;
+    }
+
+    /// Modulus bits of `level`.
+    fn level_bits(&self, level: usize) -> u32 {
+        let k = self.params.ciphertext_moduli().len();
+        self.params
+            .ciphertext_moduli()
+            .iter()
+            .take(k.saturating_sub(level))
+            .map(|q| 64 - q.leading_zeros())
+            .sum()
+    }
+
+    /// Modulus bits a ciphertext needs with `remaining_depth` products to go.
+    pub fn needed_bits(&self, remaining_depth: u32) -> u32 {
+        self.model.base_bits
+            + self.model.reserve_bits
+            + remaining_depth * self.model.bits_per_product
+    }
+
+    /// Checks that a circuit of `depth` products fits in the fresh modulus.
+    pub fn check_depth(&self, depth: u32) -> Result<()> {
+        let needed = self.needed_bits(depth) + 20; // a fresh ciphertext's own noise
+        let available = self.level_bits(0);
+        if needed > available {
+            return Err(Error::InsufficientModulus {
+                what: "the lookup circuit",
+                needed,
+                available,
+            });
+        }
+        Ok(())
+    }
+
+    fn to_level(&self, ct: &Ciphertext, level: usize) -> Result<Ciphertext> {
+        let mut c = ct.clone();
+        while c.level() < level {
+            c = c.mod_switch_to_next()?;
+        }
+        Ok(c)
+    }
+}
+
+impl IveScheme for BfvServer {
+    type Scalar = u64;
+
+    fn scalar(&self, v: i64) -> u64 {
+        self.params.plaintext().reduce_i64(v)
+    }
+
+    fn mul(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext> {
+        Ok(a.mul(b)?)
+    }
+
+    fn relinearize(&self, a: &Ciphertext) -> Result<Ciphertext> {
+        Ok(a.relinearize(&self.rk)?)
+    }
+
+    fn add(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext> {
+        Ok(a.add(b)?)
+    }
+
+    fn sub(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext> {
+        Ok(a.sub(b)?)
+    }
+
+    fn mul_scalar(&self, a: &Ciphertext, c: u64) -> Result<Ciphertext> {
+        Ok(a.mul_scalar(self.params.plaintext().center(c)))
+    }
+
+    fn add_scalar(&self, a: &Ciphertext, c: u64) -> Result<Ciphertext> {
+        let c = self.params.plaintext().center(c);
+        Ok(a.add_plain(&self.encoder.encode_scalar(c))?)
+    }
+
+    /// Fused: every residue accumulates sum_k c_k a_k in 128 bits and is reduced once, after the
+    /// terms are brought to a common level.
+    fn linear_combination(
+        &self,
+        terms: &[(&Ciphertext, u64)],
+        constant: u64,
+    ) -> Result<Ciphertext> {
+        let level = terms
+            .iter()
+            .map(|(c, _)| c.level())
+            .max()
+            .ok_or(Error::InvalidConfig {
+                reason: "a linear combination needs at least one ciphertext",
+            })?;
+        let size = terms.iter().map(|(c, _)| c.len()).max().unwrap_or(2);
+        let aligned: Vec<Ciphertext> = terms
+            .par_iter()
+            .map(|(c, _)| self.to_level(c, level))
+            .collect::<Result<_>>()?;
+        let ctx = level_context(&self.params, level)?;
+        let n = ctx.degree();
+        let t = self.params.plaintext();
+        let scalars: Vec<i64> = terms.iter().map(|&(_, c)| t.center(c)).collect();
+        let mut polys = Vec::with_capacity(size);
+        for r in 0..size {
+            let mut data = vec![0u64; n * ctx.moduli().len()];
+            data.par_chunks_mut(n)
+                .zip(ctx.moduli().par_iter())
+                .enumerate()
+                .for_each(|(i, (limb, q))| {
+                    let factors: Vec<u64> = scalars.iter().map(|&c| q.reduce_i64(c)).collect();
+                    for chunk_start in (0..n).step_by(1024) {
+                        let end = (chunk_start + 1024).min(n);
+                        let mut acc = [0u128; 1024];
+                        for (ct, &f) in aligned.iter().zip(&factors) {
+                            let Some(poly) = ct.polynomials().get(r) else {
+                                continue;
+                            };
+                            let src = poly.limb(i);
+                            for (a, &x) in
+                                acc.iter_mut().zip(src.get(chunk_start..end).unwrap_or(&[]))
+                            {
+                                *a += u128::from(x) * u128::from(f);
+                            }
+                        }
+                        for (o, &a) in limb
+                            .get_mut(chunk_start..end)
+                            .unwrap_or(&mut [])
+                            .iter_mut()
+                            .zip(&acc)
+                        {
+                            *o = q.reduce_u128(a);
+                        }
+                    }
+                });
+            polys.push(Poly::<Coeff>::from_residues(&ctx, data)?);
+        }
+        let sum = ciphertext_from_polynomials(&self.params, level, &polys)?;
+        self.add_scalar(&sum, constant)
+    }
+
+    fn rotate(&self, a: &Ciphertext, step: i64) -> Result<Ciphertext> {
+        let gk = self.gk.as_ref().ok_or(Error::InvalidConfig {
+            reason: "rotations need Galois keys (BfvServer::with_galois_keys)",
+        })?;
+        Ok(a.rotate_rows(step, gk)?)
+    }
+
+    fn mul_slots(&self, a: &Ciphertext, values: &[u64]) -> Result<Ciphertext> {
+        Ok(a.mul_plain(&self.encoder.encode(values)?)?)
+    }
+
+    fn settle(&self, a: Ciphertext, remaining_depth: u32) -> Result<Ciphertext> {
+        let need = self.needed_bits(remaining_depth);
+        let mut c = a;
+        while c.level() < self.params.max_level() && self.level_bits(c.level() + 1) >= need {
+            c = c.mod_switch_to_next()?;
+        }
+        Ok(c)
+    }
+
+    fn finish_reply(&self, a: &Ciphertext) -> Result<Ciphertext> {
+        let r = a.relinearize(&self.rk)?;
+        let r = if self.flood {
+            self.flood_noise(&r, &mut Sampler::from_entropy())?
+        } else {
+            r
+        };
+        Ok(r.mod_switch_to_last()?)
+    }
+}
+
+impl BfvServer {
+    /// r + Enc_pk(0) + (F, 0) with F uniform in [-B, B], B = floor(Q_l / (8 t)) (module docs).
+    pub fn flood_noise(&self, r: &Ciphertext, sampler: &mut Sampler) -> Result<Ciphertext> {
+        let level = r.level();
+        let ctx = level_context(&self.params, level)?;
+        let fresh = self
+            .pk
+            .encrypt_with(&self.encoder.encode_scalar(0), sampler)?;
+        let r = r.add(&fresh)?;
+        let flood = flooding_polynomial(&ctx, self.params.plaintext_modulus(), sampler)?;
+        Ok(r.add(&trivial_ciphertext(&self.params, level, flood)?)?)
+    }
+}
+
+/// A polynomial of `ctx` with coefficients uniform in [-B, B], B = floor(Q / (8 t)), Q the
+/// product of the context's primes: each coefficient is drawn exactly uniformly from [0, 2B] by
+/// rejection (random bits of the length of 2B, kept when <= 2B; fewer than 2 draws on average),
+/// then B is subtracted modulo every prime.
+fn flooding_polynomial(ctx: &Arc<Context>, t: u64, sampler: &mut Sampler) -> Result<Poly<Coeff>> {
+    use rand::RngCore;
+    let n = ctx.degree();
+    let moduli = ctx.moduli();
+    let q: BigUint = moduli.iter().map(|q| BigUint::from(q.value())).product();
+    let b = q / (8 * t);
+    let two_b = &b * 2u32;
+    let bits = two_b.bits();
+    let bytes = bits.div_ceil(8) as usize;
+    let top_mask = if bits % 8 == 0 {
+        0xff
+    } else {
+        (1u8 << (bits % 8)) - 1
+    };
+    let b_mod: Vec<u64> = moduli
+        .iter()
+        .map(|q| (&b % q.value()).to_u64().unwrap_or(0))
+        .collect();
+    let mut data = vec![0u64; n * moduli.len()];
+    let mut buf = vec![0u8; bytes];
+    for j in 0..n {
+        let u = loop {
+            sampler.fill_bytes(&mut buf);
+            if let Some(top) = buf.last_mut() {
+                *top &= top_mask;
+            }
+            let u = BigUint::from_bytes_le(&buf);
+            if u <= two_b {
+                break u;
+            }
+        };
+        for (i, (q, &bq)) in moduli.iter().zip(&b_mod).enumerate() {
+            let ui = (&u % q.value()).to_u64().unwrap_or(0);
+            if let Some(slot) = data.get_mut(i * n + j) {
+                *slot = q.sub(ui, bq);
+            }
+        }
+    }
+    buf.fill(0);
+    Ok(Poly::from_residues(ctx, data)?)
+}
+
+/// The client side of IVE over BFV: the secret key (queries are symmetric, seeded encryptions).
+#[derive(Debug)]
+pub struct BfvClient {
+    params: Arc<BfvParameters>,
+    encoder: Encoder,
+    sk: SecretKey,
+}
+
+impl BfvClient {
+    /// A client with a fresh secret key.
+    pub fn generate(params: &Arc<BfvParameters>) -> Result<Self> {
+        Self::from_secret_key(SecretKey::generate(params)?)
+    }
+
+    /// A client holding `sk`.
+    pub fn from_secret_key(sk: SecretKey) -> Result<Self> {
+        let params = sk.parameters().clone();
+        Ok(BfvClient {
+            encoder: Encoder::new(&params)?,
+            params,
+            sk,
+        })
+    }
+
+    /// The parameters.
+    pub fn parameters(&self) -> &Arc<BfvParameters> {
+        &self.params
+    }
+
+    /// The secret key (for noise diagnostics).
+    pub fn secret_key(&self) -> &SecretKey {
+        &self.sk
+    }
+
+    /// The public key the server re-randomizes replies with.
+    pub fn public_key(&self) -> Result<PublicKey> {
+        Ok(self.sk.public_key()?)
+    }
+
+    /// The relinearization key the server needs.
+    pub fn relinearization_key(&self) -> Result<RelinearizationKey> {
+        Ok(self.sk.relinearization_key()?)
+    }
+
+    /// Galois keys for exactly these row-rotation steps.
+    pub fn galois_keys(&self, steps: &[i64]) -> Result<GaloisKeys> {
+        Ok(self
+            .sk
+            .galois_keys_for(steps, false, &mut Sampler::from_entropy())?)
+    }
+}
+
+impl IveClient for BfvClient {
+    type Scalar = u64;
+
+    fn encrypt(&self, values: &[u64]) -> Result<Ciphertext> {
+        Ok(self.sk.encrypt(&self.encoder.encode(values)?)?)
+    }
+
+    fn encrypt_compact(&self, values: &[u64]) -> Result<Vec<u8>> {
+        Ok(self
+            .sk
+            .encrypt_seeded(&self.encoder.encode(values)?)?
+            .to_bytes())
+    }
+
+    fn decrypt(&self, ct: &Ciphertext) -> Result<Vec<u64>> {
+        Ok(self.encoder.decode(&self.sk.decrypt(ct)?)?)
+    }
+}
+
+/// The byte codec of BFV ciphertexts for these parameters.
+fn max_bfv_ciphertext_bytes(params: &BfvParameters) -> usize {
+    // Header (4 + 1 + 1), fingerprint, level, size, three polynomials over all of Q.
+    6 + 8 + 2 + 3 * poly_len(params.ciphertext_context())
+}
+
+macro_rules! bfv_codec {
+    ($ty:ty) => {
+        impl CiphertextCodec for $ty {
+            type Ciphertext = Ciphertext;
+
+            fn slots(&self) -> usize {
+                self.params.degree()
+            }
+
+            fn ciphertext_to_bytes(&self, a: &Ciphertext) -> Vec<u8> {
+                a.to_bytes()
+            }
+
+            fn ciphertext_from_bytes(&self, bytes: &[u8]) -> Result<Ciphertext> {
+                Ok(Ciphertext::from_bytes(&self.params, bytes)?)
+            }
+
+            fn query_ciphertext_from_bytes(&self, bytes: &[u8]) -> Result<Ciphertext> {
+                Ok(SeededCiphertext::from_bytes(&self.params, bytes)?.expand())
+            }
+
+            fn max_ciphertext_bytes(&self) -> usize {
+                max_bfv_ciphertext_bytes(&self.params)
+            }
+        }
+    };
+}
+bfv_codec!(BfvServer);
+bfv_codec!(BfvClient);

@@ -1,0 +1,19 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+pub mod bfv;
+mod error;
+pub mod exact;
+pub mod lookup;
+pub mod onehot;
+pub mod power;
+pub mod protocol;
+pub mod scheme;
+pub mod table;
+pub mod wire;
+
+pub use error::{Error, Result};
+pub use lookup::{IveTable, LookupTimings};
+pub use scheme::{CiphertextCodec, IveClient, IveScheme};
+pub use table::{EmbeddingTable, ExactBasis};
+pub use wire::{Query, Response};

@@ -1,0 +1,81 @@
+//! The lookup protocol end to end: a server holding a prepared table answers query bytes with
+//! response bytes; the BFV client builds queries from indices and reads rows back.
+
+use crate::bfv::BfvClient;
+use crate::error::{Error, Result};
+use crate::lookup::{IveTable, LookupTimings};
+use crate::scheme::{CiphertextCodec, IveClient, IveScheme};
+use crate::table::ExactBasis;
+use crate::wire::{Query, Response, encode_query};
+
+/// A server: a scheme with its evaluation keys and a prepared table.
+#[derive(Debug)]
+pub struct IveServer<S: IveScheme> {
+    scheme: S,
+    table: IveTable<S::Scalar>,
+}
+
+impl<S: IveScheme> IveServer<S> {
+    /// A server for `table` under `scheme`.
+    pub fn new(scheme: S, table: IveTable<S::Scalar>) -> Self {
+        IveServer { scheme, table }
+    }
+
+    /// The scheme.
+    pub fn scheme(&self) -> &S {
+        &self.scheme
+    }
+
+    /// The prepared table.
+    pub fn table(&self) -> &IveTable<S::Scalar> {
+        &self.table
+    }
+
+    /// Answers a query (untrusted bytes) with the bytes of the response, and the time spent.
+    pub fn answer(&self, query: &[u8]) -> Result<(Vec<u8>, LookupTimings)> {
+        let q = Query::from_bytes(&self.scheme, self.table.rows(), query)?;
+        let [x] = q.digits.as_slice() else {
+            return Err(Error::Malformed {
+                reason: "this table takes one index ciphertext",
+            });
+        };
+        let (columns, timings) = self.table.lookup(&self.scheme, x)?;
+        let response = Response {
+            count: q.count,
+            columns,
+        };
+        Ok((response.to_bytes(&self.scheme)?, timings))
+    }
+}
+
+impl BfvClient {
+    /// The query bytes for `indices` (one per slot) under `basis`.
+    pub fn query(&self, basis: &ExactBasis, indices: &[usize]) -> Result<Vec<u8>> {
+        let t = self.parameters().plaintext();
+        let nodes = indices
+            .iter()
+            .map(|&i| basis.node(i, t))
+            .collect::<Result<Vec<_>>>()?;
+        encode_query(self, basis.size(), &[nodes])
+    }
+
+    /// The rows of a response (untrusted bytes) with `cols` columns: one row per queried slot,
+    /// entries centered in (-t/2, t/2].
+    pub fn read_response(&self, cols: usize, bytes: &[u8]) -> Result<Vec<Vec<i64>>> {
+        let response = Response::from_bytes(self, cols, bytes)?;
+        let t = self.parameters().plaintext();
+        let columns = response
+            .columns
+            .iter()
+            .map(|c| self.decrypt(c))
+            .collect::<Result<Vec<_>>>()?;
+        Ok((0..response.count.min(self.slots()))
+            .map(|s| {
+                columns
+                    .iter()
+                    .map(|c| t.center(c.get(s).copied().unwrap_or(0)))
+                    .collect()
+            })
+            .collect())
+    }
+}
