@@ -11,6 +11,7 @@
 
 use std::sync::Arc;
 
+use veil_ring::bsgs::DiagonalLayout;
 use veil_ring::{Ntt, Poly};
 
 use crate::ciphertext::Ciphertext;
@@ -53,14 +54,11 @@ impl Ciphertext {
 }
 
 /// A plaintext m x d matrix prepared for products with encrypted vectors (diagonals pre-rotated,
-/// encoded, and lifted to NTT form at level 0).
+/// encoded, and lifted to NTT form at level 0; layout: `veil_ring::bsgs`).
 #[derive(Debug)]
 pub struct PlainMatrix {
     params: Arc<BfvParameters>,
-    rows: usize,
-    cols: usize,
-    period: usize,
-    baby: usize,
+    layout: DiagonalLayout,
     /// diagonals[j * baby + i] = rot_{-j b}(diag_{j b + i}), or `None` when it is all zero.
     diagonals: Vec<Option<Poly<Ntt>>>,
 }
@@ -72,54 +70,32 @@ impl PlainMatrix {
     pub fn new(encoder: &Encoder, matrix: &[Vec<i64>], baby_steps: Option<usize>) -> Result<Self> {
         let params = encoder.parameters().clone();
         let row_len = params.degree() / 2;
-        let rows = matrix.len();
         let cols = matrix.first().map_or(0, Vec::len);
-        if rows == 0
-            || cols == 0
-            || rows > row_len
-            || cols > row_len
-            || matrix.iter().any(|r| r.len() != cols)
-        {
+        if matrix.iter().any(|r| r.len() != cols) {
             return Err(Error::Plaintext {
                 reason: "matrix must be non-empty, rectangular, at most N/2 x N/2",
             });
         }
-        let period = cols.next_power_of_two();
-        let baby = baby_steps
-            .unwrap_or_else(|| (period as f64).sqrt().ceil() as usize)
-            .clamp(1, period);
-        let giant = period.div_ceil(baby);
+        let layout =
+            DiagonalLayout::new(matrix.len(), cols, row_len, baby_steps).map_err(|_| {
+                Error::Plaintext {
+                    reason: "matrix must be non-empty, rectangular, at most N/2 x N/2",
+                }
+            })?;
         let t = params.plaintext();
+        let reduced: Vec<Vec<i64>> = matrix
+            .iter()
+            .map(|r| r.iter().map(|&v| t.center(t.reduce_i64(v))).collect())
+            .collect();
         let ctx = params.ciphertext_context();
-        let mut diagonals = Vec::with_capacity(giant * baby);
-        for j in 0..giant {
-            for i in 0..baby {
-                let k = j * baby + i;
-                if k >= period {
+        let mut diagonals = Vec::with_capacity(layout.giant() * layout.baby());
+        for j in 0..layout.giant() {
+            for i in 0..layout.baby() {
+                let Some(mut slots) = layout.diagonal(&reduced, j, i) else {
                     diagonals.push(None);
                     continue;
-                }
-                // diag_k[s] = M[s][(s + k) mod D] for s < m, rotated right by j b within the row.
-                let shift = j * baby;
-                let mut slots = vec![0i64; params.degree()];
-                let mut any = false;
-                for s in 0..row_len {
-                    let src = (s + row_len - shift % row_len) % row_len; // rot_{-jb}: slot s takes diag[s - jb]
-                    if src < rows {
-                        let col = (src + k) % period;
-                        if let Some(&v) = matrix.get(src).and_then(|r| r.get(col)) {
-                            let v = t.center(t.reduce_i64(v));
-                            any |= v != 0;
-                            if let Some(slot) = slots.get_mut(s) {
-                                *slot = v;
-                            }
-                        }
-                    }
-                }
-                if !any {
-                    diagonals.push(None);
-                    continue;
-                }
+                };
+                slots.resize(params.degree(), 0);
                 let pt = encoder.encode_signed(&slots)?;
                 let centered: Vec<i64> = pt.coefficients().iter().map(|&c| t.center(c)).collect();
                 diagonals.push(Some(Poly::from_small(ctx, &centered)?.into_ntt()));
@@ -127,26 +103,20 @@ impl PlainMatrix {
         }
         Ok(PlainMatrix {
             params,
-            rows,
-            cols,
-            period,
-            baby,
+            layout,
             diagonals,
         })
     }
 
     /// Shape (m, d).
     pub fn shape(&self) -> (usize, usize) {
-        (self.rows, self.cols)
+        self.layout.shape()
     }
 
     /// The rotation steps the product uses: 1..b (baby) and multiples of b (giant). Galois keys for
     /// exactly these make every rotation a single key switching.
     pub fn rotation_steps(&self) -> Vec<i64> {
-        let giant = self.period.div_ceil(self.baby);
-        let mut steps: Vec<i64> = (1..self.baby as i64).collect();
-        steps.extend((1..giant).map(|j| (j * self.baby) as i64));
-        steps
+        self.layout.rotation_steps()
     }
 
     /// Key switchings one product costs with the keys `gk` (composed rotations count each step).
@@ -160,15 +130,9 @@ impl PlainMatrix {
     /// Encodes a vector of length d for products with this matrix: replicated with period D along
     /// the first row of slots (the second row is left zero).
     pub fn encode_vector(&self, encoder: &Encoder, v: &[i64]) -> Result<Plaintext> {
-        if v.len() != self.cols {
-            return Err(Error::Plaintext {
-                reason: "vector length differs from the matrix's columns",
-            });
-        }
-        let row_len = self.params.degree() / 2;
-        let slots: Vec<i64> = (0..row_len)
-            .map(|s| v.get(s % self.period).copied().unwrap_or(0))
-            .collect();
+        let slots = self.layout.replicate(v).map_err(|_| Error::Plaintext {
+            reason: "vector length differs from the matrix's columns",
+        })?;
         encoder.encode_signed(&slots)
     }
 
@@ -181,20 +145,21 @@ impl PlainMatrix {
             });
         }
         // Baby steps: rot_i(v) in NTT form, rotations hoisted (one decomposition for all).
-        let steps: Vec<i64> = (1..self.baby as i64).collect();
+        let baby_steps = self.layout.baby();
+        let steps: Vec<i64> = (1..baby_steps as i64).collect();
         let rotated = ct.rotate_rows_many(&steps, gk)?;
         let baby: Vec<Vec<Poly<Ntt>>> = core::iter::once(ct.clone())
             .chain(rotated)
             .map(|r| r.c.into_iter().map(|p| p.into_ntt()).collect())
             .collect();
-        let giant = self.period.div_ceil(self.baby);
+        let giant = self.layout.giant();
         let mut result: Option<Ciphertext> = None;
         for j in 0..giant {
             // sum_i rot_i(v) * diag_{j b + i}, per polynomial and limb with one lazy reduction.
             let terms: Vec<(&Vec<Poly<Ntt>>, &Poly<Ntt>)> = baby
                 .iter()
                 .enumerate()
-                .filter_map(|(i, r)| match self.diagonals.get(j * self.baby + i) {
+                .filter_map(|(i, r)| match self.diagonals.get(j * baby_steps + i) {
                     Some(Some(diag)) => Some((r, diag)),
                     _ => None,
                 })
@@ -219,7 +184,7 @@ impl PlainMatrix {
             let shifted = if j == 0 {
                 inner
             } else {
-                inner.rotate_rows((j * self.baby) as i64, gk)?
+                inner.rotate_rows((j * baby_steps) as i64, gk)?
             };
             result = Some(match result {
                 None => shifted,

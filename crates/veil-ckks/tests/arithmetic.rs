@@ -1,4 +1,5 @@
 //! Every homomorphic operation against its f64 reference, with a precision bound in bits.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::sync::Arc;
 

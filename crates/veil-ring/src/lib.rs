@@ -2,6 +2,7 @@
 #![deny(unsafe_code)]
 
 pub mod automorphism;
+pub mod bsgs;
 mod error;
 pub mod isa;
 pub mod kernels;

@@ -23,7 +23,7 @@ use veil_rtas::model::{
     Activation, CnnSpec, Dataset, Mode, ModelSpec, TrainConfig, accuracy, load_mnist,
     train_plain_epochs, train_tcp_local,
 };
-use veil_rtas::transport::TcpOptions;
+use veil_rtas::transport::{Security, TcpOptions};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -93,6 +93,7 @@ fn main() {
             &config(mode),
             &ProtocolConfig::default(),
             &TcpOptions::default(),
+            Security::Noise,
             &train,
             &test,
         )

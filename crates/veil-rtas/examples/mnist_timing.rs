@@ -7,7 +7,7 @@
 
 use veil_rtas::ProtocolConfig;
 use veil_rtas::model::{CnnSpec, Mode, ModelSpec, TrainConfig, synthetic_mnist, train_tcp_local};
-use veil_rtas::transport::TcpOptions;
+use veil_rtas::transport::{Security, TcpOptions};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -30,6 +30,7 @@ fn main() {
         &config,
         &ProtocolConfig::default(),
         &TcpOptions::default(),
+        Security::Noise,
         &train,
         &test,
     )

@@ -173,6 +173,22 @@ impl Error {
         }
     }
 
+    /// What a party may tell its peers when it stops because of this error: the message without
+    /// any data value (an encoding failure names no number, a data file no contents), so that an
+    /// abort never carries a secret to a peer. Shapes, roles and settings are public.
+    pub fn peer_reason(&self) -> String {
+        match self {
+            Error::NotFinite { .. } => "a value could not be encoded (not finite)".into(),
+            Error::OutOfRange { max, .. } => {
+                format!("a value could not be encoded (magnitude at least {max})")
+            }
+            Error::Data { .. } => "a data file could not be read".into(),
+            Error::Io { context, .. } => format!("{context}: I/O error"),
+            Error::PeerAborted { peer, .. } => format!("{peer} aborted"),
+            other => other.to_string(),
+        }
+    }
+
     pub(crate) fn config(reason: impl Into<String>) -> Self {
         Error::Config {
             reason: reason.into(),

@@ -19,7 +19,8 @@ use crate::role::Role;
 use crate::session::{ProtocolConfig, send_seed};
 use crate::transport::{Net, Stats, Transport};
 use crate::triple::{TripleShape, deal};
-use crate::wire::{Frame, Kind};
+use crate::truncation::{EXACT_TRUNCATION_BITS, deal_pair};
+use crate::wire::{Frame, Kind, TripleOp};
 
 /// Largest side, channel count or filter count of a convolution triple request (bounds every
 /// size computed from the request below 2^64; the word limit then applies).
@@ -56,6 +57,7 @@ impl Helper {
                 role,
             });
         }
+        config.validate()?;
         let mut net = Net::new(transport, config.timeout);
         let fp = config.fixed_point;
         let s02 = Seed::random(&mut rand::rng());
@@ -98,6 +100,16 @@ impl Helper {
                 }
                 Ok(true)
             }
+            Kind::TripleRequest if frame.op == TripleOp::Truncation as u16 => {
+                let (shape, bits) = self.truncation_request(&frame)?;
+                let dealt = deal_pair(&mut self.triples0, &mut self.triples1, shape, bits)
+                    .map_err(|_| Error::malformed(Role::P0, "bad truncation request"))?;
+                self.net.send(
+                    Role::P1,
+                    Frame::encode(Kind::TripleShare, 0, 0, dealt.view())?,
+                )?;
+                Ok(false)
+            }
             Kind::TripleRequest => {
                 let shape = self.triple_shape(&frame)?;
                 let w1 = deal(&mut self.triples0, &mut self.triples1, shape)?;
@@ -116,17 +128,41 @@ impl Helper {
         }
     }
 
+    /// A truncation request: (rows, cols) and the bits, bounded like a triple (P1 receives
+    /// 2 rows cols words).
+    fn truncation_request(&self, frame: &Frame) -> Result<((usize, usize), u32)> {
+        let words: Vec<u64> = frame.data.iter().copied().collect();
+        let max = self.max_words as u64;
+        match words.as_slice() {
+            &[rows, cols, bits]
+                if rows <= max
+                    && cols <= max
+                    && rows
+                        .checked_mul(cols)
+                        .and_then(|n| n.checked_mul(3))
+                        .is_some_and(|n| n <= max)
+                    && (1..=u64::from(EXACT_TRUNCATION_BITS)).contains(&bits) =>
+            {
+                Ok(((rows as usize, cols as usize), bits as u32))
+            }
+            _ => Err(Error::malformed(
+                Role::P0,
+                format!("bad truncation request (at most {max} words: 3 per element)"),
+            )),
+        }
+    }
+
     fn triple_shape(&self, frame: &Frame) -> Result<TripleShape> {
         let words: Vec<usize> = frame
             .data
             .iter()
             .map(|&w| usize::try_from(w).unwrap_or(usize::MAX))
             .collect();
-        let shape = match (frame.op, words.as_slice()) {
-            (0, &[m, k, n]) => TripleShape::Matmul { m, k, n },
-            (1, &[rows, cols]) => TripleShape::Elementwise { rows, cols },
+        let shape = match (TripleOp::from_u16(frame.op), words.as_slice()) {
+            (Some(TripleOp::Matmul), &[m, k, n]) => TripleShape::Matmul { m, k, n },
+            (Some(TripleOp::Elementwise), &[rows, cols]) => TripleShape::Elementwise { rows, cols },
             (
-                2,
+                Some(TripleOp::Conv),
                 &[
                     batch,
                     channels,

@@ -20,6 +20,7 @@ mod share;
 mod transform;
 pub mod transport;
 mod triple;
+mod truncation;
 mod wire;
 
 pub use conv::Conv2d;
@@ -30,7 +31,8 @@ pub use helper::Helper;
 pub use local::{LocalRun, run_local};
 pub use prg::{Prg, Seed, Stream, invert_permutation, random_permutation};
 pub use role::Role;
-pub use session::{Product, ProtocolConfig, Session};
+pub use session::{MAX_TRIPLE_WORDS, Product, ProtocolConfig, Session};
 pub use share::{Party, Public, Share, reconstruct, share, share_f64};
 pub use transform::{ColumnPermutation, LinearTransform, RowPermutation};
 pub use triple::{TripleShape, TripleShare};
+pub use truncation::EXACT_TRUNCATION_BITS;

@@ -65,7 +65,7 @@ pub(crate) fn run_holder<T>(
     match f(&mut session) {
         Ok(v) => Ok((v, session.finish()?)),
         Err(e) => {
-            session.abort(&e.to_string());
+            session.abort(&e.peer_reason());
             Err(e)
         }
     }

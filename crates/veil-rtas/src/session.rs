@@ -17,7 +17,8 @@ use crate::role::Role;
 use crate::share::{Party, Public, Share};
 use crate::transport::{Net, Stats, Transport};
 use crate::triple::{TripleShape, TripleShare, draw_masks, finish, p0_triple};
-use crate::wire::{Frame, Kind};
+use crate::truncation::{check_bits, masked, p0_pair, p0_result, p1_mask, p1_result};
+use crate::wire::{Frame, HEADER_LEN, Kind, TripleOp};
 
 /// Settings every party must agree on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -27,18 +28,43 @@ pub struct ProtocolConfig {
     /// How long to wait for any single message before failing with [`Error::Timeout`].
     pub timeout: Duration,
     /// Largest triple (U, V and W words together; for a convolution, also the im2col matrix of
-    /// U on its own) the helper deals on request; also the largest feature matrix a holder
-    /// accepts from the sizes P0 announces in [`crate::model::run_party_owner`].
+    /// U on its own) the helper deals on request; also the largest feature matrix, and the
+    /// largest single dimension, a holder accepts from the sizes P0 announces in
+    /// [`crate::model::run_party_owner`]. It bounds every message of the protocol (see
+    /// [`ProtocolConfig::max_message_bytes`]); at most [`MAX_TRIPLE_WORDS`].
     pub max_triple_words: usize,
 }
+
+/// Largest accepted [`ProtocolConfig::max_triple_words`]: a message of that many words must fit
+/// a frame's 32-bit length.
+pub const MAX_TRIPLE_WORDS: usize = (u32::MAX as usize - HEADER_LEN) / 8;
 
 impl Default for ProtocolConfig {
     fn default() -> Self {
         ProtocolConfig {
             fixed_point: FixedPoint::default(),
             timeout: Duration::from_secs(30),
-            max_triple_words: 1 << 28,
+            max_triple_words: 1 << 26,
         }
+    }
+}
+
+impl ProtocolConfig {
+    /// The largest message of a session in bytes: a frame of `max_triple_words` words (no matrix
+    /// that travels is larger than the triple it belongs to, and the helper refuses larger
+    /// triples). Use it as the transport's frame limit ([`crate::transport::TcpOptions`]).
+    pub fn max_message_bytes(&self) -> u64 {
+        (HEADER_LEN as u64).saturating_add((self.max_triple_words as u64).saturating_mul(8))
+    }
+
+    /// Checks the limits.
+    pub fn validate(&self) -> Result<()> {
+        if self.max_triple_words == 0 || self.max_triple_words > MAX_TRIPLE_WORDS {
+            return Err(Error::config(format!(
+                "max_triple_words must be in 1..={MAX_TRIPLE_WORDS}"
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -86,12 +112,12 @@ impl Product {
 
 /// The request P0 sends P2 for a triple: (op, words).
 pub(crate) fn triple_request(shape: TripleShape) -> (u16, Vec<u64>) {
-    match shape {
-        TripleShape::Matmul { m, k, n } => (0, vec![m as u64, k as u64, n as u64]),
-        TripleShape::Elementwise { rows, cols } => (1, vec![rows as u64, cols as u64]),
+    let (op, words) = match shape {
+        TripleShape::Matmul { m, k, n } => (TripleOp::Matmul, vec![m, k, n]),
+        TripleShape::Elementwise { rows, cols } => (TripleOp::Elementwise, vec![rows, cols]),
         TripleShape::Conv { batch, conv } => (
-            2,
-            [
+            TripleOp::Conv,
+            vec![
                 batch,
                 conv.channels,
                 conv.height,
@@ -100,12 +126,10 @@ pub(crate) fn triple_request(shape: TripleShape) -> (u16, Vec<u64>) {
                 conv.kernel,
                 conv.stride,
                 conv.padding,
-            ]
-            .iter()
-            .map(|&w| w as u64)
-            .collect(),
+            ],
         ),
-    }
+    };
+    (op as u16, words.into_iter().map(|w| w as u64).collect())
 }
 
 /// Sends a seed (and the sender's fixed-point setting) during setup.
@@ -176,6 +200,7 @@ impl Session {
             op: "Session::new",
             role,
         })?;
+        config.validate()?;
         let mut net = Net::new(transport, config.timeout);
         let fp = config.fixed_point;
         let setup = (|| {
@@ -395,19 +420,114 @@ impl Session {
         v.pop().ok_or(Error::Aborted)
     }
 
-    /// Share of X Y truncated back to the session's fractional bits.
+    /// Share of X Y truncated back to the session's fractional bits ([`Session::truncate_to`]).
     pub fn matmul(&mut self, x: &Share, y: &Share) -> Result<Share> {
         let z = self.matmul_raw(x, y)?;
         let f = self.fp.frac_bits();
-        self.guarded(|_| z.truncate_to(f))
+        self.truncate_to(&z, f)
     }
 
-    /// Share of X ⊙ Y truncated back to the session's fractional bits.
+    /// Share of X ⊙ Y truncated back to the session's fractional bits ([`Session::truncate_to`]).
     pub fn mul(&mut self, x: &Share, y: &Share) -> Result<Share> {
         let mut v = self.products_raw(&[(Product::Hadamard, x, y)])?;
         let z = v.pop().ok_or(Error::Aborted)?;
         let f = self.fp.frac_bits();
-        self.guarded(|_| z.truncate_to(f))
+        self.truncate_to(&z, f)
+    }
+
+    /// Truncates a shared value down to `frac_bits` fractional bits with a pair dealt by the
+    /// helper: the result is floor(x / 2^d) or one more, for every |x| < 2^62 (no probability of
+    /// a large error, unlike the local [`Share::truncate`]; see docs/rtas.md). One round between
+    /// the holders; P2 learns only the shape.
+    pub fn truncate_to(&mut self, x: &Share, frac_bits: u32) -> Result<Share> {
+        let mut v = self.truncate_many(&[x], frac_bits)?;
+        v.pop().ok_or(Error::Aborted)
+    }
+
+    /// [`Session::truncate_to`] for several values in one round.
+    pub fn truncate_many(&mut self, xs: &[&Share], frac_bits: u32) -> Result<Vec<Share>> {
+        self.guarded(|s| s.truncate_inner(xs, frac_bits))
+    }
+
+    fn truncate_inner(&mut self, xs: &[&Share], frac_bits: u32) -> Result<Vec<Share>> {
+        // Shares already at the scale pass through; the others get a pair each.
+        let mut work = Vec::new();
+        for (i, x) in xs.iter().enumerate() {
+            self.check_own("truncate", x)?;
+            if x.frac_bits() < frac_bits {
+                return Err(Error::ScaleMismatch {
+                    op: "truncate",
+                    left: x.frac_bits(),
+                    right: frac_bits,
+                });
+            }
+            let bits = x.frac_bits() - frac_bits;
+            if bits > 0 {
+                check_bits(bits)?;
+                work.push((i, bits));
+            }
+        }
+        let other = self.other();
+        // Draw the masks (and ask P2 for the pairs), then open every c in one exchange.
+        let mut pairs = Vec::with_capacity(work.len());
+        let mut opened = Vec::with_capacity(work.len());
+        for &(i, bits) in &work {
+            let x = xs[i];
+            let shape = x.shape();
+            let (r, pair) = match self.party {
+                Party::P0 => {
+                    let words = [shape.0 as u64, shape.1 as u64, u64::from(bits)];
+                    self.net.send(
+                        Role::P2,
+                        Frame::encode_words(
+                            Kind::TripleRequest,
+                            TripleOp::Truncation as u16,
+                            0,
+                            &words,
+                        )?,
+                    )?;
+                    let pair = p0_pair(&mut self.triples, shape);
+                    (None, Some(pair))
+                }
+                Party::P1 => (Some(p1_mask(&mut self.triples, shape)), None),
+            };
+            let mask = match (&r, &pair) {
+                (Some(r), _) => r,
+                (None, Some(p)) => &p.r,
+                (None, None) => return Err(Error::Aborted),
+            };
+            let c = masked(&x.ring().to_owned(), mask, self.party == Party::P0);
+            self.net
+                .send(other, Frame::encode(Kind::Open, 2, 0, c.view())?)?;
+            pairs.push(pair);
+            opened.push(c);
+        }
+        let mut results: Vec<Option<Array2<u64>>> = Vec::with_capacity(work.len());
+        for ((&(_, bits), pair), c) in work.iter().zip(&pairs).zip(&mut opened) {
+            let theirs = self
+                .net
+                .recv_matrix(other, Kind::Open, "truncation opening", c.dim())?;
+            ring::add_assign(c, theirs.view());
+            results.push(pair.as_ref().map(|p| p0_result(c, p, bits)));
+        }
+        if self.party == Party::P1 {
+            for (slot, c) in results.iter_mut().zip(&opened) {
+                let (rows, cols) = c.dim();
+                let dealt = self.net.recv_matrix(
+                    Role::P2,
+                    Kind::TripleShare,
+                    "truncation pair",
+                    (2 * rows, cols),
+                )?;
+                *slot = Some(p1_result(c, &dealt)?);
+            }
+        }
+        let mut out: Vec<Share> = xs.iter().map(|x| (*x).clone()).collect();
+        for (&(i, bits), y) in work.iter().zip(results) {
+            let y = y.ok_or(Error::Aborted)?;
+            out[i] = Share::from_ring(self.party, xs[i].frac_bits() - bits, y);
+        }
+        Ok(out)
     }
 
     /// Evaluates `funcs` on the shared X through the helper (sec. 4.2.1): P0 and P1 permute

@@ -1,12 +1,18 @@
 //! The frame format: a 16-byte header and a payload of little-endian words.
 //!
 //! ```text
-//! 0  2   magic "VR"         6  2  op (sub-kind: function codes, triple kind, ...)
-//! 2  1   version (1)        8  2  aux (scales)
-//! 3  1   kind               10 4  rows (u32 LE)      14 4  cols... (see below)
+//! offset  bytes  field
+//!  0      2      magic "VR"
+//!  2      1      version (1)
+//!  3      1      kind
+//!  4      2      op (u16 LE: function codes, triple kind, ...)
+//!  6      2      aux (u16 LE: scales)
+//!  8      4      rows (u32 LE)
+//! 12      4      cols (u32 LE)
+//! 16      8 * rows * cols   the words, row-major, u64 LE
 //! ```
-//! Precisely: magic (2), version (1), kind (1), op (u16), aux (u16), rows (u32), cols (u32), then
-//! rows * cols u64 words (for [`Kind::Abort`], UTF-8 text of any length up to 4 KiB instead).
+//! For [`Kind::Abort`], rows is 0, cols the length of a UTF-8 text of at most 4 KiB, and the
+//! text follows the header instead of words.
 //! Decoding checks every field and the exact length: a truncated or padded frame is an error.
 
 use ndarray::{Array2, ArrayView2};
@@ -55,6 +61,33 @@ impl Kind {
             7 => Kind::Reveal,
             8 => Kind::Done,
             9 => Kind::Abort,
+            _ => return None,
+        })
+    }
+}
+
+/// The `op` of a [`Kind::TripleRequest`]: what P0 asks the helper to deal (the one definition
+/// both ends use).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TripleOp {
+    /// Matrix-product triple; words m, k, n.
+    Matmul = 0,
+    /// Element-wise triple; words rows, cols.
+    Elementwise = 1,
+    /// Convolution triple; words batch, channels, height, width, filters, kernel, stride,
+    /// padding.
+    Conv = 2,
+    /// Truncation pairs ([`crate::Session::truncate`]); words rows, cols, bits.
+    Truncation = 3,
+}
+
+impl TripleOp {
+    pub(crate) fn from_u16(op: u16) -> Option<TripleOp> {
+        Some(match op {
+            0 => TripleOp::Matmul,
+            1 => TripleOp::Elementwise,
+            2 => TripleOp::Conv,
+            3 => TripleOp::Truncation,
             _ => return None,
         })
     }
@@ -120,27 +153,16 @@ impl Frame {
 
     /// Decodes and checks a frame received from `peer`.
     pub(crate) fn decode(peer: Role, bytes: &[u8]) -> Result<Frame> {
-        let (head, body) = bytes.split_at_checked(HEADER_LEN).ok_or_else(|| {
-            Error::malformed(
-                peer,
-                format!("{} bytes, shorter than a header", bytes.len()),
-            )
-        })?;
-        if head[0..2] != MAGIC {
-            return Err(Error::malformed(peer, "bad magic"));
-        }
-        if head[2] != VERSION {
-            return Err(Error::malformed(
-                peer,
-                format!("unsupported version {}", head[2]),
-            ));
-        }
-        let kind = Kind::from_u8(head[3])
-            .ok_or_else(|| Error::malformed(peer, format!("unknown kind {}", head[3])))?;
-        let op = u16::from_le_bytes([head[4], head[5]]);
-        let aux = u16::from_le_bytes([head[6], head[7]]);
-        let rows = u32::from_le_bytes([head[8], head[9], head[10], head[11]]) as usize;
-        let cols = u32::from_le_bytes([head[12], head[13], head[14], head[15]]) as usize;
+        let (
+            Header {
+                kind,
+                op,
+                aux,
+                rows,
+                cols,
+            },
+            body,
+        ) = Header::parse(peer, bytes)?;
         if kind == Kind::Abort {
             if rows != 0 || cols != body.len() || cols > MAX_ABORT_TEXT {
                 return Err(Error::malformed(peer, "bad abort frame"));
@@ -221,6 +243,77 @@ impl Frame {
             });
         }
         Ok(frame.data)
+    }
+}
+
+/// The fixed fields of a frame.
+struct Header {
+    kind: Kind,
+    op: u16,
+    aux: u16,
+    rows: usize,
+    cols: usize,
+}
+
+impl Header {
+    /// Checks the header of `bytes` and splits off the body.
+    fn parse(peer: Role, bytes: &[u8]) -> Result<(Header, &[u8])> {
+        let (head, body) = bytes.split_at_checked(HEADER_LEN).ok_or_else(|| {
+            Error::malformed(
+                peer,
+                format!("{} bytes, shorter than a header", bytes.len()),
+            )
+        })?;
+        if head[0..2] != MAGIC {
+            return Err(Error::malformed(peer, "bad magic"));
+        }
+        if head[2] != VERSION {
+            return Err(Error::malformed(
+                peer,
+                format!("unsupported version {}", head[2]),
+            ));
+        }
+        let kind = Kind::from_u8(head[3])
+            .ok_or_else(|| Error::malformed(peer, format!("unknown kind {}", head[3])))?;
+        let header = Header {
+            kind,
+            op: u16::from_le_bytes([head[4], head[5]]),
+            aux: u16::from_le_bytes([head[6], head[7]]),
+            rows: u32::from_le_bytes([head[8], head[9], head[10], head[11]]) as usize,
+            cols: u32::from_le_bytes([head[12], head[13], head[14], head[15]]) as usize,
+        };
+        Ok((header, body))
+    }
+}
+
+impl Frame {
+    /// Decodes a matrix frame of `kind` and `shape`: the kind and the announced shape are checked
+    /// on the header, before the payload is copied into a matrix (a peer cannot make this party
+    /// allocate a matrix it did not ask for).
+    pub(crate) fn decode_matrix(
+        peer: Role,
+        bytes: &[u8],
+        kind: Kind,
+        what: &'static str,
+        shape: (usize, usize),
+    ) -> Result<Array2<u64>> {
+        let (h, _) = Header::parse(peer, bytes)?;
+        if h.kind == kind && (h.rows, h.cols) != shape {
+            return Err(Error::WrongShape {
+                peer,
+                what,
+                expected: shape,
+                found: (h.rows, h.cols),
+            });
+        }
+        if h.kind != kind && h.kind != Kind::Abort {
+            return Err(Error::UnexpectedMessage {
+                peer,
+                expected: format!("{kind:?}"),
+                found: format!("{:?}", h.kind),
+            });
+        }
+        Frame::decode(peer, bytes)?.expect(peer, kind, what, shape)
     }
 }
 

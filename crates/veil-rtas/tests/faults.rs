@@ -9,7 +9,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use ndarray::Array2;
-use veil_rtas::transport::{MemoryTransport, TcpOptions, TcpTransport, Transport, memory_network};
+use veil_rtas::transport::{
+    Channel, MemoryTransport, TcpOptions, TcpTransport, Transport, memory_network,
+};
 use veil_rtas::{Error, FixedPoint, Helper, ProtocolConfig, Role, Session, share_f64};
 
 const TIMEOUT: Duration = Duration::from_millis(700);
@@ -202,12 +204,24 @@ fn tcp_with_faulty_p1(
     let start = Instant::now();
     thread::scope(|scope| {
         let h2 = scope.spawn(move || {
-            let t = TcpTransport::with_listener(Role::P2, l2, &addrs, &tcp_options())?;
+            let t = TcpTransport::with_listener(
+                Role::P2,
+                l2,
+                &addrs,
+                &tcp_options(),
+                &Channel::InsecurePlaintext,
+            )?;
             honest_p2(Box::new(t))
         });
         let h1 = scope.spawn(move || faulty(l1, addrs));
-        let r0 = TcpTransport::with_listener(Role::P0, l0, &addrs, &tcp_options())
-            .and_then(|t| honest_p0(Box::new(t)));
+        let r0 = TcpTransport::with_listener(
+            Role::P0,
+            l0,
+            &addrs,
+            &tcp_options(),
+            &Channel::InsecurePlaintext,
+        )
+        .and_then(|t| honest_p0(Box::new(t)));
         let r2 = h2.join().unwrap();
         h1.join().unwrap();
         (r0, r2, start.elapsed())
@@ -224,10 +238,17 @@ fn tcp_honest_run_completes() {
                 l2,
                 &addrs,
                 &tcp_options(),
+                &Channel::InsecurePlaintext,
             )?))
         });
         let h1 = scope.spawn(move || {
-            let t = TcpTransport::with_listener(Role::P1, l1, &addrs, &tcp_options())?;
+            let t = TcpTransport::with_listener(
+                Role::P1,
+                l1,
+                &addrs,
+                &tcp_options(),
+                &Channel::InsecurePlaintext,
+            )?;
             let mut s = Session::new(Box::new(t), &config())?;
             let (_, x1) = share_f64(
                 Array2::from_elem((2, 2), 0.5).view(),
@@ -238,8 +259,14 @@ fn tcp_honest_run_completes() {
             s.eval(&z, &[veil_rtas::Function::Sigmoid])?;
             s.finish().map(|_| ())
         });
-        let r0 = TcpTransport::with_listener(Role::P0, l0, &addrs, &tcp_options())
-            .and_then(|t| honest_p0(Box::new(t)));
+        let r0 = TcpTransport::with_listener(
+            Role::P0,
+            l0,
+            &addrs,
+            &tcp_options(),
+            &Channel::InsecurePlaintext,
+        )
+        .and_then(|t| honest_p0(Box::new(t)));
         r0.unwrap();
         h1.join().unwrap().unwrap();
         h2.join().unwrap().unwrap();
@@ -249,7 +276,14 @@ fn tcp_honest_run_completes() {
 #[test]
 fn tcp_malformed_bytes() {
     let (r0, r2, took) = tcp_with_faulty_p1(|l1, addrs| {
-        let mut t = TcpTransport::with_listener(Role::P1, l1, &addrs, &tcp_options()).unwrap();
+        let mut t = TcpTransport::with_listener(
+            Role::P1,
+            l1,
+            &addrs,
+            &tcp_options(),
+            &Channel::InsecurePlaintext,
+        )
+        .unwrap();
         t.send(Role::P0, b"VR\x07junk".to_vec()).unwrap();
         thread::sleep(3 * TIMEOUT);
     });
@@ -265,7 +299,7 @@ fn tcp_disconnect_inside_a_frame() {
     let (r0, r2, took) = tcp_with_faulty_p1(|l1, addrs| {
         // A raw P1: greets P0, announces a 1000-byte frame, sends 10 bytes and hangs up.
         let mut s = TcpStream::connect(addrs[0]).unwrap();
-        s.write_all(b"VRTS\x01\x01\x00\x00").unwrap();
+        s.write_all(b"VRTS\x02\x01\x00\x00").unwrap();
         s.write_all(&1000_u32.to_le_bytes()).unwrap();
         s.write_all(&[0; 10]).unwrap();
         drop(s);
@@ -286,7 +320,14 @@ fn tcp_disconnect_inside_a_frame() {
 #[test]
 fn tcp_silence_and_oversized_frames() {
     let (r0, r2, took) = tcp_with_faulty_p1(|l1, addrs| {
-        let _t = TcpTransport::with_listener(Role::P1, l1, &addrs, &tcp_options()).unwrap();
+        let _t = TcpTransport::with_listener(
+            Role::P1,
+            l1,
+            &addrs,
+            &tcp_options(),
+            &Channel::InsecurePlaintext,
+        )
+        .unwrap();
         thread::sleep(3 * TIMEOUT);
     });
     check_stopped(&r0, &r2, took);
@@ -297,12 +338,12 @@ fn tcp_silence_and_oversized_frames() {
 
     let (r0, _, _) = tcp_with_faulty_p1(|l1, addrs| {
         let mut s = TcpStream::connect(addrs[0]).unwrap();
-        s.write_all(b"VRTS\x01\x01\x00\x00").unwrap();
+        s.write_all(b"VRTS\x02\x01\x00\x00").unwrap();
         s.write_all(&u32::MAX.to_le_bytes()).unwrap();
         let _keep = l1;
         thread::sleep(2 * TIMEOUT);
     });
-    // The default limit is 1 GiB: a 4 GiB announcement is refused before any allocation.
+    // The default limit is 512 MiB: a 4 GiB announcement is refused before any allocation.
     assert!(
         matches!(r0, Err(Error::FrameTooLarge { peer: Role::P1, .. })),
         "{r0:?}"

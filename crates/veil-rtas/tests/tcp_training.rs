@@ -9,7 +9,7 @@ use ndarray::Array2;
 use veil_rtas::model::{
     CnnSpec, Dataset, Mode, ModelSpec, TrainConfig, accuracy, deal_inputs, run_party, train_plain,
 };
-use veil_rtas::transport::{TcpOptions, TcpTransport};
+use veil_rtas::transport::{Security, TcpOptions, TcpTransport};
 use veil_rtas::{ProtocolConfig, Role};
 
 fn synthetic(n: usize, features: usize) -> Dataset {
@@ -37,11 +37,13 @@ fn over_tcp(config: TrainConfig, data: Dataset) {
     let addrs = [0, 1, 2].map(|i| listeners[i].local_addr().unwrap());
     let [l0, l1, l2] = listeners;
     let opts = TcpOptions::default();
+    let channels = Security::Noise.channels().unwrap();
     let reports = thread::scope(|scope| {
         let party = |role: Role, l: TcpListener, input| {
             let (config, protocol, opts) = (&config, &protocol, &opts);
+            let channel = &channels[role.index()];
             scope.spawn(move || {
-                let t = TcpTransport::with_listener(role, l, &addrs, opts)?;
+                let t = TcpTransport::with_listener(role, l, &addrs, opts, channel)?;
                 run_party(role, config, protocol, Box::new(t), input)
             })
         };

@@ -18,11 +18,11 @@ use crate::local::root_cause;
 use crate::role::Role;
 use crate::session::{ProtocolConfig, Session};
 use crate::share::{Party, Public, Share, share_f64};
-use crate::transport::{Stats, TcpOptions, TcpTransport, Transport, memory_network};
+use crate::transport::{Security, Stats, TcpOptions, TcpTransport, Transport, memory_network};
 
 /// What one share holder brings: its shares of the features (and, under RTAS, of the targets);
-/// under RTAS-fast the label holder P0 has the targets in the clear instead.
-#[derive(Debug)]
+/// under RTAS-fast the label holder P0 has the targets in the clear instead. `Debug` shows
+/// shapes only (the labels are P0's secret).
 pub struct HolderInput {
     /// Share of the training features.
     pub x_train: Share,
@@ -32,6 +32,20 @@ pub struct HolderInput {
     pub labels: Option<Array2<f64>>,
     /// Share of the test features.
     pub x_test: Share,
+}
+
+impl core::fmt::Debug for HolderInput {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("HolderInput")
+            .field("x_train", &self.x_train)
+            .field("y_train", &self.y_train)
+            .field(
+                "labels",
+                &self.labels.as_ref().map(|l| ("<redacted>", l.dim())),
+            )
+            .field("x_test", &self.x_test)
+            .finish()
+    }
 }
 
 /// The targets a model trains on: "is it a 0" for logistic regression (sec. 5.3), one-hot
@@ -214,7 +228,7 @@ fn finish_holder(role: Role, session: Session, run: Result<HolderResult>) -> Res
             })
         }
         Err(e) => {
-            session.abort(&e.to_string());
+            session.abort(&e.peer_reason());
             Err(e)
         }
     }
@@ -290,16 +304,10 @@ fn owner_inputs(
             config.model.features()
         )));
     }
-    // The sizes come from P0: bound them before the inputs below allocate n x features words.
-    let max = protocol.max_triple_words;
-    for (what, n) in [("training", n_train), ("test", n_test)] {
-        if n.checked_mul(features).is_none_or(|words| words > max) {
-            return Err(Error::config(format!(
-                "{n} {what} samples of {features} features exceed the limit of {max} words \
-                 per matrix (ProtocolConfig::max_triple_words)"
-            )));
-        }
-    }
+    // The sizes come from P0: bound each of them on its own (a zero count must not let a huge
+    // feature count through), then the matrices the inputs below allocate, and the model's
+    // parameters, before anything is allocated.
+    check_announced(protocol, &config, n_train, n_test, features)?;
     let encode = |x: &Array2<f64>| Public::encode(x.view(), fp);
     let (x_train, x_test, y) = match data {
         Some((train, test)) => (
@@ -328,6 +336,36 @@ fn owner_inputs(
             x_test,
         },
     ))
+}
+
+/// Bounds the sizes P0 announced: every count and every matrix the holders allocate for them
+/// (features, targets, parameters) within `max_triple_words`.
+pub(crate) fn check_announced(
+    protocol: &ProtocolConfig,
+    config: &TrainConfig,
+    n_train: usize,
+    n_test: usize,
+    features: usize,
+) -> Result<()> {
+    let max = protocol.max_triple_words;
+    let outputs = config.model.outputs();
+    let mut matrices = vec![
+        ("training features", n_train, features),
+        ("test features", n_test, features),
+        ("training targets", n_train, outputs),
+    ];
+    for (r, c) in config.model.param_shapes() {
+        matrices.push(("model parameters", r, c));
+    }
+    for (what, rows, cols) in matrices {
+        if rows > max || cols > max || rows.checked_mul(cols).is_none_or(|w| w > max) {
+            return Err(Error::config(format!(
+                "{what} of {rows} x {cols} words exceed the limit of {max} words per matrix \
+                 (ProtocolConfig::max_triple_words)"
+            )));
+        }
+    }
+    Ok(())
 }
 
 struct HolderResult {
@@ -494,14 +532,17 @@ pub fn train_plain_epochs(
 
 /// Like [`train_local`], but each party talks to the others over its own loopback TCP endpoint
 /// (three threads, ports chosen by the OS): the same code path as three processes, without the
-/// process start-up. Benchmarks use it.
+/// process start-up. Benchmarks use it. `security` chooses the channel (Noise with fresh keys,
+/// or plaintext).
 pub fn train_tcp_local(
     config: &TrainConfig,
     protocol: &ProtocolConfig,
     options: &TcpOptions,
+    security: Security,
     train: &Dataset,
     test: &Dataset,
 ) -> Result<TrainReport> {
+    let channels = security.channels()?;
     let [i0, i1] = deal_inputs(config, protocol.fixed_point, train, test, &mut rand::rng())?;
     let bind =
         || TcpListener::bind("127.0.0.1:0").map_err(|e| Error::io("binding a loopback port", e));
@@ -520,7 +561,8 @@ pub fn train_tcp_local(
         listeners,
         [i0, i1],
         |role, listener, input| {
-            let transport = TcpTransport::with_listener(role, listener, &addrs, options)?;
+            let channel = &channels[role.index()];
+            let transport = TcpTransport::with_listener(role, listener, &addrs, options, channel)?;
             run_party(role, config, protocol, Box::new(transport), input)
         },
     )

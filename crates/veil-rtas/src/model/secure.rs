@@ -1,8 +1,9 @@
 //! Training and inference by the share holders under RTAS and RTAS-fast.
 //!
 //! Every product whose result goes straight into a helper call is left untruncated (2f bits):
-//! P2 divides exactly while evaluating, so forward passes have no truncation error at all. Local
-//! truncation (SecureML) remains only in the backward pass and the updates.
+//! P2 divides exactly while evaluating, so forward passes have no truncation error at all. The
+//! backward pass and the updates truncate with pairs dealt by the helper
+//! ([`Session::truncate_many`]): at most one unit in the last place, never a large error.
 
 use ndarray::Array2;
 
@@ -69,12 +70,6 @@ impl SecureModel {
         s.matmul_raw(x, w)?.into_add_row(&b.lift(f)?)
     }
 
-    /// param -= step * grad (grad at f bits; one local truncation).
-    fn update(s: &Session, param: &Share, grad: &Share, step: f64) -> Result<Share> {
-        let fp = s.fixed_point();
-        param.sub(&grad.mul_scalar(step, fp)?.truncate(fp.frac_bits())?)
-    }
-
     /// The conv pre-activation of a batch, z1 as (B oh ow) x F at 2f bits: one convolution
     /// product, whose mask is opened at the size of the images (see [`Product::Conv`]).
     fn conv_raw(&self, s: &mut Session, c: &CnnSpec, x: &Share) -> Result<Share> {
@@ -123,24 +118,19 @@ impl SecureModel {
                     (Product::Matmul, &a2.t(), &dz3),
                     (Product::Matmul, &dz3, &w3t),
                 ])?)?;
-                let dz2 = s.mul(&da2.truncate_to(f)?, &s2)?;
+                let [dw3, da2] = take(s.truncate_many(&[&dw3, &da2], f)?)?;
+                let dz2 = s.mul(&da2, &s2)?;
                 let w2t = self.shared[2].t();
                 let [dw2, da1] = take(s.products_raw(&[
                     (Product::Matmul, &a1.t(), &dz2),
                     (Product::Matmul, &dz2, &w2t),
                 ])?)?;
+                let [dw2, da1] = take(s.truncate_many(&[&dw2, &da1], f)?)?;
                 let dz1 = s
-                    .mul(&da1.truncate_to(f)?, &s1)?
+                    .mul(&da1, &s1)?
                     .into_reshape(cols.shape().0, c.conv.filters)?;
                 let dk = s.matmul(&cols.t(), &dz1)?;
-                let grads = [
-                    dk,
-                    dz1.sum_rows(),
-                    dw2.truncate_to(f)?,
-                    dz2.sum_rows(),
-                    dw3.truncate_to(f)?,
-                    dz3.sum_rows(),
-                ];
+                let grads = [dk, dz1.sum_rows(), dw2, dz2.sum_rows(), dw3, dz3.sum_rows()];
                 self.apply(s, &grads, 0, step)
             }
             (Mode::RtasFast, ModelSpec::Logistic { .. }) => {
@@ -190,10 +180,19 @@ impl SecureModel {
         }
     }
 
-    fn apply(&mut self, s: &Session, grads: &[Share], first: usize, step: f64) -> Result<()> {
-        for (i, g) in grads.iter().enumerate() {
+    /// param -= step * grad for every parameter from `first` on (gradients at f bits): all the
+    /// scaled gradients are truncated together, in one round ([`Session::truncate_many`]).
+    fn apply(&mut self, s: &mut Session, grads: &[Share], first: usize, step: f64) -> Result<()> {
+        let fp = s.fixed_point();
+        let scaled = grads
+            .iter()
+            .map(|g| g.mul_scalar(step, fp))
+            .collect::<Result<Vec<_>>>()?;
+        let refs: Vec<&Share> = scaled.iter().collect();
+        let updates = s.truncate_many(&refs, fp.frac_bits())?;
+        for (i, u) in updates.iter().enumerate() {
             let p = self.shared.get(first + i).ok_or(Error::Aborted)?;
-            let next = Self::update(s, p, g, step)?;
+            let next = p.sub(u)?;
             self.shared[first + i] = next;
         }
         Ok(())

@@ -1,11 +1,16 @@
 //! Moving frames between the parties: the [`Transport`] trait, an in-memory mesh for tests and a
 //! TCP mesh for separate processes, and the per-party traffic [`Stats`].
 
+mod channel;
 mod memory;
 mod tcp;
 
 use std::time::Duration;
 
+pub use channel::{
+    Channel, NOISE_PARAMS, NoiseKeys, PublicKey, Security, StaticKey, key_file_header,
+    parse_key_text,
+};
 pub use memory::{MemoryTransport, memory_network};
 pub use tcp::{TcpOptions, TcpTransport};
 
@@ -141,7 +146,14 @@ impl Net {
         what: &'static str,
         shape: (usize, usize),
     ) -> Result<ndarray::Array2<u64>> {
-        self.recv(from)?.expect(from, kind, what, shape)
+        if self.sent_since_wait {
+            self.stats.rounds += 1;
+            self.sent_since_wait = false;
+        }
+        let bytes = self.transport.recv(from, self.timeout)?;
+        self.stats.bytes_received += bytes.len() as u64;
+        self.stats.messages_received += 1;
+        Frame::decode_matrix(from, &bytes, kind, what, shape)
     }
 
     /// Tells every other party that this one stops, once (best effort: errors are ignored, the
@@ -163,9 +175,10 @@ impl Net {
         self.aborted
     }
 
-    /// Fails with `e` after telling the peers (unless the error came from a peer's abort).
+    /// Fails with `e` after telling the peers (unless the error came from a peer's abort). The
+    /// peers get [`Error::peer_reason`], which carries no data value.
     pub(crate) fn fail(&mut self, e: Error) -> Error {
-        self.abort(&e.to_string());
+        self.abort(&e.peer_reason());
         e
     }
 }
