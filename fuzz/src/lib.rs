@@ -3,6 +3,7 @@
 
 use std::sync::LazyLock;
 
+pub mod ckks;
 pub mod cryptorec;
 pub mod rtas;
 

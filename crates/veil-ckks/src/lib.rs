@@ -10,6 +10,7 @@ mod ops;
 mod parameters;
 mod polynomial;
 mod rotation;
+mod serialization;
 
 pub use ciphertext::{Ciphertext, Plaintext};
 pub use encoding::SlotEncoder;

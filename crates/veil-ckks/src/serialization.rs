@@ -1,0 +1,323 @@
+//! Compact binary serialization, and validation of untrusted bytes (`veil_ring::wire`, the format
+//! shared with `veil-bfv`).
+//!
+//! Every object starts with `VCKS`, a format version and a kind byte. Objects tied to parameters
+//! carry a 64-bit fingerprint of them, so bytes made under other parameters are refused.
+//! Polynomials are bit-packed, each residue in ceil(log2 q_i) bits. Readers compute the exact
+//! expected length from the parameters (and the level they read) before allocating anything,
+//! check every residue against its prime, and refuse trailing bytes. The uniform halves of public
+//! and switching keys are replaced by 32-byte seeds.
+
+use std::sync::Arc;
+
+use veil_ring::keys::{GaloisKeySet, SwitchingKey};
+use veil_ring::rlwe::expand_uniform;
+use veil_ring::wire::{Format, Reader, Writer, fingerprint, poly_len};
+use veil_ring::{Ntt, Poly};
+
+use crate::ciphertext::{Ciphertext, Plaintext};
+use crate::error::{Error, Result};
+use crate::keys::{GaloisKeys, PublicKey, ROTATION_GENERATOR, RelinearizationKey, SecretKey};
+use crate::parameters::{CkksParameters, CkksParametersBuilder};
+
+/// `VCKS`, format version 1.
+const FORMAT: Format = Format {
+    magic: *b"VCKS",
+    version: 1,
+};
+const KIND_PARAMETERS: u8 = 1;
+const KIND_CIPHERTEXT: u8 = 2;
+const KIND_PLAINTEXT: u8 = 3;
+const KIND_PUBLIC_KEY: u8 = 4;
+const KIND_RELIN_KEY: u8 = 5;
+const KIND_GALOIS_KEYS: u8 = 6;
+const KIND_SECRET_KEY: u8 = 7;
+/// More primes than any 128-bit chain up to N = 65536 has (1747 / 40 < 44), with room.
+const MAX_MODULI: usize = 64;
+
+fn malformed(reason: &'static str) -> Error {
+    Error::Malformed { reason }
+}
+
+impl CkksParameters {
+    fn encode_fields(&self, w: &mut Writer) {
+        w.u32(self.degree() as u32);
+        w.u8(self.log_scale() as u8);
+        w.u8((self.moduli().len() + 1) as u8);
+        for &q in self.moduli() {
+            w.u64(q);
+        }
+        w.u64(self.special_modulus());
+    }
+
+    /// A fingerprint of the parameters (FNV-1a of their encoding), stored in every object.
+    pub fn fingerprint(&self) -> u64 {
+        let mut w = Writer::headless();
+        self.encode_fields(&mut w);
+        fingerprint(&w.into_bytes())
+    }
+
+    /// The parameters as bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::new(FORMAT, KIND_PARAMETERS);
+        self.encode_fields(&mut w);
+        w.into_bytes()
+    }
+
+    /// Parameters from untrusted bytes, validated by the builder (including the 128-bit bound,
+    /// unless `allow_below_128_bit_security`).
+    pub fn from_bytes(bytes: &[u8], allow_below_128_bit_security: bool) -> Result<Arc<Self>> {
+        let mut r = Reader::new(bytes, FORMAT, KIND_PARAMETERS)?;
+        let n = r.u32()? as usize;
+        let log_scale = u32::from(r.u8()?);
+        let count = r.u8()? as usize;
+        if !(2..=MAX_MODULI).contains(&count) || r.remaining() != 8 * count {
+            return Err(malformed("bad number of moduli"));
+        }
+        let moduli = (0..count)
+            .map(|_| r.u64())
+            .collect::<veil_ring::Result<Vec<_>>>()?;
+        r.finish()?;
+        let mut b = CkksParametersBuilder::new()
+            .degree(n)
+            .moduli(&moduli)
+            .log_scale(log_scale);
+        if allow_below_128_bit_security {
+            b = b.allow_below_128_bit_security();
+        }
+        b.build()
+    }
+
+    fn expect_fingerprint(&self, r: &mut Reader<'_>) -> Result<()> {
+        if r.u64()? == self.fingerprint() {
+            Ok(())
+        } else {
+            Err(Error::Mismatch {
+                what: "parameters of serialized object",
+            })
+        }
+    }
+
+    /// A level and scale read from untrusted bytes: the level exists and the scale is a finite
+    /// positive number below Q_l (a larger one cannot hold a message).
+    fn read_level_and_scale(&self, r: &mut Reader<'_>) -> Result<(usize, f64)> {
+        let level = r.u8()? as usize;
+        let lv = self
+            .level(level)
+            .map_err(|_| malformed("level outside the chain"))?;
+        let scale = f64::from_bits(r.u64()?);
+        let max = 2f64.powi(lv.ctx.modulus_bits() as i32);
+        if !(scale.is_finite() && scale >= 1.0 && scale < max) {
+            return Err(malformed("scale not finite, below 1 or above Q_l"));
+        }
+        Ok((level, scale))
+    }
+}
+
+impl Ciphertext {
+    /// Header, fingerprint, size, level, scale (f64 bits), then the polynomials over R_{Q_l}.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::new(FORMAT, KIND_CIPHERTEXT);
+        w.u64(self.params.fingerprint());
+        w.u8(self.c.len() as u8);
+        w.u8(self.level as u8);
+        w.u64(self.scale.to_bits());
+        for p in &self.c {
+            w.poly(p);
+        }
+        w.into_bytes()
+    }
+
+    /// A ciphertext from untrusted bytes: 2 or 3 polynomials at an existing level, exact length.
+    pub fn from_bytes(params: &Arc<CkksParameters>, bytes: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(bytes, FORMAT, KIND_CIPHERTEXT)?;
+        params.expect_fingerprint(&mut r)?;
+        let size = r.u8()? as usize;
+        let (level, scale) = params.read_level_and_scale(&mut r)?;
+        let ctx = params.level(level)?.ctx.clone();
+        if !(2..=3).contains(&size) || r.remaining() != size * poly_len(&ctx) {
+            return Err(malformed("wrong size or length for these parameters"));
+        }
+        let c = (0..size)
+            .map(|_| r.poly::<Ntt>(&ctx))
+            .collect::<veil_ring::Result<Vec<_>>>()?;
+        r.finish()?;
+        Ok(Ciphertext {
+            params: params.clone(),
+            level,
+            scale,
+            c,
+        })
+    }
+}
+
+impl Plaintext {
+    /// Header, fingerprint, level, scale (f64 bits), then the polynomial over R_{Q_l}.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::new(FORMAT, KIND_PLAINTEXT);
+        w.u64(self.params.fingerprint());
+        w.u8(self.level as u8);
+        w.u64(self.scale.to_bits());
+        w.poly(&self.poly);
+        w.into_bytes()
+    }
+
+    /// A plaintext from untrusted bytes.
+    pub fn from_bytes(params: &Arc<CkksParameters>, bytes: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(bytes, FORMAT, KIND_PLAINTEXT)?;
+        params.expect_fingerprint(&mut r)?;
+        let (level, scale) = params.read_level_and_scale(&mut r)?;
+        let ctx = params.level(level)?.ctx.clone();
+        if r.remaining() != poly_len(&ctx) {
+            return Err(malformed("wrong length for these parameters"));
+        }
+        let poly = r.poly(&ctx)?;
+        r.finish()?;
+        Ok(Plaintext {
+            params: params.clone(),
+            level,
+            scale,
+            poly,
+        })
+    }
+}
+
+impl PublicKey {
+    /// Header, fingerprint, the seed of a, then b over Q.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::new(FORMAT, KIND_PUBLIC_KEY);
+        w.u64(self.params.fingerprint());
+        w.bytes(&self.seed);
+        w.poly(&self.b);
+        w.into_bytes()
+    }
+
+    /// A public key from untrusted bytes.
+    pub fn from_bytes(params: &Arc<CkksParameters>, bytes: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(bytes, FORMAT, KIND_PUBLIC_KEY)?;
+        params.expect_fingerprint(&mut r)?;
+        let seed = r.seed()?;
+        let ctx = params.level(params.max_level())?.ctx.clone();
+        if r.remaining() != poly_len(&ctx) {
+            return Err(malformed("wrong length for these parameters"));
+        }
+        let b: Poly<Ntt> = r.poly(&ctx)?;
+        r.finish()?;
+        Ok(PublicKey {
+            params: params.clone(),
+            a: expand_uniform(&ctx, &seed),
+            b,
+            seed,
+        })
+    }
+}
+
+impl RelinearizationKey {
+    /// Header, fingerprint, then per prime of Q: seed of a_i, b_i.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::new(FORMAT, KIND_RELIN_KEY);
+        w.u64(self.params.fingerprint());
+        self.key.write(&mut w);
+        w.into_bytes()
+    }
+
+    /// A relinearization key from untrusted bytes.
+    pub fn from_bytes(params: &Arc<CkksParameters>, bytes: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(bytes, FORMAT, KIND_RELIN_KEY)?;
+        params.expect_fingerprint(&mut r)?;
+        let (ctx, digits) = (params.key_context(), params.moduli().len());
+        if r.remaining() != SwitchingKey::byte_len(ctx, digits) {
+            return Err(malformed("wrong length for these parameters"));
+        }
+        let key = SwitchingKey::read(&mut r, ctx, digits)?;
+        r.finish()?;
+        Ok(RelinearizationKey {
+            params: params.clone(),
+            key,
+        })
+    }
+}
+
+impl GaloisKeys {
+    /// Header, fingerprint, count, then per key: Galois element and key-switching key.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::new(FORMAT, KIND_GALOIS_KEYS);
+        w.u64(self.params.fingerprint());
+        self.set.write(&mut w);
+        w.into_bytes()
+    }
+
+    /// Galois keys from untrusted bytes: elements odd, below 2N, strictly increasing, exact length.
+    pub fn from_bytes(params: &Arc<CkksParameters>, bytes: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(bytes, FORMAT, KIND_GALOIS_KEYS)?;
+        params.expect_fingerprint(&mut r)?;
+        let (ctx, digits) = (params.key_context(), params.moduli().len());
+        let set = GaloisKeySet::read(&mut r, ctx, digits, ROTATION_GENERATOR)?;
+        r.finish()?;
+        Ok(GaloisKeys {
+            params: params.clone(),
+            set,
+        })
+    }
+}
+
+impl SecretKey {
+    /// Header, fingerprint, then one byte per coefficient of s (0, 1, or 2 for -1). Secret: store
+    /// it as such.
+    pub fn to_bytes(&self) -> zeroize::Zeroizing<Vec<u8>> {
+        let mut w = Writer::new(FORMAT, KIND_SECRET_KEY);
+        w.u64(self.params.fingerprint());
+        let coded: zeroize::Zeroizing<Vec<u8>> = zeroize::Zeroizing::new(
+            self.coeffs
+                .iter()
+                .map(|&c| match c {
+                    1 => 1,
+                    -1 => 2,
+                    _ => 0,
+                })
+                .collect(),
+        );
+        w.bytes(&coded);
+        zeroize::Zeroizing::new(w.into_bytes())
+    }
+
+    /// A secret key from bytes: exactly N coefficient bytes, each 0, 1 or 2.
+    pub fn from_bytes(params: &Arc<CkksParameters>, bytes: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(bytes, FORMAT, KIND_SECRET_KEY)?;
+        params.expect_fingerprint(&mut r)?;
+        let coded = r.take(params.degree())?;
+        r.finish()?;
+        let coeffs = coded
+            .iter()
+            .map(|&b| match b {
+                0 => Ok(0),
+                1 => Ok(1),
+                2 => Ok(-1),
+                _ => Err(malformed("secret coefficient not in {0, 1, 2}")),
+            })
+            .collect::<Result<Vec<i64>>>()?;
+        let s_qp = Poly::from_small(params.key_context(), &coeffs)?.into_ntt();
+        Ok(SecretKey {
+            params: params.clone(),
+            coeffs,
+            s_qp,
+        })
+    }
+}
+
+/// Serde for parameters, through their byte encoding (ciphertexts and keys need the parameters
+/// to be validated, so they use the `from_bytes` functions).
+impl serde::Serialize for CkksParameters {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
+        s.serialize_bytes(&self.to_bytes())
+    }
+}
+
+/// Deserializing parameters validates them, and refuses sets below 128-bit security.
+impl<'de> serde::Deserialize<'de> for CkksParameters {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
+        let bytes = <Vec<u8>>::deserialize(d)?;
+        let params = CkksParameters::from_bytes(&bytes, false).map_err(serde::de::Error::custom)?;
+        Arc::try_unwrap(params).map_err(|_| serde::de::Error::custom("parameters are shared"))
+    }
+}
