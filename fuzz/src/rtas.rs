@@ -28,7 +28,7 @@ use veil_rtas::{
 pub const SCENARIOS: u8 = 5;
 
 /// The protocol settings of every scenario: the default fixed point, and a triple limit of
-/// 2^16 words (the default 2^28 lets P0 ask the helper, legitimately, for gigabytes).
+/// 2^16 words (the default 2^26 lets P0 ask the helper, legitimately, for half a gigabyte).
 pub fn protocol() -> ProtocolConfig {
     ProtocolConfig {
         timeout: Duration::from_secs(5),
@@ -243,18 +243,20 @@ pub mod tcp {
     use std::thread;
     use std::time::Duration;
 
-    use veil_rtas::transport::{TcpOptions, TcpTransport};
+    use veil_rtas::transport::{Channel, TcpOptions, TcpTransport};
     use veil_rtas::{Result, Role, Session};
 
     use super::{holder_program, protocol};
 
-    /// The transport settings: short timeouts and a 1 MiB frame limit.
+    /// The transport settings: short timeouts, and the frame and queue limits the protocol
+    /// settings imply ([`TcpOptions::for_protocol`]: the real `max_frame`).
     pub fn options() -> TcpOptions {
         TcpOptions {
             connect_timeout: Duration::from_secs(2),
             retry_interval: Duration::from_millis(5),
-            max_frame: 1 << 20,
+            handshake_timeout: Duration::from_millis(500),
             write_timeout: Duration::from_millis(200),
+            ..TcpOptions::for_protocol(&protocol())
         }
     }
 
@@ -267,7 +269,7 @@ pub mod tcp {
 
     /// The hello a peer of `role` sends (see `transport/tcp.rs`).
     pub fn hello(role: Role) -> Vec<u8> {
-        vec![b'V', b'R', b'T', b'S', 1, role.index() as u8, 0, 0]
+        vec![b'V', b'R', b'T', b'S', 2, role.index() as u8, 0, 0]
     }
 
     /// A connection's bytes: `hello` and then each frame behind its 4-byte length.
@@ -324,7 +326,13 @@ pub mod tcp {
         let own = listener.try_clone().map_err(harness)?;
         let unused: SocketAddr = ([127, 0, 0, 1], 9).into();
         let result =
-            TcpTransport::with_listener(Role::P0, own, &[addr, unused, unused], &options())
+            TcpTransport::with_listener(
+                Role::P0,
+                own,
+                &[addr, unused, unused],
+                &options(),
+                &Channel::InsecurePlaintext,
+            )
                 .and_then(|t| {
                     let mut s = Session::new(Box::new(t), &protocol())?;
                     holder_program(&mut s)?;

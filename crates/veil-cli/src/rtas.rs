@@ -9,12 +9,16 @@
 //! which the launcher reads (and prints as one JSON document with `--json`). The launcher checks
 //! the settings against the data before it starts any party.
 //!
-//! The connections are plain TCP (the seeds travel in the clear at setup): run the parties inside
-//! a private network or a tunnel.
+//! The connections run the Noise protocol (`Noise_KK_25519_AESGCM_SHA256`: mutual
+//! authentication by static keys, then authenticated encryption): `keygen` makes a key pair per
+//! party, and `party` takes its private key (`--key`) and the three public keys
+//! (`--peer-keys`). `launch` makes fresh keys for its three processes in a private temporary
+//! folder and removes them afterwards. Plaintext TCP only with `--insecure-plaintext` (the PRG
+//! seeds then travel in the clear: tests on one machine only).
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -24,7 +28,7 @@ use veil_rtas::model::{
     CnnSpec, Dataset, Mode, ModelSpec, PartyReport, TrainConfig, accuracy, load_digits, load_mnist,
     run_party_owner, synthetic_mnist,
 };
-use veil_rtas::transport::{TcpOptions, TcpTransport};
+use veil_rtas::transport::{Channel, NoiseKeys, PublicKey, StaticKey, TcpOptions, TcpTransport};
 use veil_rtas::{ProtocolConfig, Role};
 
 use crate::args::{positive, positive_real};
@@ -45,6 +49,69 @@ pub(crate) enum RtasCommand {
     /// Starts the three parties as separate processes on free loopback ports, waits for them and
     /// prints time, bytes and rounds per party.
     Launch(LaunchArgs),
+    /// Makes Noise key pairs: DIR/p0.key and DIR/p0.pub (and p1, p2); a `.key` file is the
+    /// party's private key (owner-only), a `.pub` file goes to every party.
+    Keygen(KeygenArgs),
+}
+
+/// `veil rtas keygen`.
+#[derive(Args)]
+pub(crate) struct KeygenArgs {
+    /// Folder for the key files (created if missing; existing files are never overwritten).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Only this party's pair [default: all three].
+    #[arg(long, value_enum)]
+    role: Option<RoleArg>,
+}
+
+/// How a party protects its connections.
+#[derive(Args, Clone)]
+pub(crate) struct ChannelArgs {
+    /// This party's private key file (`veil rtas keygen`).
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "insecure_plaintext"
+    )]
+    key: Option<PathBuf>,
+    /// The public key files of P0, P1 and P2, in that order.
+    #[arg(
+        long,
+        value_name = "P0,P1,P2",
+        value_delimiter = ',',
+        required_unless_present = "insecure_plaintext"
+    )]
+    peer_keys: Vec<PathBuf>,
+    /// Plain TCP without encryption or authentication: anyone on the path reads every share.
+    /// For tests on one machine only.
+    #[arg(long, conflicts_with_all = ["key", "peer_keys"])]
+    insecure_plaintext: bool,
+}
+
+impl ChannelArgs {
+    fn channel(&self) -> CliResult<Channel> {
+        if self.insecure_plaintext {
+            return Ok(Channel::InsecurePlaintext);
+        }
+        let key = self
+            .key
+            .as_ref()
+            .ok_or_else(|| fail("--key is required (or --insecure-plaintext)"))?;
+        let [p0, p1, p2]: [PathBuf; 3] = self
+            .peer_keys
+            .clone()
+            .try_into()
+            .map_err(|_| fail("--peer-keys takes three files, P0,P1,P2"))?;
+        Ok(Channel::Noise(NoiseKeys {
+            private: StaticKey::read(key).map_err(rtas_err)?,
+            peers: [
+                PublicKey::read(&p0).map_err(rtas_err)?,
+                PublicKey::read(&p1).map_err(rtas_err)?,
+                PublicKey::read(&p2).map_err(rtas_err)?,
+            ],
+        }))
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -133,6 +200,8 @@ pub(crate) struct PartyArgs {
     addrs: Vec<SocketAddr>,
     #[command(flatten)]
     run: RunArgs,
+    #[command(flatten)]
+    channel: ChannelArgs,
 }
 
 /// `veil rtas launch`.
@@ -140,6 +209,9 @@ pub(crate) struct PartyArgs {
 pub(crate) struct LaunchArgs {
     #[command(flatten)]
     run: RunArgs,
+    /// Run the parties over plain TCP instead of Noise (tests on one machine only).
+    #[arg(long)]
+    insecure_plaintext: bool,
     /// Seconds after which the launcher stops all parties.
     #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
     deadline: u64,
@@ -160,7 +232,37 @@ pub(crate) fn run(cmd: RtasCommand) -> CliResult<()> {
     match cmd {
         RtasCommand::Party(args) => party(&args),
         RtasCommand::Launch(args) => launch(&args),
+        RtasCommand::Keygen(args) => keygen(&args),
     }
+}
+
+/// Writes the key pairs of `roles` into `dir` as p<i>.key and p<i>.pub.
+fn write_keys(dir: &Path, roles: &[Role]) -> CliResult<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).map_err(|e| fail(format!("creating {}: {e}", dir.display())))?;
+    let mut written = Vec::new();
+    for role in roles {
+        let name = role.to_string().to_lowercase();
+        let (private, public) = StaticKey::generate().map_err(rtas_err)?;
+        let (k, p) = (
+            dir.join(format!("{name}.key")),
+            dir.join(format!("{name}.pub")),
+        );
+        private.write(&k).map_err(rtas_err)?;
+        public.write(&p).map_err(rtas_err)?;
+        written.extend([k, p]);
+    }
+    Ok(written)
+}
+
+fn keygen(args: &KeygenArgs) -> CliResult<()> {
+    let roles: Vec<Role> = match args.role {
+        Some(r) => vec![role_of(r)],
+        None => Role::ALL.to_vec(),
+    };
+    for path in write_keys(&args.out, &roles)? {
+        say!("wrote {}", path.display())?;
+    }
+    Ok(())
 }
 
 impl RunArgs {
@@ -348,10 +450,11 @@ fn party(args: &PartyArgs) -> CliResult<()> {
     };
     let options = TcpOptions {
         connect_timeout: timeout,
-        ..TcpOptions::default()
+        ..TcpOptions::for_protocol(&protocol)
     };
+    let channel = args.channel.channel()?;
     let start = Instant::now();
-    let transport = TcpTransport::connect(role, &addrs, &options).map_err(rtas_err)?;
+    let transport = TcpTransport::connect(role, &addrs, &options, &channel).map_err(rtas_err)?;
     let report = run_party_owner(
         role,
         &protocol,
@@ -493,11 +596,30 @@ fn launch(args: &LaunchArgs) -> CliResult<()> {
     let addrs = free_addrs()?;
     let addr_list = addrs.map(|a| a.to_string()).join(",");
     let exe = std::env::current_exe().map_err(|e| fail(format!("locating veil: {e}")))?;
+    // Fresh keys for this run, in a folder of our own, removed when the run ends.
+    let keys = if args.insecure_plaintext {
+        None
+    } else {
+        Some(KeyDir::new()?)
+    };
     let mut parties: Vec<Running> = Vec::new();
     for role in [Role::P2, Role::P1, Role::P0] {
+        let name = role.to_string().to_lowercase();
+        let channel_args: Vec<String> = match &keys {
+            None => vec!["--insecure-plaintext".into()],
+            Some(dir) => vec![
+                "--key".into(),
+                dir.path.join(format!("{name}.key")).display().to_string(),
+                "--peer-keys".into(),
+                ["p0", "p1", "p2"]
+                    .map(|p| dir.path.join(format!("{p}.pub")).display().to_string())
+                    .join(","),
+            ],
+        };
         let spawned = Command::new(&exe)
-            .args(["rtas", "party", "--role", &role.to_string().to_lowercase()])
+            .args(["rtas", "party", "--role", &name])
             .args(["--addrs", &addr_list])
+            .args(channel_args)
             .args(run.to_args())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -529,6 +651,39 @@ fn launch(args: &LaunchArgs) -> CliResult<()> {
         return Err(fail(failure_message(first, &failed, &outputs)));
     }
     print_table(&outputs, run, args.json)
+}
+
+/// A private temporary folder with the three parties' keys, removed on drop.
+struct KeyDir {
+    path: PathBuf,
+}
+
+impl KeyDir {
+    fn new() -> CliResult<KeyDir> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let path =
+            std::env::temp_dir().join(format!("veil-rtas-keys-{}-{nanos:09}", std::process::id()));
+        // create_dir (not _all): fails if the name is taken, so the folder is ours.
+        std::fs::create_dir(&path)
+            .map_err(|e| fail(format!("creating {}: {e}", path.display())))?;
+        let dir = KeyDir { path };
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&dir.path, std::fs::Permissions::from_mode(0o700))
+                .map_err(|e| fail(format!("securing {}: {e}", dir.path.display())))?;
+        }
+        write_keys(&dir.path, &Role::ALL)?;
+        Ok(dir)
+    }
+}
+
+impl Drop for KeyDir {
+    fn drop(&mut self) {
+        let _ignored = std::fs::remove_dir_all(&self.path);
+    }
 }
 
 /// A party's error message without the `error: ` every message starts with.

@@ -100,9 +100,33 @@ fn free_addrs() -> String {
         .join(",")
 }
 
-fn start(role: &str, addrs: &str) -> Child {
+/// A fresh folder with keys for the three parties (`veil rtas keygen`).
+fn key_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("veil-rtas-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = veil()
+        .args(["rtas", "keygen", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{:?}", text(&out));
+    dir
+}
+
+fn key_args(dir: &std::path::Path, role: &str) -> Vec<String> {
+    let p = |f: String| dir.join(f).display().to_string();
+    vec![
+        "--key".into(),
+        p(format!("{role}.key")),
+        "--peer-keys".into(),
+        ["p0", "p1", "p2"].map(|r| p(format!("{r}.pub"))).join(","),
+    ]
+}
+
+fn start(role: &str, addrs: &str, keys: &std::path::Path) -> Child {
     veil()
         .args(["rtas", "party", "--role", role, "--addrs", addrs])
+        .args(key_args(keys, role))
         .args([
             "--model",
             "lr",
@@ -141,9 +165,10 @@ fn wait_limited(mut child: Child, limit: Duration) -> (Output, Duration) {
 #[test]
 fn killing_a_party_stops_the_others_with_a_clear_error() {
     let addrs = free_addrs();
-    let p2 = start("p2", &addrs);
-    let mut p1 = start("p1", &addrs);
-    let p0 = start("p0", &addrs);
+    let keys = key_dir("kill");
+    let p2 = start("p2", &addrs, &keys);
+    let mut p1 = start("p1", &addrs, &keys);
+    let p0 = start("p0", &addrs, &keys);
     // Let them connect and train for a while, then kill P1 mid-run.
     thread::sleep(Duration::from_millis(1500));
     assert!(p1.try_wait().unwrap().is_none(), "P1 ended early");
@@ -230,4 +255,41 @@ fn default_data_is_found_outside_the_repository_root() {
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("P0: test accuracy"), "{stdout}");
+}
+
+/// A party needs keys unless told to run in plaintext; `keygen` never overwrites a key; a party
+/// whose peer holds a different key is refused at the handshake.
+#[test]
+fn keys_are_required_and_checked() {
+    let addrs = free_addrs();
+    let out = veil()
+        .args(["rtas", "party", "--role", "p2", "--addrs", &addrs])
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("--key") || stderr.contains("--insecure-plaintext"),
+        "{stderr}"
+    );
+
+    let keys = key_dir("checked");
+    let again = veil()
+        .args(["rtas", "keygen", "--role", "p0", "--out"])
+        .arg(&keys)
+        .output()
+        .unwrap();
+    assert!(!again.status.success(), "overwrote a key");
+
+    // P1 with keys from another folder: P0 and P2 must refuse it.
+    let other = key_dir("other");
+    let p2 = start("p2", &addrs, &keys);
+    let p0 = start("p0", &addrs, &keys);
+    let p1 = start("p1", &addrs, &other);
+    for (name, child) in [("P0", p0), ("P1", p1), ("P2", p2)] {
+        let (out, _) = wait_limited(child, Duration::from_secs(40));
+        assert!(!out.status.success(), "{name} ran with a wrong key");
+    }
+    let _ = std::fs::remove_dir_all(&keys);
+    let _ = std::fs::remove_dir_all(&other);
 }
