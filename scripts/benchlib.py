@@ -85,3 +85,12 @@ def fmt_us(x):
 
 def ratio(a, b):
     return None if a is None or b is None or b == 0 else a / b
+
+
+def publish(text, out):
+    """Prints a Markdown report and writes it to `out` (relative paths are under the repo)."""
+    print(text)
+    path = Path(out) if Path(out).is_absolute() else REPO / out
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    log(f"wrote {path}")
