@@ -331,6 +331,36 @@ fn header(out: &mut Vec<u8>, kind: Kind, op: u16, aux: u16, rows: u32, cols: u32
 mod tests {
     use super::*;
 
+    fn header_only(kind: Kind, rows: u32, cols: u32) -> Vec<u8> {
+        let mut out = Vec::new();
+        header(&mut out, kind, 0, 0, rows, cols);
+        out
+    }
+
+    /// The documented offsets (module docs) are the ones the encoder writes.
+    #[test]
+    fn header_offsets_match_the_table() {
+        let m = Array2::from_elem((3, 5), 0x0102_0304_0506_0708_u64);
+        let b = Frame::encode(Kind::Eval, 0xaabb, 0xccdd, m.view()).unwrap();
+        assert_eq!(&b[0..2], b"VR");
+        assert_eq!(b[2], 1);
+        assert_eq!(b[3], Kind::Eval as u8);
+        assert_eq!(u16::from_le_bytes([b[4], b[5]]), 0xaabb);
+        assert_eq!(u16::from_le_bytes([b[6], b[7]]), 0xccdd);
+        assert_eq!(u32::from_le_bytes([b[8], b[9], b[10], b[11]]), 3);
+        assert_eq!(u32::from_le_bytes([b[12], b[13], b[14], b[15]]), 5);
+        assert_eq!(b.len(), 16 + 8 * 15);
+        for op in [
+            TripleOp::Matmul,
+            TripleOp::Elementwise,
+            TripleOp::Conv,
+            TripleOp::Truncation,
+        ] {
+            assert_eq!(TripleOp::from_u16(op as u16), Some(op));
+        }
+        assert_eq!(TripleOp::from_u16(4), None);
+    }
+
     #[test]
     fn round_trip_and_rejections() {
         let m = Array2::from_shape_fn((2, 3), |(i, j)| (i * 3 + j) as u64 | (1 << 63));
@@ -354,6 +384,25 @@ mod tests {
         let mut huge = bytes[..HEADER_LEN].to_vec();
         huge[8..16].copy_from_slice(&[0xff; 8]);
         assert!(Frame::decode(Role::P1, &huge).is_err());
+        // A matrix of the wrong shape is refused on its header (here the payload is missing
+        // altogether: a full decode would say Malformed, the header check says WrongShape).
+        let huge = header_only(Kind::Open, 1 << 20, 1 << 10);
+        assert!(matches!(
+            Frame::decode_matrix(Role::P1, &huge, Kind::Open, "E", (2, 3)),
+            Err(Error::WrongShape {
+                found: (1_048_576, 1024),
+                ..
+            })
+        ));
+        assert!(matches!(
+            Frame::decode_matrix(Role::P1, &huge, Kind::Reveal, "E", (2, 3)),
+            Err(Error::UnexpectedMessage { .. })
+        ));
+        let m = Frame::decode_matrix(Role::P1, &bytes, Kind::Open, "E", (2, 3)).unwrap();
+        assert_eq!(
+            m,
+            Array2::from_shape_fn((2, 3), |(i, j)| (i * 3 + j) as u64 | (1 << 63))
+        );
         let a = Frame::decode(Role::P2, &Frame::encode_abort("stop")).unwrap();
         assert!(matches!(
             a.expect_kind(Role::P2, Kind::Open),

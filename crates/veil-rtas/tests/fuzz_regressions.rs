@@ -214,6 +214,10 @@ fn owner_sizes_are_bounded() {
         [8, u64::MAX / 2, 3],
         [(1 << 20) / 3 + 1, 4, 3],
         [8, 4, 1 << 21],
+        // Issue 14: no samples, a huge feature count (0 x features passed the product check
+        // and P1 then allocated the features x 1 weights).
+        [0, 0, 1 << 40],
+        [0, 0, (1 << 20) + 1],
     ] {
         let e = p1_with_sizes(sizes);
         assert!(

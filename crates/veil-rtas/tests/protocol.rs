@@ -167,3 +167,56 @@ fn mismatched_settings_are_refused_at_setup() {
     let _ = p1.join().unwrap();
     let _ = h.join().unwrap();
 }
+
+/// Issue 14, item 3: the helper-dealt truncation through the real protocol: 2^16 values of
+/// magnitude up to 2^46 at 32 fractional bits (the local truncation would fail on about 2^-19
+/// of them), truncated in one round by 16 bits; every result is the floor or
+/// one more, in the same order, and P2 sees only the shapes.
+#[test]
+fn helper_truncation_is_floor_or_one_more() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(5);
+    let n = 1 << 16;
+    let values: Vec<Array2<u64>> = (0..4)
+        .map(|_| {
+            Array2::from_shape_fn((4, n / 4), |_| {
+                rng.random_range(-(1_i64 << 46)..1 << 46) as u64
+            })
+        })
+        .collect();
+    let mut s0 = Vec::new();
+    let mut s1 = Vec::new();
+    for v in &values {
+        let r = Array2::from_shape_fn(v.dim(), |_| rng.random::<u64>());
+        let other = Array2::from_shape_fn(v.dim(), |(i, j)| v[[i, j]].wrapping_sub(r[[i, j]]));
+        s0.push(Share::from_ring(Party::P0, 32, r));
+        s1.push(Share::from_ring(Party::P1, 32, other));
+    }
+    let body = |s: &mut Session, xs: &[Share]| {
+        let refs: Vec<&Share> = xs.iter().collect();
+        s.truncate_many(&refs, 16)
+    };
+    let run = run_local(
+        &ProtocolConfig::default(),
+        |s| body(s, &s0),
+        |s| body(s, &s1),
+    )
+    .unwrap();
+    for ((v, a), b) in values.iter().zip(&run.p0).zip(&run.p1) {
+        assert_eq!(a.frac_bits(), 16);
+        let y = reconstruct(a, b).unwrap();
+        for (&x, &z) in v.iter().zip(y.ring().iter()) {
+            let want = (x as i64) >> 16;
+            let got = z as i64;
+            assert!(
+                got == want || got == want + 1,
+                "{} -> {got}, want {want}",
+                x as i64
+            );
+        }
+    }
+    // Traffic: P2 sent P1 two words per element; the holders one each way.
+    let words = 4 * n as u64;
+    assert!(run.stats[2].bytes_sent >= 2 * 8 * words);
+    assert!(run.stats[2].bytes_sent < 2 * 8 * words + 4096);
+}
