@@ -6,6 +6,7 @@ mod io;
 mod args;
 mod cryptorec;
 mod demo;
+mod ive;
 mod paillier;
 mod predict;
 mod progress;
@@ -32,6 +33,9 @@ enum Command {
     /// CryptoRec: train, evaluate, and predict through the encrypted protocol.
     #[command(subcommand)]
     Cryptorec(cryptorec::CryptorecCommand),
+    /// Private embedding lookup (IVE) over BFV: benchmarks against one-hot, encrypted FastText.
+    #[command(subcommand)]
+    Ive(ive::IveCommand),
     /// Paillier tools, file-compatible with python-paillier's `pheutil`.
     #[command(subcommand)]
     Paillier(paillier::PaillierCommand),
@@ -51,6 +55,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Demo(args) => demo::run(&args),
         Command::Cryptorec(cmd) => cryptorec::run(cmd),
+        Command::Ive(cmd) => ive::run(cmd),
         Command::Paillier(cmd) => paillier::run(cmd),
         Command::Rtas(cmd) => rtas::run(cmd),
         Command::Completions { shell } => completions(shell),

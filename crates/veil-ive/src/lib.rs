@@ -4,7 +4,9 @@
 pub mod bfv;
 mod error;
 pub mod exact;
+pub mod fasttext;
 pub mod lookup;
+pub mod measure;
 pub mod onehot;
 pub mod power;
 pub mod protocol;

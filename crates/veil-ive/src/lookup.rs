@@ -96,10 +96,16 @@ impl<T: Copy + Send + Sync + PartialEq> IveTable<T> {
         scheme: &S,
         x: &S::Ciphertext,
     ) -> Result<(Vec<S::Ciphertext>, LookupTimings)> {
+        scheme.check_depth(self.depth())?;
         let start = Instant::now();
         let powers = power_vector(scheme, x, self.rows, self.rule, 0)?;
         let vector_generation = start.elapsed();
         let start = Instant::now();
+        // One modulus for all terms (the smallest the rest of the circuit allows), once.
+        let powers = powers
+            .into_par_iter()
+            .map(|c| scheme.settle(c, 0))
+            .collect::<Result<Vec<_>>>()?;
         let zero = scheme.scalar(0);
         let columns = self
             .coefficients

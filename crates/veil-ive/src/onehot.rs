@@ -63,6 +63,7 @@ pub fn one_hot_lookup<S: IveScheme<Scalar = u64>>(
     x: &S::Ciphertext,
 ) -> Result<(Vec<S::Ciphertext>, LookupTimings)> {
     let p = table.rows();
+    scheme.check_depth(pow_depth(t - 1))?;
     let start = Instant::now();
     let powered = (0..p)
         .into_par_iter()

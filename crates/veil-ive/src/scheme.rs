@@ -57,6 +57,11 @@ pub trait IveScheme: CiphertextCodec + Sync {
     fn rotate(&self, a: &Self::Ciphertext, step: i64) -> Result<Self::Ciphertext>;
     /// a times a plaintext vector, slot-wise (missing slots are zero).
     fn mul_slots(&self, a: &Self::Ciphertext, values: &[Self::Scalar]) -> Result<Self::Ciphertext>;
+    /// Refuses a circuit of `depth` products that the parameters cannot carry (default: accept).
+    fn check_depth(&self, depth: u32) -> Result<()> {
+        let _ = depth;
+        Ok(())
+    }
     /// Modulus management after a ciphertext reached its place in a circuit that still has
     /// `remaining_depth` products to go (BFV: modulus switching down to the smallest modulus that
     /// leaves room for them; CKKS: rescaling).

@@ -1,0 +1,362 @@
+//! `veil ive bench|fasttext`: private embedding lookup (veil-ive) over BFV.
+//!
+//! `bench` times IVE and the one-hot baseline on random tables under the same 128-bit parameters
+//! and prints a Markdown table (amortized time per lookup, single-query latency, ratio). The
+//! one-hot vector is p identical equality tests: for large p, `--onehot-rows` runs a sample of
+//! rows and scales the measured time by p / rows (marked `est.`). `fasttext` trains the
+//! FastText-style spam classifier on the SMS Spam Collection, quantizes it and runs encrypted
+//! inference with IVE lookups; it prints accuracy and F1 of the three models and where the
+//! server's time went.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::{Args, Subcommand, ValueEnum};
+use veil_ive::ExactBasis;
+use veil_ive::bfv::BfvClient;
+use veil_ive::fasttext::encrypted::{FastTextServer, encrypted_scores, fasttext_parameters};
+use veil_ive::fasttext::{
+    FloatModel, TrainConfig, load_sms_spam, metrics, stratified_split, tokenize,
+};
+use veil_ive::measure::{Method, measure, preset_for, setup};
+
+use crate::args::{positive, positive_real};
+use crate::io::{CliError, CliResult};
+use crate::progress::Progress;
+
+/// The SMS Spam Collection, relative to the repository's parent (`../shared/data` of the README).
+const DEFAULT_DATA: &str = "shared/data/sms-spam/spam.csv";
+
+/// IVE commands.
+#[derive(Subcommand)]
+pub(crate) enum IveCommand {
+    /// Times IVE against the one-hot baseline on random tables (amortized and single-query).
+    Bench(BenchArgs),
+    /// Encrypted FastText spam classification with IVE lookups on the SMS Spam Collection.
+    Fasttext(FasttextArgs),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SchemeArg {
+    /// Exact lookups under BFV.
+    Bfv,
+    /// Approximate lookups under CKKS (DCT basis): waits for veil-ckks.
+    Ckks,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum MethodArg {
+    /// Power vector and change of basis.
+    Ive,
+    /// An equality test per row (Fermat), then one-hot times E.
+    Onehot,
+    /// Both, side by side, with the ratio.
+    Both,
+}
+
+/// `veil ive bench`.
+#[derive(Args)]
+pub(crate) struct BenchArgs {
+    /// The scheme.
+    #[arg(long, value_enum, default_value = "bfv")]
+    scheme: SchemeArg,
+    /// The lookup method.
+    #[arg(long, value_enum, default_value = "both")]
+    method: MethodArg,
+    /// Table heights p (powers of two dividing t - 1 = 65536), comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "16,64,256", value_parser = positive)]
+    p: Vec<usize>,
+    /// Embedding dimensions d, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "16", value_parser = positive)]
+    d: Vec<usize>,
+    /// Ring degree N (4096, 8192, 16384 or 32768; the one-hot baseline needs 32768: depth 16).
+    #[arg(long, default_value_t = 32768)]
+    n: usize,
+    /// One-hot rows actually evaluated when p is larger (time scaled by p / rows).
+    #[arg(long, default_value_t = 16, value_parser = positive)]
+    onehot_rows: usize,
+    /// Seed of the random tables and indices.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+/// `veil ive fasttext`.
+#[derive(Args)]
+pub(crate) struct FasttextArgs {
+    /// The SMS Spam Collection CSV (default: ../shared/data/sms-spam/spam.csv above the working
+    /// directory or the executable).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Hash buckets p (table rows, bucket 0 is padding); a power of two up to 1024.
+    #[arg(long, default_value_t = 1024, value_parser = positive)]
+    buckets: usize,
+    /// Embedding dimension d.
+    #[arg(long, default_value_t = 16, value_parser = positive)]
+    dim: usize,
+    /// Training epochs.
+    #[arg(long, default_value_t = 30, value_parser = positive)]
+    epochs: usize,
+    /// SGD learning rate.
+    #[arg(long, default_value_t = 1.0, value_parser = positive_real)]
+    lr: f64,
+    /// Bits of the quantized embeddings and weights.
+    #[arg(long, default_value_t = 8, value_parser = positive)]
+    bits: usize,
+    /// Seed of the split and the training.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Encrypt only the first MESSAGES test messages (all by default).
+    #[arg(long, value_parser = positive)]
+    limit: Option<usize>,
+    /// Skip the timing of one one-hot row used for the one-hot share estimate.
+    #[arg(long)]
+    no_onehot_estimate: bool,
+}
+
+fn fail(msg: impl Into<String>) -> CliError {
+    CliError::Input(msg.into())
+}
+
+fn ive_err(e: veil_ive::Error) -> CliError {
+    CliError::Input(e.to_string())
+}
+
+pub(crate) fn run(cmd: IveCommand) -> CliResult<()> {
+    match cmd {
+        IveCommand::Bench(a) => bench(&a),
+        IveCommand::Fasttext(a) => fasttext(&a),
+    }
+}
+
+fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn bench(a: &BenchArgs) -> CliResult<()> {
+    if a.scheme == SchemeArg::Ckks {
+        return Err(fail(
+            "--scheme ckks: the CKKS backend waits for veil-ckks (issue 10); only bfv is available",
+        ));
+    }
+    let params = preset_for(a.n).map_err(ive_err)?;
+    let progress = Progress::spinner();
+    say!(
+        "IVE over BFV, N = {}, t = {}, log Q = {}; amortized = latency / N lookups",
+        a.n,
+        params.plaintext_modulus(),
+        params.ciphertext_context().modulus_bits()
+    )?;
+    say!()?;
+    say!(
+        "| p | d | method | vector gen. (s) | combination (s) | finishing (s) | latency (s) | amortized (ms) | one-hot / IVE |"
+    )?;
+    say!("|---|---|---|---|---|---|---|---|---|")?;
+    for &p in &a.p {
+        progress.stage(&format!("keys for p = {p}"));
+        let (client, server) = setup(&params, p).map_err(ive_err)?;
+        for &d in &a.d {
+            let mut ive_amortized = None;
+            let methods: &[Method] = match a.method {
+                MethodArg::Ive => &[Method::Ive],
+                MethodArg::Onehot => &[Method::OneHot],
+                MethodArg::Both => &[Method::Ive, Method::OneHot],
+            };
+            for &m in methods {
+                progress.stage(&format!("p = {p}, d = {d}, {m:?}"));
+                let rows = (m == Method::OneHot && p > a.onehot_rows).then_some(a.onehot_rows);
+                let r = measure(&client, &server, m, p, d, rows, a.seed).map_err(ive_err)?;
+                let est = if r.rows_run < p {
+                    format!(" (est. from {} rows)", r.rows_run)
+                } else {
+                    String::new()
+                };
+                let ratio = match (m, ive_amortized) {
+                    (Method::OneHot, Some(i)) => format!("{:.1}x", r.amortized().as_secs_f64() / i),
+                    _ => String::new(),
+                };
+                if m == Method::Ive {
+                    ive_amortized = Some(r.amortized().as_secs_f64());
+                }
+                say!(
+                    "| {p} | {d} | {}{est} | {:.2} | {:.2} | {:.2} | {:.2} | {:.3} | {ratio} |",
+                    if m == Method::Ive { "IVE" } else { "one-hot" },
+                    r.timings.vector_generation.as_secs_f64(),
+                    r.timings.combination.as_secs_f64(),
+                    r.timings.finishing.as_secs_f64(),
+                    r.latency.as_secs_f64(),
+                    ms(r.amortized()),
+                )?;
+            }
+        }
+    }
+    progress.finish();
+    Ok(())
+}
+
+fn default_data() -> Option<PathBuf> {
+    let cwd = std::env::current_dir().ok();
+    let exe = std::env::current_exe().ok();
+    [cwd, exe]
+        .into_iter()
+        .flatten()
+        .flat_map(|start| {
+            start
+                .ancestors()
+                .map(|a| a.join(DEFAULT_DATA))
+                .collect::<Vec<_>>()
+        })
+        .find(|p| p.exists())
+}
+
+fn fasttext(a: &FasttextArgs) -> CliResult<()> {
+    let path = match &a.data {
+        Some(p) => p.clone(),
+        None => default_data().ok_or_else(|| {
+            fail(format!(
+                "no {DEFAULT_DATA} above the working directory or veil: pass --data PATH"
+            ))
+        })?,
+    };
+    if !a.buckets.is_power_of_two() || a.buckets > 1024 || a.buckets < 4 {
+        return Err(fail(
+            "--buckets must be a power of two in 4..=1024 (the lookup depth grows with log2 p)",
+        ));
+    }
+    let bits = u32::try_from(a.bits)
+        .ok()
+        .filter(|b| (2..=16).contains(b))
+        .ok_or_else(|| fail("--bits must be in 2..=16"))?;
+    let progress = Progress::spinner();
+    progress.stage("loading and training");
+    let messages = load_sms_spam(&path).map_err(ive_err)?;
+    let (train, test) = stratified_split(&messages, 0.2, a.seed);
+    let examples = |idx: &[usize]| -> Vec<(Vec<usize>, bool)> {
+        idx.iter()
+            .filter_map(|&i| messages.get(i))
+            .map(|m| (tokenize(&m.text, a.buckets), m.spam))
+            .collect()
+    };
+    let (train_ex, mut test_ex) = (examples(&train), examples(&test));
+    if let Some(limit) = a.limit {
+        test_ex.truncate(limit);
+    }
+    let cfg = TrainConfig {
+        buckets: a.buckets,
+        dim: a.dim,
+        epochs: a.epochs,
+        learning_rate: a.lr as f32,
+        seed: a.seed,
+    };
+    let start = Instant::now();
+    let model = FloatModel::train(&train_ex, &cfg).map_err(ive_err)?;
+    let train_time = start.elapsed();
+    let quantized = model.quantize(bits);
+    let actual: Vec<bool> = test_ex.iter().map(|e| e.1).collect();
+    let float_pred: Vec<bool> = test_ex.iter().map(|e| model.logit(&e.0) > 0.0).collect();
+    let quant_scores: Vec<i64> = test_ex.iter().map(|e| quantized.score(&e.0)).collect();
+    let quant_pred: Vec<bool> = quant_scores.iter().map(|&z| z > 0).collect();
+
+    progress.stage("keys and table");
+    let params = fasttext_parameters(&quantized).map_err(ive_err)?;
+    let client = BfvClient::generate(&params).map_err(ive_err)?;
+    let basis = ExactBasis::roots_of_unity(a.buckets, params.plaintext()).map_err(ive_err)?;
+    let server = FastTextServer::new(&client, &quantized, &basis).map_err(ive_err)?;
+    let tokens: Vec<Vec<usize>> = test_ex.iter().map(|e| e.0.clone()).collect();
+    let start = Instant::now();
+    let (enc_scores, timings) =
+        encrypted_scores(&client, &server, &basis, &tokens, |done, total| {
+            progress.stage(&format!(
+                "encrypted inference: query ciphertext {done}/{total}"
+            ));
+        })
+        .map_err(ive_err)?;
+    let wall = start.elapsed();
+    let exact = enc_scores == quant_scores;
+    let enc_pred: Vec<bool> = enc_scores.iter().map(|&z| z > 0).collect();
+
+    let onehot_row = if a.no_onehot_estimate {
+        None
+    } else {
+        progress.stage("one one-hot row (equality test) at N = 32768, t = 65537, for the estimate");
+        let p16 = preset_for(32768).map_err(ive_err)?;
+        let (c, s) = setup(&p16, 2).map_err(ive_err)?;
+        Some(
+            measure(&c, &s, Method::OneHot, 2, 1, Some(1), a.seed)
+                .map_err(ive_err)?
+                .timings
+                .vector_generation,
+        )
+    };
+    progress.finish();
+
+    say!(
+        "SMS Spam Collection: {} messages, train {}, test {} (stratified 80/20, seed {})",
+        messages.len(),
+        train_ex.len(),
+        test_ex.len(),
+        a.seed
+    )?;
+    say!(
+        "model: p = {} buckets (words and bigrams, hashed), d = {}, {} epochs, trained in {:.1} s; {}-bit quantization",
+        a.buckets,
+        a.dim,
+        a.epochs,
+        train_time.as_secs_f64(),
+        bits
+    )?;
+    say!(
+        "BFV: N = {}, t = {} ({} bits, |z_q| <= {} < t/2), log Q = {}",
+        params.degree(),
+        params.plaintext_modulus(),
+        64 - params.plaintext_modulus().leading_zeros(),
+        quantized.score_bound(veil_ive::fasttext::MAX_TOKENS),
+        params.ciphertext_context().modulus_bits()
+    )?;
+    say!()?;
+    say!("| model | accuracy | F1 (spam) |")?;
+    say!("|---|---|---|")?;
+    for (name, pred) in [
+        ("float", &float_pred),
+        ("quantized", &quant_pred),
+        ("encrypted (IVE, BFV)", &enc_pred),
+    ] {
+        let m = metrics(pred, &actual);
+        say!("| {name} | {:.4} | {:.4} |", m.accuracy, m.f1)?;
+    }
+    say!()?;
+    say!(
+        "encrypted scores equal the quantized model's exactly: {}",
+        if exact { "yes" } else { "NO" }
+    )?;
+    let total = timings.total().as_secs_f64();
+    say!(
+        "server time: {:.1} s for {} query ciphertexts ({} messages, wall {:.1} s with client work): vector generation {:.1} s ({:.1}%), change of basis {:.1} s, linear layer + sums + mask + flooding {:.1} s",
+        total,
+        timings.queries,
+        test_ex.len(),
+        wall.as_secs_f64(),
+        timings.vector_generation.as_secs_f64(),
+        100.0 * timings.generation_share(),
+        timings.combination.as_secs_f64(),
+        timings.rest.as_secs_f64()
+    )?;
+    if let Some(row) = onehot_row {
+        let generation = row.as_secs_f64() * a.buckets as f64 * timings.queries as f64;
+        let rest = total - timings.vector_generation.as_secs_f64();
+        say!(
+            "one-hot estimate: one equality test {:.2} s (N = 32768, t = 65537: depth 16; at this t it would need depth {} and does not fit) x p = {} x {} queries = {:.0} s of vector generation: share {:.1}% (a lower bound)",
+            row.as_secs_f64(),
+            64 - (params.plaintext_modulus() - 1).leading_zeros(),
+            a.buckets,
+            timings.queries,
+            generation,
+            100.0 * generation / (generation + rest)
+        )?;
+    }
+    if !exact {
+        return Err(CliError::Check(
+            "encrypted scores differ from the quantized model",
+        ));
+    }
+    Ok(())
+}

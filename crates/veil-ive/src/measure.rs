@@ -1,0 +1,176 @@
+//! Timed lookups on random tables, shared by the `veil ive bench` command and the criterion
+//! bench: one query ciphertext full of random indices, the output checked against the table.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use veil_bfv::{BfvParameters, Preset};
+
+use crate::bfv::{BfvClient, BfvServer, NoiseModel, ive_parameters};
+use crate::error::{Error, Result};
+use crate::lookup::{IveTable, LookupTimings};
+use crate::onehot::one_hot_lookup;
+use crate::scheme::{CiphertextCodec, IveClient, IveScheme};
+use crate::table::{EmbeddingTable, ExactBasis};
+
+/// Which lookup to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// Power vector and change of basis.
+    Ive,
+    /// An equality test per row (Fermat), then the one-hot vector times E.
+    OneHot,
+}
+
+/// The result of one timed lookup.
+#[derive(Clone, Debug)]
+pub struct Measurement {
+    /// Ring degree N (= lookups per query ciphertext).
+    pub n: usize,
+    /// Table rows p.
+    pub p: usize,
+    /// Embedding dimension d.
+    pub d: usize,
+    /// Rows of the one-hot vector actually evaluated (all p, or a sample: see `rows_run`).
+    pub rows_run: usize,
+    /// Time of each part for the rows run.
+    pub timings: LookupTimings,
+    /// Estimated time of the whole lookup (equal to `timings.total()` when all rows ran; for a
+    /// one-hot sample, the per-row vector time times p plus the measured rest).
+    pub latency: Duration,
+}
+
+impl Measurement {
+    /// Latency divided by the N lookups of one query.
+    pub fn amortized(&self) -> Duration {
+        self.latency / self.n as u32
+    }
+}
+
+/// The 128-bit preset of ring degree `n` with t = 65537.
+pub fn preset_for(n: usize) -> Result<Arc<BfvParameters>> {
+    let preset = match n {
+        4096 => Preset::N4096,
+        8192 => Preset::N8192,
+        16384 => Preset::N16384,
+        32768 => Preset::N32768,
+        _ => {
+            return Err(Error::InvalidConfig {
+                reason: "N must be 4096, 8192, 16384 or 32768",
+            });
+        }
+    };
+    ive_parameters(preset)
+}
+
+/// A random table of p x d entries of `bits` bits (signed), from `seed`.
+pub fn random_table(p: usize, d: usize, bits: u32, seed: u64) -> Result<EmbeddingTable> {
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let bound = 1i64 << (bits - 1);
+    let rows: Vec<Vec<i64>> = (0..p)
+        .map(|_| {
+            (0..d)
+                .map(|_| rng.random_range(-bound + 1..bound))
+                .collect()
+        })
+        .collect();
+    EmbeddingTable::new(&rows)
+}
+
+/// Keys and a server for `params` and a circuit ending in a p-term combination.
+pub fn setup(params: &Arc<BfvParameters>, p: usize) -> Result<(BfvClient, BfvServer)> {
+    let client = BfvClient::generate(params)?;
+    let server = BfvServer::new(
+        params,
+        client.public_key()?,
+        client.relinearization_key()?,
+        NoiseModel::for_circuit(params, p, 0),
+    )?;
+    Ok((client, server))
+}
+
+/// One timed lookup of N random indices in a random p x d table with `method`; `one_hot_rows`
+/// limits the one-hot vector to that many rows (its cost is linear in the rows, each row the same
+/// circuit), the combination still covering all p. Fails if any output slot is wrong.
+pub fn measure(
+    client: &BfvClient,
+    server: &BfvServer,
+    method: Method,
+    p: usize,
+    d: usize,
+    one_hot_rows: Option<usize>,
+    seed: u64,
+) -> Result<Measurement> {
+    let params = client.parameters();
+    let t = params.plaintext();
+    let n = server.slots();
+    let table = random_table(p, d, 8, seed)?;
+    let mut rng = ChaCha20Rng::seed_from_u64(seed ^ 0x5eed);
+    let indices: Vec<usize> = (0..n).map(|_| rng.random_range(0..p)).collect();
+    let (columns, timings, rows_run, check_rows) = match method {
+        Method::Ive => {
+            let basis = ExactBasis::roots_of_unity(p, t)?;
+            let prepared = IveTable::exact(&table, &basis, t)?;
+            let nodes = indices
+                .iter()
+                .map(|&i| basis.node(i, t))
+                .collect::<Result<Vec<_>>>()?;
+            let x = client.encrypt(&nodes)?;
+            let (cols, timings) = prepared.lookup(server, &x)?;
+            (cols, timings, p, true)
+        }
+        Method::OneHot => {
+            let rows = one_hot_rows.unwrap_or(p).clamp(1, p);
+            let sub = if rows == p {
+                table.clone()
+            } else {
+                let kept: Vec<Vec<i64>> = (0..rows)
+                    .map(|i| table.row(i).map(<[i64]>::to_vec).unwrap_or_default())
+                    .collect();
+                EmbeddingTable::new(&kept)?
+            };
+            let values: Vec<u64> = indices.iter().map(|&i| i as u64).collect();
+            let x = client.encrypt(&values)?;
+            let (cols, mut timings) = one_hot_lookup(server, &sub, t.value(), &x)?;
+            let start = Instant::now();
+            let cols = cols
+                .iter()
+                .map(|c| server.finish_reply(c))
+                .collect::<Result<Vec<_>>>()?;
+            timings.finishing = start.elapsed();
+            (cols, timings, rows, rows == p)
+        }
+    };
+    if check_rows {
+        for (j, c) in columns.iter().enumerate() {
+            let got = client.decrypt(c)?;
+            for (s, &i) in indices.iter().enumerate() {
+                let want = table.row(i).and_then(|r| r.get(j)).copied().unwrap_or(0);
+                if got.get(s).map(|&v| t.center(v)) != Some(want) {
+                    return Err(Error::InvalidConfig {
+                        reason: "lookup output differs from the table (noise model too optimistic?)",
+                    });
+                }
+            }
+        }
+    }
+    let latency = if rows_run == p {
+        timings.total()
+    } else {
+        // Combination over p rows: scale the measured one (linear in the terms) too.
+        let scale = p as f64 / rows_run as f64;
+        timings.vector_generation.mul_f64(scale)
+            + timings.combination.mul_f64(scale)
+            + timings.finishing
+    };
+    Ok(Measurement {
+        n,
+        p,
+        d,
+        rows_run,
+        timings,
+        latency,
+    })
+}
