@@ -3,6 +3,8 @@
 use rand::{CryptoRng, RngCore};
 use rug::Integer;
 
+use crate::secret::SecretInteger;
+
 use crate::ciphertext::Ciphertext;
 use crate::error::{Error, Result};
 use crate::keys::{PrivateKey, PublicKey};
@@ -48,16 +50,20 @@ impl PublicKey {
         m: impl Into<Integer>,
         rng: &mut R,
     ) -> Result<Ciphertext> {
-        let m = self.encode_signed(&m.into())?;
-        let rn = self.fresh_randomness(rng);
+        // The encoded message and the randomizing factor are wiped on drop.
+        let m = SecretInteger::new(self.encode_signed(&m.into())?);
+        let rn = SecretInteger::new(self.fresh_randomness(rng));
         Ok(self.encrypt_residue_with(&m, &rn))
     }
 
-    /// r^n mod n^2 for a uniform unit r of Z_n: the randomizing factor of one encryption.
+    /// r^n mod n^2 for a uniform unit r of Z_n: the randomizing factor of one encryption (r is
+    /// wiped; the caller owns the result and wipes it).
     pub(crate) fn fresh_randomness<R: RngCore + CryptoRng + ?Sized>(&self, rng: &mut R) -> Integer {
-        let r = random_unit(self.n(), rng);
+        let r = SecretInteger::new(random_unit(self.n(), rng));
         // The exponent n is public: GMP's ordinary (faster) exponentiation is fine here.
-        r.pow_mod(self.n(), self.n_squared()).unwrap_or_default()
+        r.pow_mod_ref(self.n(), self.n_squared())
+            .map(Integer::from)
+            .unwrap_or_default()
     }
 
     /// (1 + m n) * rn mod n^2 for m in [0, n): the online part of encryption, one multiplication.
@@ -83,7 +89,7 @@ impl PublicKey {
         rng: &mut R,
     ) -> Result<Ciphertext> {
         self.check_key(ct)?;
-        let rn = self.fresh_randomness(rng);
+        let rn = SecretInteger::new(self.fresh_randomness(rng));
         Ok(self.mul_by_randomness(ct, &rn))
     }
 
@@ -111,8 +117,8 @@ impl PrivateKey {
         rng: &mut R,
     ) -> Result<Ciphertext> {
         let pk = self.public_key();
-        let m = pk.encode_signed(&m.into())?;
-        let rho = self.fresh_randomness(rng);
+        let m = SecretInteger::new(pk.encode_signed(&m.into())?);
+        let rho = SecretInteger::new(self.fresh_randomness(rng));
         Ok(pk.encrypt_residue_with(&m, &rho))
     }
 
@@ -124,11 +130,19 @@ impl PrivateKey {
     /// r^n mod p^2 is; likewise mod q^2, and the two halves are independent. Exponents are |p|
     /// bits instead of |n|, moduli p^2 instead of n^2. Exponent p is secret: constant-time pow.
     pub(crate) fn fresh_randomness<R: RngCore + CryptoRng + ?Sized>(&self, rng: &mut R) -> Integer {
-        let rp = random_nonzero_below(&self.p, rng);
-        let rq = random_nonzero_below(&self.q, rng);
+        let rp = SecretInteger::new(random_nonzero_below(&self.p, rng));
+        let rq = SecretInteger::new(random_nonzero_below(&self.q, rng));
         let (rho_p, rho_q) = rayon::join(
-            || rp.secure_pow_mod(&self.p, &self.p_squared),
-            || rq.secure_pow_mod(&self.q, &self.q_squared),
+            || {
+                SecretInteger::new(Integer::from(
+                    rp.secure_pow_mod_ref(&self.p, &self.p_squared),
+                ))
+            },
+            || {
+                SecretInteger::new(Integer::from(
+                    rq.secure_pow_mod_ref(&self.q, &self.q_squared),
+                ))
+            },
         );
         crt_combine(
             &rho_p,

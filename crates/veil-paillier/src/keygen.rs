@@ -12,6 +12,7 @@ use crate::keys::{
     DEFAULT_MODULUS_BITS, MAX_MODULUS_BITS, MIN_MODULUS_BITS, PRIME_REPS, PrivateKey, PublicKey,
 };
 use crate::random::random_bits;
+use crate::secret::SecretInteger;
 
 /// Odd primes below 2048, for sieving safe-prime candidates before any exponentiation.
 static SMALL_PRIMES: LazyLock<Vec<u32>> = LazyLock::new(|| {
@@ -134,7 +135,11 @@ impl KeyGenerator {
             });
         }
         let (p, q) = if p < q { (p, q) } else { (q, p) };
-        PrivateKey::from_validated_primes(PublicKey::from_modulus_unchecked(n), p, q)
+        PrivateKey::from_validated_primes(
+            PublicKey::from_modulus_unchecked(n),
+            SecretInteger::new(p),
+            SecretInteger::new(q),
+        )
     }
 
     /// Draws one random `half`-bit candidate with its two top bits set (so that the product of

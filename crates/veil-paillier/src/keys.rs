@@ -154,20 +154,27 @@ impl PrivateKey {
     /// probable primes, gcd(n, phi(n)) = 1. Cheap checks run first, so that a hostile key file
     /// costs at most two primality tests of half the largest modulus.
     pub fn from_primes(p: Integer, q: Integer) -> Result<Self> {
-        let (p, q) = if p <= q { (p, q) } else { (q, p) };
+        Self::from_secret_primes(SecretInteger::new(p), SecretInteger::new(q))
+    }
+
+    /// [`PrivateKey::from_primes`] on primes already held as secrets: every early return drops
+    /// (and so wipes) them, and the intermediate phi(n) is wiped too.
+    fn from_secret_primes(p: SecretInteger, q: SecretInteger) -> Result<Self> {
+        // Variable time in the primes (comparisons, primality tests, gcd): key loading only.
+        let (p, q) = if *p <= *q { (p, q) } else { (q, p) };
         if p.significant_bits() != q.significant_bits() {
             return Err(Error::InvalidKey {
                 key: "private",
                 reason: "p and q differ in length",
             });
         }
-        if p == q {
+        if *p == *q {
             return Err(Error::InvalidKey {
                 key: "private",
                 reason: "p and q are equal",
             });
         }
-        let public = PublicKey::from_modulus(Integer::from(&p * &q))?;
+        let public = PublicKey::from_modulus(Integer::from(&*p * &*q))?;
         for x in [&p, &q] {
             if x.is_probably_prime(PRIME_REPS) == IsPrime::No {
                 return Err(Error::InvalidKey {
@@ -176,7 +183,7 @@ impl PrivateKey {
                 });
             }
         }
-        let phi = Integer::from(&p - 1u32) * Integer::from(&q - 1u32);
+        let phi = SecretInteger::new(Integer::from(&*p - 1u32) * Integer::from(&*q - 1u32));
         if Integer::from(public.n().gcd_ref(&phi)) != 1 {
             return Err(Error::InvalidKey {
                 key: "private",
@@ -188,42 +195,50 @@ impl PrivateKey {
 
     /// Builds a private key for `public` from its primes, checking that they match it.
     pub fn from_public_and_primes(public: &PublicKey, p: Integer, q: Integer) -> Result<Self> {
-        if Integer::from(&p * &q) != *public.n() {
+        let (p, q) = (SecretInteger::new(p), SecretInteger::new(q));
+        if Integer::from(&*p * &*q) != *public.n() {
             return Err(Error::InvalidKey {
                 key: "private",
                 reason: "p * q does not equal the public modulus",
             });
         }
-        let mut key = Self::from_primes(p, q)?;
+        let mut key = Self::from_secret_primes(p, q)?;
         key.public = public.clone();
         Ok(key)
     }
 
-    /// Precomputes the CRT constants; `p < q` are distinct primes with gcd(n, phi) = 1.
-    pub(crate) fn from_validated_primes(public: PublicKey, p: Integer, q: Integer) -> Result<Self> {
+    /// Precomputes the CRT constants; `p < q` are distinct primes with gcd(n, phi) = 1. Every
+    /// intermediate is a [`SecretInteger`] from the start, so an error wipes it as well.
+    pub(crate) fn from_validated_primes(
+        public: PublicKey,
+        p: SecretInteger,
+        q: SecretInteger,
+    ) -> Result<Self> {
         let bad = || Error::InvalidKey {
             key: "private",
             reason: "a CRT constant is not invertible",
         };
-        let p_squared = Integer::from(p.square_ref());
-        let q_squared = Integer::from(q.square_ref());
-        let hp = h_constant(&p, &p_squared, public.n()).ok_or_else(bad)?;
-        let hq = h_constant(&q, &q_squared, public.n()).ok_or_else(bad)?;
-        let p_inv_q = p.clone().invert(&q).map_err(|_| bad())?;
-        let p2_inv_q2 = p_squared.clone().invert(&q_squared).map_err(|_| bad())?;
         let s = SecretInteger::new;
+        let p_squared = s(Integer::from(p.square_ref()));
+        let q_squared = s(Integer::from(q.square_ref()));
+        let hp = s(h_constant(&p, &p_squared, public.n()).ok_or_else(bad)?);
+        let hq = s(h_constant(&q, &q_squared, public.n()).ok_or_else(bad)?);
+        let p_inv_q = s(Integer::from(p.invert_ref(&q).ok_or_else(bad)?));
+        let p2_inv_q2 = s(Integer::from(
+            p_squared.invert_ref(&q_squared).ok_or_else(bad)?,
+        ));
         Ok(PrivateKey {
             public,
-            p_minus_1: s(Integer::from(&p - 1u32)),
-            q_minus_1: s(Integer::from(&q - 1u32)),
-            p: s(p),
-            q: s(q),
-            p_squared: s(p_squared),
-            q_squared: s(q_squared),
-            hp: s(hp),
-            hq: s(hq),
-            p_inv_q: s(p_inv_q),
-            p2_inv_q2: s(p2_inv_q2),
+            p_minus_1: s(Integer::from(&*p - 1u32)),
+            q_minus_1: s(Integer::from(&*q - 1u32)),
+            p,
+            q,
+            p_squared,
+            q_squared,
+            hp,
+            hq,
+            p_inv_q,
+            p2_inv_q2,
         })
     }
 
@@ -236,10 +251,10 @@ impl PrivateKey {
 /// h_p = L_p(g^(p-1) mod p^2)^-1 mod p with g = n + 1 and L_p(x) = (x - 1) / p.
 fn h_constant(p: &Integer, p_squared: &Integer, n: &Integer) -> Option<Integer> {
     let g = Integer::from(n + 1u32);
-    let exponent = Integer::from(p - 1u32);
-    let x = g.pow_mod(&exponent, p_squared).ok()?;
-    let l = (x - 1u32) / p;
-    l.invert(p).ok()
+    let exponent = SecretInteger::new(Integer::from(p - 1u32));
+    let x = SecretInteger::new(Integer::from(g.pow_mod_ref(&exponent, p_squared)?));
+    let l = SecretInteger::new(Integer::from(&*x - 1u32) / p);
+    l.invert_ref(p).map(Integer::from)
 }
 
 impl fmt::Debug for PrivateKey {
@@ -252,9 +267,13 @@ impl fmt::Debug for PrivateKey {
     }
 }
 
+/// Two private keys are equal when their public keys are: n = p q has one factorization with
+/// p < q, and every constructor checks that the primes multiply to n, so the public keys decide.
+/// No secret is compared, so equality takes the same time whatever the primes (the issue's
+/// "constant-time equality or none").
 impl PartialEq for PrivateKey {
     fn eq(&self, other: &Self) -> bool {
-        self.public == other.public && *self.p == *other.p
+        self.public == other.public
     }
 }
 impl Eq for PrivateKey {}

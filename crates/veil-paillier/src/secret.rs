@@ -11,7 +11,9 @@ use zeroize::Zeroize;
 /// Only the limbs this value owns when it is dropped are wiped: GMP's temporaries inside an
 /// operation and buffers it reallocated earlier are freed without being cleared (see
 /// `docs/paillier.md`).
-#[derive(Clone, Default, PartialEq, Eq)]
+/// No `PartialEq`: GMP's comparison is variable time; compare through `Deref` where a
+/// variable-time comparison is acceptable, and say so.
+#[derive(Clone, Default)]
 pub(crate) struct SecretInteger(Integer);
 
 impl SecretInteger {

@@ -210,3 +210,27 @@ fn malformed_pheutil_json() {
         assert!(phe::private_key_from_json(&bad).is_err(), "{bad}");
     }
 }
+
+/// Issue 14, item 5: private-key equality compares no secret (the public keys decide, since n
+/// has one factorization), and it still tells keys apart; keys rebuilt from their primes, in
+/// either order and through the key-file paths, are equal to the original.
+#[test]
+fn private_key_equality_is_decided_by_the_public_key() {
+    let json = serde_json::to_value(&*KEY).unwrap();
+    let prime = |name: &str| {
+        let s = json[name].as_str().unwrap().to_owned();
+        serde_json::from_value::<UncheckedCiphertext>(serde_json::Value::String(s))
+            .unwrap()
+            .0
+    };
+    let (p, q) = (prime("p"), prime("q"));
+    let a = PrivateKey::from_primes(p.clone(), q.clone()).unwrap();
+    let b = PrivateKey::from_primes(q.clone(), p.clone()).unwrap();
+    let c = PrivateKey::from_public_and_primes(KEY.public_key(), q.clone(), p.clone()).unwrap();
+    assert!(a == *KEY && b == *KEY && c == *KEY);
+    assert!(*KEY != *OTHER_KEY);
+    // The error paths of from_primes (now wiping p and q on every early return) still refuse.
+    assert!(PrivateKey::from_primes(p.clone(), p.clone()).is_err());
+    assert!(PrivateKey::from_primes(p.clone(), Integer::from(&q + 2)).is_err());
+    assert!(PrivateKey::from_public_and_primes(OTHER_KEY.public_key(), p, q).is_err());
+}

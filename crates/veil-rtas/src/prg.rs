@@ -12,9 +12,24 @@ use rand::{CryptoRng, Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha12Rng;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-/// A 256-bit PRG seed known to exactly two parties. Wiped on drop, printed as `<redacted>`.
-#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+/// A 256-bit PRG seed known to exactly two parties. Wiped on drop, printed as `<redacted>`,
+/// compared in constant time ([`subtle::ConstantTimeEq`]; `==` uses it too).
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub struct Seed([u8; 32]);
+
+impl subtle::ConstantTimeEq for Seed {
+    fn ct_eq(&self, other: &Self) -> subtle::Choice {
+        self.0.ct_eq(&other.0)
+    }
+}
+
+impl PartialEq for Seed {
+    fn eq(&self, other: &Self) -> bool {
+        bool::from(subtle::ConstantTimeEq::ct_eq(self, other))
+    }
+}
+
+impl Eq for Seed {}
 
 impl fmt::Debug for Seed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -138,6 +153,18 @@ mod tests {
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert_eq!(format!("{seed:?}"), "Seed(<redacted>)");
+    }
+
+    #[test]
+    fn seeds_compare_in_constant_time() {
+        use subtle::ConstantTimeEq;
+        let a = Seed::from_bytes([7; 32]);
+        let mut last = [7; 32];
+        last[31] = 8;
+        let b = Seed::from_bytes(last);
+        assert!(bool::from(a.ct_eq(&a.clone())));
+        assert!(!bool::from(a.ct_eq(&b)));
+        assert!(a == a.clone() && a != b);
     }
 
     #[test]
