@@ -1,0 +1,77 @@
+//! Criterion benchmarks of `veil-ive`: the server's lookup for one query ciphertext (N indices)
+//! with IVE, and the one-hot baseline's cost per table row, under the same 128-bit BFV
+//! parameters (t = 65537).
+//!
+//! | id                                     | what is timed                                                   |
+//! | -------------------------------------- | --------------------------------------------------------------- |
+//! | `lookup/n=N/method=ive/p=P/d=D`        | power vector, change of basis, relinearization, flooding, switch |
+//! | `onehot_row/n=32768/t=65537`           | one equality test 1 - (x - k)^(t-1) on a full ciphertext (16 squarings): the one-hot vector costs p of them |
+//!
+//! Amortized time per lookup is the lookup time divided by N. Select with a filter:
+//! `cargo bench -p veil-benches --bench ive -- '^lookup/n=16384'`. One iteration takes seconds,
+//! so every group uses criterion's minimum of 10 samples.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use veil_bfv::Ciphertext;
+use veil_ive::bfv::{BfvClient, BfvServer};
+use veil_ive::measure::{preset_for, random_table, setup};
+use veil_ive::onehot::pow;
+use veil_ive::{ExactBasis, IveClient, IveScheme, IveTable};
+
+/// Keys, a prepared random p x d table and a query ciphertext of N random nodes.
+fn fixture(n: usize, p: usize, d: usize) -> (BfvClient, BfvServer, IveTable<u64>, Ciphertext) {
+    let params = preset_for(n).expect("preset");
+    let (client, server) = setup(&params, p).expect("keys");
+    let t = params.plaintext();
+    let basis = ExactBasis::roots_of_unity(p, t).expect("basis");
+    let table = IveTable::exact(&random_table(p, d, 8, 1).expect("table"), &basis, t).expect("M");
+    let nodes: Vec<u64> = (0..n)
+        .map(|s| basis.node((s * 7919) % p, t).expect("node"))
+        .collect();
+    let x = client.encrypt(&nodes).expect("query");
+    (client, server, table, x)
+}
+
+fn lookups(c: &mut Criterion) {
+    let mut g = c.benchmark_group("lookup");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(1))
+        .measurement_time(Duration::from_secs(1));
+    for (n, ps) in [
+        (16384usize, &[16usize, 64, 256][..]),
+        (32768, &[256, 1024][..]),
+    ] {
+        for &p in ps {
+            for d in [16usize, 64] {
+                let (_client, server, table, x) = fixture(n, p, d);
+                g.bench_function(format!("n={n}/method=ive/p={p}/d={d}"), |b| {
+                    b.iter(|| black_box(table.lookup(&server, &x).expect("lookup")))
+                });
+            }
+        }
+    }
+    g.finish();
+}
+
+fn one_hot_row(c: &mut Criterion) {
+    let mut g = c.benchmark_group("onehot_row");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(1))
+        .measurement_time(Duration::from_secs(1));
+    let (client, server, _, _) = fixture(32768, 2, 1);
+    let t = client.parameters().plaintext_modulus();
+    let x = client.encrypt(&[1, 2, 3]).expect("query");
+    g.bench_function(format!("n=32768/t={t}"), |b| {
+        b.iter(|| {
+            let diff = server.add_scalar(&x, server.scalar(-2)).expect("x - k");
+            black_box(pow(&server, &diff, t - 1, 0).expect("power"))
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, lookups, one_hot_row);
+criterion_main!(benches);
