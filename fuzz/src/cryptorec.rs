@@ -42,6 +42,7 @@ pub fn tiny_model(items: usize, dim: usize) -> Model {
         a: Array2::from_shape_fn((items, dim), |(i, c)| w(i, c, 1)),
         q: Array2::from_shape_fn((items, dim), |(i, c)| w(i, c, 2)),
         scale: veil_cryptorec::data::RatingScale::default(),
+        input_norm: 0.0,
     }
 }
 

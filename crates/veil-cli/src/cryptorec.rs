@@ -10,7 +10,9 @@ use serde_json::json;
 use veil_cryptorec::data::{Dataset, RatingScale, SyntheticConfig};
 use veil_cryptorec::eval::{Figure, MeanStd, Split};
 use veil_cryptorec::model::{Model, TrainConfig};
+use veil_cryptorec::quant::QuantConfig;
 use veil_cryptorec::report::{EvalOptions, EvalReport, evaluate, transfer};
+use veil_cryptorec::select::{SelectOptions, select_all};
 
 use crate::args::{finite, non_negative, positive, scale};
 use crate::io::CliResult;
@@ -101,6 +103,30 @@ pub(crate) struct ModelArgs {
     bias_prior: f32,
 }
 
+/// Model selection on the data at hand (`train`, `eval`).
+#[derive(Args)]
+pub(crate) struct SelectArgs {
+    /// Keep the fixed defaults (chosen on MovieLens 100K) instead of choosing d, lambda, the step
+    /// size and beta (and in `eval` the baselines' settings and the integer model's bits) on
+    /// validation users of the data at hand.
+    #[arg(long)]
+    fast: bool,
+    /// Time budget of the model selection, in seconds per model and split: no trial starts
+    /// after it (the best setting so far is kept, and the report says so).
+    #[arg(long, default_value_t = 60.0, value_parser = non_negative)]
+    select_budget: f32,
+}
+
+impl SelectArgs {
+    /// The selection options, `None` with `--fast`.
+    fn options(&self) -> Option<SelectOptions> {
+        (!self.fast).then(|| SelectOptions {
+            budget_seconds: f64::from(self.select_budget),
+            ..SelectOptions::default()
+        })
+    }
+}
+
 impl ModelArgs {
     pub(crate) fn config(&self, scale: RatingScale, seed: u64) -> TrainConfig {
         TrainConfig {
@@ -121,6 +147,8 @@ pub(crate) struct TrainArgs {
     data: DataArgs,
     #[command(flatten)]
     model: ModelArgs,
+    #[command(flatten)]
+    select: SelectArgs,
     /// Seed of initialisation and shuffling.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -138,6 +166,8 @@ pub(crate) struct EvalArgs {
     data: DataArgs,
     #[command(flatten)]
     model: ModelArgs,
+    #[command(flatten)]
+    select: SelectArgs,
     /// Random splits (the paper: 5).
     #[arg(long, default_value_t = 5, value_parser = positive)]
     repeats: usize,
@@ -198,8 +228,26 @@ pub(crate) fn item_ids(data: &Dataset) -> Vec<u64> {
 
 fn train(a: &TrainArgs) -> CliResult<()> {
     let (data, scale) = a.data.load()?;
-    let cfg = a.model.config(scale, a.seed);
+    let mut cfg = a.model.config(scale, a.seed);
     let t = Instant::now();
+    let mut chosen = None;
+    if let Some(opts) = a.select.options() {
+        let progress = Progress::spinner();
+        progress.stage("choosing d, lambda, step and beta on validation users");
+        let split = Split::new(&data, cfg.seed, 0.0, 0.9, 0.05);
+        let selection = select_all(
+            &split,
+            &cfg,
+            &Default::default(),
+            &Default::default(),
+            &QuantConfig::default(),
+            false,
+            &opts,
+        )?;
+        progress.finish();
+        cfg = selection.train.clone();
+        chosen = Some(selection);
+    }
     // All users train except 5% kept for early stopping (no test users).
     let (model, split) = train_model(&data, &cfg, false)?;
     model.save(&a.out, &item_ids(&data))?;
@@ -211,8 +259,29 @@ fn train(a: &TrainArgs) -> CliResult<()> {
                 "dim": cfg.dim, "users": data.users(), "items": data.items(),
                 "ratings": data.ratings().len(), "scale": [scale.min, scale.max],
                 "seconds": seconds, "validation_rmse": rmse, "out": a.out.display().to_string(),
+                "lambda": cfg.lambda, "learning_rate": cfg.learning_rate,
+                "bias_shrinkage": cfg.bias_shrinkage,
+                "selected": chosen.is_some(),
             })
         );
+    }
+    if let Some(sel) = &chosen {
+        say!(
+            "chosen on validation users in {:.0} s ({} trials): lambda {}, d {}, step {}, beta {}{}",
+            sel.seconds,
+            sel.trials.len(),
+            cfg.lambda,
+            cfg.dim,
+            cfg.learning_rate,
+            cfg.bias_shrinkage,
+            if sel.cut_short.is_empty() {
+                ""
+            } else {
+                " (time budget reached)"
+            }
+        )?;
+    } else {
+        say!("fixed defaults (--fast)")?;
     }
     say!(
         "trained d = {} on {} users x {} items (ratings {scale}) in {seconds:.1} s; validation RMSE {rmse:.4}; saved {}",
@@ -230,6 +299,7 @@ fn eval(a: &EvalArgs) -> CliResult<()> {
         first_seed: a.first_seed,
         baselines: !a.no_baselines,
         train: a.model.config(scale, 1),
+        select: a.select.options(),
         ..EvalOptions::default()
     };
     let progress = Progress::spinner();

@@ -75,13 +75,7 @@ impl Model {
     pub fn fine_tune(&self, user: &UserRatings, cfg: &FineTune) -> Tuned {
         let mean = user.mean();
         let d = self.a.ncols();
-        let mut centred = Array1::<f32>::zeros(self.items());
-        for (&i, &v) in user.items.iter().zip(&user.values) {
-            if let Some(c) = centred.get_mut(i as usize) {
-                *c = v - mean;
-            }
-        }
-        let mut p = centred.dot(&self.a);
+        let mut p = self.input(user).dot(&self.a);
         // Q = scale * Q0 + rows (the rated items' rows are kept explicitly).
         let mut scale = 1.0f32;
         let mut rows: HashMap<usize, Array1<f32>> = HashMap::new();

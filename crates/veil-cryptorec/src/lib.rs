@@ -12,6 +12,7 @@ pub mod model;
 mod persist;
 pub mod quant;
 pub mod report;
+pub mod select;
 pub mod sqr;
 pub mod topn;
 

@@ -26,11 +26,15 @@ struct Stored {
     /// all trained on 1..5 star data.
     #[serde(default)]
     scale: Option<[f32; 2]>,
+    /// alpha of the input weight (10 / n_u)^alpha; absent in files written before it existed,
+    /// whose models had none (0).
+    #[serde(default)]
+    input_norm: Option<f32>,
 }
 
 impl Model {
     /// The model as JSON (`{"format": "veil-cryptorec-model/1", "mu", "item_bias", "a", "q",
-    /// "item_ids", "scale"}`).
+    /// "item_ids", "scale", "input_norm"}`).
     pub fn to_json(&self) -> Result<String> {
         self.to_json_with_ids(&[])
     }
@@ -46,6 +50,7 @@ impl Model {
             q: self.q.clone(),
             item_ids: item_ids.to_vec(),
             scale: Some([self.scale.min, self.scale.max]),
+            input_norm: Some(self.input_norm),
         })
         .map_err(|e| Error::Message {
             reason: e.to_string(),
@@ -90,12 +95,17 @@ impl Model {
             }
             None => RatingScale::default(),
         };
+        let input_norm = s.input_norm.unwrap_or(0.0);
+        if !(0.0..=2.0).contains(&input_norm) {
+            return Err(bad("input_norm must be in [0, 2]"));
+        }
         let model = Model {
             mu: s.mu,
             item_bias: s.item_bias,
             a: s.a,
             q: s.q,
             scale,
+            input_norm,
         };
         Ok((model, s.item_ids))
     }

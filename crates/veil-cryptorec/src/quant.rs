@@ -11,7 +11,7 @@
 use ndarray::{Array1, Array2};
 
 use crate::error::{Error, Result};
-use crate::model::{Model, UserRatings};
+use crate::model::{Model, UserRatings, input_weight};
 
 /// How to quantize a model.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -56,8 +56,11 @@ pub struct PublicParams {
     pub items: usize,
     /// s_r = 2^rating_frac_bits.
     pub rating_frac_bits: u32,
-    /// Largest |x_j| accepted, round(s_r * rating_span).
+    /// Largest |x_j| accepted, s_r times the rating span times the largest input weight.
     pub input_bound: i64,
+    /// alpha of the model's input weight w_u = (10 / n_u)^alpha
+    /// ([`crate::model::input_weight`]): the client sends x_j = round(s_r w_u (r_uj - rbar_u)).
+    pub input_norm: f32,
     /// S = s_r s_A s_Q: predictions are v_i / S.
     pub output_scale: f64,
     /// Bound on every |v_i| for inputs within `input_bound`.
@@ -127,7 +130,9 @@ impl QuantizedModel {
         let bias = model
             .item_bias
             .mapv(|b| (f64::from(b) * scale).round() as i64);
-        let span = f64::from(cfg.rating_span).max(f64::from(model.scale.max - model.scale.min));
+        // The largest input weight is that of a user with one rating, 10^alpha.
+        let span = f64::from(cfg.rating_span).max(f64::from(model.scale.max - model.scale.min))
+            * f64::from(input_weight(model.input_norm, 1));
         // Bounded so that the output bound below cannot overflow u128 (2^40 x 2^15 x m d 2^15).
         if !span.is_finite() || span * sr > 2f64.powi(40) {
             return Err(Error::Invalid {
@@ -162,6 +167,7 @@ impl QuantizedModel {
                 items: model.items(),
                 rating_frac_bits: cfg.rating_frac_bits,
                 input_bound,
+                input_norm: model.input_norm,
                 output_scale: scale,
                 output_bound,
             },
@@ -176,16 +182,17 @@ impl QuantizedModel {
         self.a.ncols()
     }
 
-    /// The integer inputs x_j = round(s_r (r_uj - rbar_u)) of a user (0 where unrated).
+    /// The integer inputs x_j = round(s_r w_u (r_uj - rbar_u)) of a user (0 where unrated).
     pub fn quantize_input(params: &PublicParams, user: &UserRatings) -> Result<Vec<i64>> {
         let mean = user.mean();
+        let weight = f64::from(input_weight(params.input_norm, user.values.len()));
         let sr = f64::from(1u32 << params.rating_frac_bits);
         let mut x = vec![0i64; params.items];
         for (&i, &v) in user.items.iter().zip(&user.values) {
             let slot = x.get_mut(i as usize).ok_or(Error::Invalid {
                 reason: "a rated item is outside the model",
             })?;
-            let centred = (f64::from(v - mean) * sr).round();
+            let centred = (f64::from(v - mean) * weight * sr).round();
             // Checked as a float: a NaN or infinite rating (or mean) fails here instead of
             // saturating into the i64 range.
             if !centred.is_finite() || centred.abs() > params.input_bound as f64 {

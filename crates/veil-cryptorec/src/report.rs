@@ -15,6 +15,7 @@ use crate::eval::{Figure, MeanStd, Split, rmse_with};
 use crate::finetune::FineTune;
 use crate::model::{EpochReport, Model, TrainConfig, by_user, split_user};
 use crate::quant::{QuantConfig, QuantizedModel};
+use crate::select::{SelectOptions, Selection, select_all};
 use crate::sqr::{SqrConfig, compress};
 use crate::topn::{TopN, liked_threshold, popularity, top_n_with};
 
@@ -40,6 +41,10 @@ pub struct EvalOptions {
     pub sqr: SqrConfig,
     /// Quantization of the encrypted protocol.
     pub quant: QuantConfig,
+    /// Choose the hyperparameters of every model on validation users of each split's training
+    /// users ([`crate::select`]) starting from the settings above; `None` (the CLI's `--fast`)
+    /// keeps them as given.
+    pub select: Option<SelectOptions>,
 }
 
 impl Default for EvalOptions {
@@ -53,6 +58,7 @@ impl Default for EvalOptions {
             autorec: IAutoRecConfig::default(),
             sqr: SqrConfig::default(),
             quant: QuantConfig::default(),
+            select: None,
         }
     }
 }
@@ -80,6 +86,8 @@ pub struct EvalReport {
     pub epochs: MeanStd,
     /// Top-[`TOP_N`] metrics of each model ([`crate::topn`]), in table order.
     pub top_n: Vec<TopNRow>,
+    /// What the model selection chose in each repeat (empty without selection).
+    pub selections: Vec<Selection>,
 }
 
 /// One model's top-N metrics over the repeats.
@@ -209,6 +217,7 @@ pub fn evaluate(
     let mut runs: Vec<Vec<std::result::Result<f64, String>>> = vec![Vec::new(); names.len()];
     let (mut pruning, mut reuse, mut sqr_change) = (vec![], vec![], vec![]);
     let (mut quant_change, mut zeros, mut epochs) = (vec![], vec![], vec![]);
+    let mut selections = Vec::new();
     for seed in opts.first_seed..opts.first_seed + opts.repeats as u64 {
         let split = Split::paper(data, seed).with_scale(scale);
         if split.test_ratings() == 0 || split.train.is_empty() {
@@ -219,15 +228,44 @@ pub fn evaluate(
         let mut row = Vec::new();
         let mut top = Vec::new();
         let first = split.first_test_user();
+        let (mut train_cfg, mut mf_cfg, mut ar_cfg, mut quant_cfg) = (
+            opts.train.clone(),
+            opts.biased_mf.clone(),
+            opts.autorec.clone(),
+            opts.quant,
+        );
+        if let Some(sel) = &opts.select {
+            progress(&format!("repeat {}: model selection", seed + 1), None);
+            let chosen = select_all(
+                &split,
+                &opts.train,
+                &opts.biased_mf,
+                &opts.autorec,
+                &opts.quant,
+                opts.baselines,
+                sel,
+            )?;
+            progress(
+                &format!("repeat {}: chose {}", seed + 1, chosen.summary()),
+                None,
+            );
+            (train_cfg, mf_cfg, ar_cfg, quant_cfg) = (
+                chosen.train.clone(),
+                chosen.biased_mf.clone(),
+                chosen.autorec.clone(),
+                chosen.quant,
+            );
+            selections.push(chosen);
+        }
         if opts.baselines {
             progress(&format!("repeat {}: I-AutoRec", seed + 1), None);
-            let m = IAutoRec::train(&split, &opts.autorec)?;
+            let m = IAutoRec::train(&split, &ar_cfg)?;
             row.push(m.test_rmse(&split));
             top.push(top_n_with(&split.test, TOP_N, liked, |k, _| {
                 m.predict(first + k)
             }));
             progress(&format!("repeat {}: BiasedMF", seed + 1), None);
-            let m = BiasedMf::train(&split, &opts.biased_mf)?;
+            let m = BiasedMf::train(&split, &mf_cfg)?;
             row.push(m.test_rmse(&split));
             top.push(top_n_with(&split.test, TOP_N, liked, |k, _| {
                 m.predict(first + k)
@@ -238,7 +276,7 @@ pub fn evaluate(
         let model = Model::train_with(
             &split.train,
             split.items,
-            &opts.train,
+            &train_cfg,
             &split.validation,
             |r| {
                 reports.push(r);
@@ -255,8 +293,8 @@ pub fn evaluate(
         }));
         let (lo, hi) = (model.scale.min, model.scale.max);
         for (k, ft) in [
-            FineTune::one_step(opts.train.lambda),
-            FineTune::until_converged(opts.train.lambda),
+            FineTune::one_step(train_cfg.lambda),
+            FineTune::until_converged(train_cfg.lambda),
         ]
         .iter()
         .enumerate()
@@ -285,7 +323,7 @@ pub fn evaluate(
         pruning.push(rep.pruning_ratio);
         reuse.push(rep.reuse_ratio);
         sqr_change.push(finite_rmse(compressed.rmse(&split.test) - f));
-        let qm = QuantizedModel::new(&model, &opts.quant)?;
+        let qm = QuantizedModel::new(&model, &quant_cfg)?;
         quant_change.push(integer_model_change(&qm, &split, f));
         zeros.push(qm.zero_fraction());
     }
@@ -310,6 +348,7 @@ pub fn evaluate(
             .zip(top_runs)
             .map(|(n, r)| TopNRow::of(n, r))
             .collect(),
+        selections,
     })
 }
 
@@ -347,6 +386,22 @@ impl fmt::Display for EvalReport {
             "| CryptoRec epochs to best validation RMSE | {:.1} ± {:.1} |",
             self.epochs.mean, self.epochs.std
         )?;
+        if !self.selections.is_empty() {
+            writeln!(
+                f,
+                "\nChosen on validation users of each split's training users (crate::select):\n"
+            )?;
+            for (k, s) in self.selections.iter().enumerate() {
+                writeln!(
+                    f,
+                    "- split {}: {} ({} trials, {:.0} s)",
+                    k + 1,
+                    s.summary(),
+                    s.trials.len(),
+                    s.seconds
+                )?;
+            }
+        }
         if let Some(first) = self.top_n.first() {
             let users = first.runs.first().map_or(0, |t| t.users);
             writeln!(

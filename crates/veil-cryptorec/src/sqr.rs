@@ -68,6 +68,7 @@ pub fn compress(model: &Model, cfg: &SqrConfig) -> (Model, SqrReport) {
             a,
             q,
             scale: model.scale,
+            input_norm: model.input_norm,
         },
         report,
     )

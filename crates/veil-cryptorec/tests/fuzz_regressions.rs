@@ -13,6 +13,7 @@ fn model() -> QuantizedModel {
         a: Array2::from_shape_fn((3, 2), |(i, c)| (i + c) as f32 * 0.1 - 0.2),
         q: Array2::from_shape_fn((3, 2), |(i, c)| (i * 2 + c) as f32 * 0.05 - 0.1),
         scale: veil_cryptorec::data::RatingScale::default(),
+        input_norm: 0.0,
     };
     QuantizedModel::new(&m, &QuantConfig::default()).unwrap()
 }
