@@ -22,12 +22,13 @@ Smoke test:        python3 scripts/bench_ckks_vs_seal.py --n 8192 --reps 5 --sea
 Python standard library only.
 """
 import argparse
+import json
 import sys
 import time
-from pathlib import Path
 
 import bench_bfv_vs_seal as bfv
-from benchlib import REPO, criterion_dir, machine_line, publish, run_checked, split_argv
+from benchlib import REPO, criterion_dir, log, machine_line, publish, run_checked, split_argv
+from seal_ckks_bench import CHAIN_HELP, chain_args, chain_bits, chains, describe_chain, parse_chain
 
 BENCH_CMD = ["cargo", "bench", "-p", "veil-benches", "--bench", "ckks"]
 SEAL_SCRIPT = REPO / "scripts" / "seal_ckks_bench.py"
@@ -58,15 +59,35 @@ class Timings:
     def __init__(self):
         self.phases, self.start = {}, time.time()
 
-    def run(self, phase, fn, *a):
+    def run(self, phase, fn, *a, **kw):
         t = time.time()
-        out = fn(*a)
+        out = fn(*a, **kw)
         self.phases[phase] = self.phases.get(phase, 0.0) + time.time() - t
         return out
 
     def line(self):
         parts = ", ".join(f"{k} {v:.0f} s" for k, v in self.phases.items())
         return f"Wall time: {parts}, total {time.time() - self.start:.0f} s."
+
+
+def run_seal(python, args):
+    """{(op, n): (median µs, log_q)} from one run of seal_ckks_bench.py."""
+    cmd = [str(python), args.seal_bench, "--n", *map(str, args.n), "--reps", str(args.reps), *chain_args(args.chain)]
+    out = run_checked(cmd, capture_output=True, text=True).stdout
+    records = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    log(f"  {len(records)} SEAL figures")
+    return {(r["op"], int(r["n"])): (float(r["median_us"]), int(r["log_q"])) for r in records}
+
+
+def chain_mismatches(seal, veil, ns):
+    """Lines naming every degree where SEAL's log_q differs from Veil's (different parameters)."""
+    out = []
+    for n in ns:
+        seal_q = {v[1] for (op, m), v in seal.items() if m == n}
+        if n in veil.log_q and seal_q and seal_q != {veil.log_q[n]}:
+            out.append(f"**Parameters differ at N = {n}: SEAL log_q {sorted(seal_q)}, Veil log_q "
+                       f"{veil.log_q[n]}; these ratios compare different chains (fix with --chain).**")
+    return out
 
 
 def bench_veil(criterion_args):
@@ -81,10 +102,10 @@ def measure(args, criterion_args, clock):
     if not args.reuse_veil:
         clock.run("build", run_checked, BENCH_CMD + ["--no-run"], cwd=REPO)
     python = bfv.ensure_venv(REPO / args.venv)
-    seal_runs = [clock.run("SEAL", bfv.run_seal, python, Path(args.seal_bench), args.n, args.reps)]
+    seal_runs = [clock.run("SEAL", run_seal, python, args)]
     since = None if args.reuse_veil else clock.run("Veil benches", bench_veil, criterion_args)
     if args.seal_runs > 1:
-        seal_runs.append(clock.run("SEAL", bfv.run_seal, python, Path(args.seal_bench), args.n, args.reps))
+        seal_runs.append(clock.run("SEAL", run_seal, python, args))
     seal, spread = bfv.combine_seal(seal_runs)
     veil = bfv.Veil(bfv.read_criterion(criterion_dir(), since))
     if not veil.results:
@@ -99,13 +120,16 @@ def render(args, criterion_args, measured, clock):
     mode = ("criterion --quick (smoke test: few samples, noisy)" if "--quick" in criterion_args
             else "criterion full sampling")
     crit = " ".join(criterion_args) if criterion_args else "(none: whole suite)"
-    seal_cmd = f"seal_ckks_bench.py --n {' '.join(map(str, args.n))} --reps {args.reps}"
+    seal_cmd = " ".join(["seal_ckks_bench.py --n", *map(str, args.n), "--reps", str(args.reps),
+                         *chain_args(args.chain)])
+    table_of_chains = chains(args.chain)
+    chain_text = "; ".join(f"N = {n}: {describe_chain(chain_bits(n, table_of_chains))}" for n in args.n)
     intro = (
         f"SEAL: `{seal_cmd}` (TenSEAL's `sealapi` bindings; single-threaded; median of {args.reps}, "
         f"Python call overhead included). Veil: `{' '.join(BENCH_CMD)} -- {crit}`, {mode}; criterion "
-        f"median. Same parameters on both sides: Veil's presets, coeff_mod_bit_sizes = [60] + [40] x L + "
-        f"[60] with L = 2, 7, 19 for N = 8192, 16384, 32768 (log_q counts every prime, the special one "
-        f"included), scale 2^40, N/2 real slots 0.9 cos(0.37 j). Ratios are Veil/SEAL (lower is "
+        f"median. SEAL's chains (q_0 + rescaling primes + special prime; log_q counts them all; Veil's "
+        f"presets unless --chain says otherwise, checked against Veil's log_q): {chain_text}; scale 2^40, "
+        f"N/2 real slots 0.9 cos(0.37 j). Ratios are Veil/SEAL (lower is "
         f"better); met? is judged on the one-thread figure, since SEAL uses one thread. A dash means "
         f"not measured."
     )
@@ -113,6 +137,7 @@ def render(args, criterion_args, measured, clock):
         "# CKKS: Veil vs Microsoft SEAL", "",
         machine_line(versions), "",
         intro, "",
+        *(f"{line}\n" for line in chain_mismatches(seal, veil, args.n)),
         "## Veil vs SEAL", "",
         *table, "",
         f"Targets met: {tally[0]} of {tally[1]} (every op ≤ 1.0x SEAL on one thread; mul + relinearize + "
@@ -138,6 +163,7 @@ OPTIONS = {
     "--out": dict(default="docs/ckks-bench.md", help="Markdown file to write (relative to the repo)"),
     "--venv": dict(default=".peers", help="virtual environment for TenSEAL (relative to the repo)"),
     "--seal-bench": dict(default=str(SEAL_SCRIPT), help="the SEAL timing script"),
+    "--chain": dict(type=parse_chain, action="append", default=[], help=CHAIN_HELP + " (for SEAL)"),
     "--reuse-veil": dict(action="store_true",
                          help="do not run cargo bench; read every result already in the criterion directory"),
 }

@@ -12,8 +12,10 @@ parameters, in one invocation, as a Markdown table (issue 10, item 3).
    Veil is more precise), to --out.
 
 --veil-json FILE / --tenseal-json FILE read a side's JSON lines from a file instead of running it
-(the document then says so). Every JSON line: {"lib", "n", "stage", "mean_bits", "min_bits"}, plus
-"depth" for chebyshev, or "error" instead of the figures.
+(the document then says so). Every JSON line: {"lib", "n", "log_q", "stage", "mean_bits", "min_bits"},
+plus "depth" for chebyshev, or "error" instead of the figures. log_q (every prime, the special one
+included) lets the document check that both sides used the same chain; TenSEAL runs on Veil's presets
+(seal_ckks_bench.PRESETS) unless --chain N=q0,40xL,P says otherwise.
 
 Python standard library only.
 """
@@ -26,6 +28,7 @@ from pathlib import Path
 
 from bench_bfv_vs_seal import ensure_venv, peer_versions
 from benchlib import REPO, log, machine_line, publish
+from seal_ckks_bench import CHAIN_HELP, chain_args, chain_bits, chains, describe_chain, parse_chain
 
 STAGES = ["encode", "encrypt", "product", "chebyshev"]
 # A row comparing Veil's product with SEAL's own product precision (sealapi, exact scale).
@@ -38,8 +41,8 @@ def veil_command(ns):
             "--n", *map(str, ns)]
 
 
-def tenseal_command(python, script, ns):
-    return [str(python), str(script), "--n", *map(str, ns)]
+def tenseal_command(python, script, ns, overrides):
+    return [str(python), str(script), "--n", *map(str, ns), *chain_args(overrides)]
 
 
 def parse_lines(text, lib):
@@ -133,12 +136,26 @@ def drift_line(tenseal, n):
             + ", ".join(f"{x:g}" for x in xs) + f" (worst {max(xs):g}).")
 
 
+def chain_check(veil, tenseal, n):
+    """A warning line when the two sides' log_q differ at degree n (or cannot be compared), else None."""
+    def log_qs(side):
+        return {r["log_q"] for (m, _), r in side.items() if m == n and "log_q" in r}
+    v, t = log_qs(veil), log_qs(tenseal)
+    if not v:
+        return f"Veil's lines at N = {n} carry no log_q: the chains are not checked to be the same."
+    if v != t:
+        return f"**Parameters differ at N = {n}: Veil log_q {sorted(v)}, TenSEAL log_q {sorted(t)} (fix with --chain).**"
+    return None
+
+
 def document(args, veil, tenseal, versions, source, seconds):
     out = [
         "# CKKS precision: Veil vs Microsoft SEAL (through TenSEAL)", "",
         machine_line(versions), "",
-        "Same parameters on both sides: Veil's presets, coeff_mod_bit_sizes = [60] + [40] x L + [60] "
-        "with L = 2, 7, 19 for N = 8192, 16384, 32768, scale 2^40, N/2 real slots. Inputs, j < N/2: "
+        "Parameters (q_0 + rescaling primes + special prime; Veil's presets unless --chain says otherwise, "
+        "checked against the log_q of Veil's lines): "
+        + "; ".join(f"N = {n}: {describe_chain(chain_bits(n, chains(args.chain)))}" for n in args.n)
+        + "; scale 2^40, N/2 real slots. Inputs, j < N/2: "
         "x_j = 0.9 cos(0.37 j), y_j = 0.9 sin(0.11 j + 0.5). Stages: encode (encode then decode x), "
         "encrypt (encrypt then decrypt x), product (x * y with relinearization and one rescale), "
         "chebyshev (T_1..T_(2^D - 1) of x, D = min(8, L), with T_2k = T_k^2 + T_k^2 - 1 and "
@@ -152,7 +169,8 @@ def document(args, veil, tenseal, versions, source, seconds):
     for n in args.n:
         lines, tally = table(veil, tenseal, n)
         total = [total[0] + tally[0], total[1] + tally[1]]
-        out += [f"## N = {n}", "", *lines, ""]
+        warning = chain_check(veil, tenseal, n)
+        out += [f"## N = {n}", "", *([warning, ""] if warning else []), *lines, ""]
     out += [f"Matched or beaten: {total[0]} of {total[1]} rows.", "", "## Notes", "",
             "- TenSEAL resets a ciphertext's scale to the global scale 2^40 after each automatic rescale, "
             "although the true scale is 2^80 / q_i: the relative offset of each rescaling prime from 2^40 "
@@ -174,13 +192,15 @@ def main():
     ap.add_argument("--tenseal-script", default=str(REPO / "scripts" / "tenseal_ckks_precision.py"))
     ap.add_argument("--veil-json", help="read Veil's JSON lines from this file instead of running cargo")
     ap.add_argument("--tenseal-json", help="read TenSEAL's JSON lines from this file instead of running it")
+    ap.add_argument("--chain", type=parse_chain, action="append", default=[], help=CHAIN_HELP + " (for TenSEAL)")
     args = ap.parse_args()
 
     started = time.time()
     python = ensure_venv(REPO / args.venv)
     source = []
     veil = collect(veil_command(args.n), args.veil_json, "veil", source)
-    tenseal = collect(tenseal_command(python, args.tenseal_script, args.n), args.tenseal_json, "tenseal", source)
+    tenseal = collect(tenseal_command(python, args.tenseal_script, args.n, args.chain), args.tenseal_json,
+                      "tenseal", source)
     text = "\n".join(document(args, veil, tenseal, peer_versions(python), source, time.time() - started))
     publish(text, args.out)
 

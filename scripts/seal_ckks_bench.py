@@ -4,15 +4,16 @@
 (scripts/bench_ckks_vs_seal.py runs this with the Python of the `.peers` virtual environment).
 
 Setup (once):  python3 -m venv .peers && .peers/bin/pip install tenseal
-Run:           .peers/bin/python scripts/seal_ckks_bench.py [--n 8192 16384 32768] [--reps 20]
+Run:           .peers/bin/python scripts/seal_ckks_bench.py [--n 8192 16384 32768] [--reps 20] [--chain N=..]
 
 Prints one JSON object per (N, operation):
     {"lib": "seal", "n": N, "log_q": bits, "op": name, "median_us": x}
 log_q counts every prime of the chain, the special one included. Single-threaded, as SEAL is.
 
-Parameters: Veil's CKKS presets, coeff_mod_bit_sizes = [60] + [40] * L + [60] with L = 2, 7, 19 for
-N = 8192, 16384, 32768 (SEAL's CoeffModulus::Create picks the primes); scale 2^40; N/2 real slots
-holding 0.9 cos(0.37 j). Every operation runs on fresh top-level ciphertexts:
+Parameters: Veil's CKKS presets (PRESETS below, the sizes of Preset::layout in veil-ckks:
+coeff_mod_bit_sizes = [49] + [40] * L + [49] with L = 3, 8, 19 for N = 8192, 16384, 32768; --chain
+overrides a degree, e.g. --chain 8192=60,40x2,60), SEAL's CoeffModulus::Create picking the primes;
+scale 2^40; N/2 real slots holding 0.9 cos(0.37 j). Every operation runs on fresh top-level ciphertexts:
 
     encode          CKKSEncoder.encode of the N/2 doubles at the top level (list -> C++ vector inside)
     decode          CKKSEncoder.decode_double of a top-level plaintext
@@ -34,17 +35,54 @@ import math
 import statistics
 import time
 
-import tenseal.sealapi as seal
+try:  # absent under the system Python, which imports this module only for its chains
+    import tenseal.sealapi as seal
+except ImportError:
+    seal = None
 
-LEVELS = {8192: 2, 16384: 7, 32768: 19}
 LOG_SCALE = 40
+# Veil's presets (crates/veil-ckks/src/parameters.rs, Preset::layout): bit sizes of q_0, the
+# rescaling primes and the special prime P, per ring degree. --chain overrides one degree.
+PRESETS = {n: [49] + [LOG_SCALE] * levels + [49] for n, levels in ((8192, 3), (16384, 8), (32768, 19))}
+CHAIN_HELP = ("prime sizes for one degree, N=q0,q1,...,P with AxK for K primes of A bits, e.g. "
+              "8192=60,40x2,60 (repeatable; default: Veil's presets)")
 
 
-def chain_bits(n):
-    """Veil's preset chain for degree n: q_0 (60 bits), L rescaling primes (40 bits), P (60 bits)."""
-    if n not in LEVELS:
-        raise SystemExit(f"no CKKS preset for N = {n} (known: {sorted(LEVELS)})")
-    return [60] + [LOG_SCALE] * LEVELS[n] + [60]
+def parse_chain(spec):
+    """'8192=49,40x3,49' -> (8192, [49, 40, 40, 40, 49])."""
+    try:
+        n, sizes = spec.split("=", 1)
+        bits = []
+        for part in sizes.split(","):
+            size, _, count = part.partition("x")
+            bits += [int(size)] * int(count or 1)
+        return int(n), bits
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bad chain {spec!r}: want N=q0,q1,...,P (AxK repeats)") from None
+
+
+def chains(overrides=()):
+    """{N: prime sizes}: Veil's presets with the (N, bits) overrides applied."""
+    return {**PRESETS, **dict(overrides)}
+
+
+def chain_bits(n, table=None):
+    table = PRESETS if table is None else table
+    if n not in table:
+        raise SystemExit(f"no CKKS chain for N = {n} (known: {sorted(table)}; add one with --chain)")
+    return table[n]
+
+
+def chain_args(overrides):
+    """The --chain options that reproduce `overrides` on a peer script's command line."""
+    return [a for n, bits in overrides for a in ("--chain", f"{n}=" + ",".join(map(str, bits)))]
+
+
+def describe_chain(bits):
+    """[49, 40, 40, 40, 49] -> '49 + 3 x 40 + 49 bits (log_q 218)' (first: q_0, last: P)."""
+    middle = bits[1:-1]
+    body = f"{len(middle)} x {middle[0]}" if middle and len(set(middle)) == 1 else "+".join(map(str, middle))
+    return f"{bits[0]} + {body} + {bits[-1]} bits (log_q {sum(bits)})"
 
 
 def inputs(n):
@@ -61,9 +99,9 @@ def median_us(fn, reps):
     return statistics.median(samples)
 
 
-def seal_context(n):
-    """(SEALContext, log_q) for Veil's preset at degree n."""
-    bits = chain_bits(n)
+def seal_context(n, table):
+    """(SEALContext, log_q) for the chain of degree n."""
+    bits = chain_bits(n, table)
     parms = seal.EncryptionParameters(seal.SCHEME_TYPE.CKKS)
     parms.set_poly_modulus_degree(n)
     parms.set_coeff_modulus(seal.CoeffModulus.Create(n, bits))
@@ -81,9 +119,9 @@ def step_one_galois_keys(keygen):
     return gk
 
 
-def operations(n):
+def operations(n, table):
     """{op name: zero-argument callable} on fresh top-level objects of degree n, and log_q."""
-    ctx, log_q = seal_context(n)
+    ctx, log_q = seal_context(n, table)
     keygen = seal.KeyGenerator(ctx)
     pk, rk = seal.PublicKey(), seal.RelinKeys()
     keygen.create_public_key(pk)
@@ -130,9 +168,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, nargs="+", default=[8192, 16384, 32768])
     ap.add_argument("--reps", type=int, default=20, help="repetitions per operation (median)")
+    ap.add_argument("--chain", type=parse_chain, action="append", default=[], help=CHAIN_HELP)
     args = ap.parse_args()
+    table = chains(args.chain)
     for n in args.n:
-        ops, log_q = operations(n)
+        ops, log_q = operations(n, table)
         for name, fn in ops.items():
             print(json.dumps({"lib": "seal", "n": n, "log_q": log_q, "op": name,
                               "median_us": round(median_us(fn, args.reps), 1)}), flush=True)

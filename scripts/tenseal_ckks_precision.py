@@ -4,10 +4,10 @@ inputs and parameters as Veil's `cargo run --release -p veil-ckks --example prec
 scripts/ckks_precision.py can put the two side by side.
 
 Run with the Python of the `.peers` virtual environment (TenSEAL installed):
-    .peers/bin/python scripts/tenseal_ckks_precision.py [--n 8192 16384 32768]
+    .peers/bin/python scripts/tenseal_ckks_precision.py [--n 8192 16384 32768] [--chain N=..]
 
-Parameters: Veil's presets (coeff_mod_bit_sizes = [60] + [40] * L + [60], L = 2, 7, 19 for
-N = 8192, 16384, 32768), global scale 2^40, no Galois keys. Inputs, for j < N/2:
+Parameters: Veil's presets (seal_ckks_bench.PRESETS: coeff_mod_bit_sizes = [49] + [40] * L + [49],
+L = 3, 8, 19 for N = 8192, 16384, 32768; --chain N=.. overrides), global scale 2^40, no Galois keys. Inputs, for j < N/2:
     x_j = 0.9 cos(0.37 j),   y_j = 0.9 sin(0.11 j + 0.5).
 Stages:
     encode     SEAL's CKKSEncoder encode then decode of x (ckks_vector has no plaintext path)
@@ -20,9 +20,9 @@ Stages:
                x * y through sealapi on the same SEAL context (own keys), decoded at SEAL's exact
                scale 2^80 / q_L, i.e. without TenSEAL's scale reset (below): SEAL's own precision
 Per slot, precision = -log2 |decrypted - exact| (60 when exact, capped at 60). Prints one JSON line
-per (N, stage): {"lib": "tenseal", "n", "stage", "mean_bits", "min_bits"} (+ "depth" and "worst_k"
+per (N, stage): {"lib": "tenseal", "n", "log_q", "stage", "mean_bits", "min_bits"} (+ "depth" and "worst_k"
 for chebyshev), or {"lib", "n", "stage", "error": message} when TenSEAL refuses an operation; and
-one line {"lib", "n", "stage": "scale_drift", "log2_rel_offsets": [...]} (see the quirk below).
+one line {"lib", "n", "log_q", "stage": "scale_drift", "log2_rel_offsets": [...]} (see the quirk below).
 
 TenSEAL quirk: after each automatic rescale it overwrites the ciphertext's scale with the global scale
 2^40, although the true scale is 2^80 / q_i; the relative error |q_i / 2^40 - 1| of each rescaling
@@ -37,7 +37,7 @@ import sys
 import tenseal as ts
 import tenseal.sealapi as seal
 
-from seal_ckks_bench import LEVELS, LOG_SCALE, chain_bits
+from seal_ckks_bench import CHAIN_HELP, LOG_SCALE, chain_bits, chains, parse_chain
 
 CAP_BITS = 60.0
 MAX_DEPTH = 8
@@ -70,8 +70,8 @@ class Bits:
         return {"mean_bits": round(self.total / self.count, 2), "min_bits": round(self.min, 2)}
 
 
-def emit(n, stage, **fields):
-    print(json.dumps({"lib": "tenseal", "n": n, "stage": stage, **fields}), flush=True)
+def emit(n, log_q, stage, **fields):
+    print(json.dumps({"lib": "tenseal", "n": n, "log_q": log_q, "stage": stage, **fields}), flush=True)
 
 
 def stage_encode(ctx, n, x):
@@ -143,19 +143,20 @@ def stage_chebyshev(ctx, n, x, depth):
     return {"depth": depth, **bits.fields(), "worst_k": worst_k}
 
 
-def scale_drift(n):
+def scale_drift(n, bits):
     """log2 |q_i / 2^40 - 1| of every rescaling prime SEAL picked (the relative error TenSEAL's scale
     reset puts into each rescaled product), top level first."""
-    primes = [m.value() for m in seal.CoeffModulus.Create(n, chain_bits(n))][1:-1]
+    primes = [m.value() for m in seal.CoeffModulus.Create(n, bits)][1:-1]
     return [round(math.log2(abs(q / 2.0 ** LOG_SCALE - 1)), 2) for q in reversed(primes)]
 
 
-def run(n):
-    bits = chain_bits(n)
+def run(n, table):
+    bits = chain_bits(n, table)
+    log_q = sum(bits)
     ctx = ts.context(ts.SCHEME_TYPE.CKKS, n, coeff_mod_bit_sizes=bits)
     ctx.global_scale = 2.0 ** LOG_SCALE
     x = x_values(n)
-    depth = min(MAX_DEPTH, LEVELS[n])
+    depth = min(MAX_DEPTH, len(bits) - 2)
     stages = [
         ("encode", lambda: stage_encode(ctx, n, x)),
         ("encrypt", lambda: stage_encrypt(ctx, n, x)),
@@ -163,22 +164,24 @@ def run(n):
         ("chebyshev", lambda: stage_chebyshev(ctx, n, x, depth)),
         ("product_exact_scale", lambda: stage_product_exact_scale(ctx, n, x)),
     ]
-    emit(n, "scale_drift", log2_rel_offsets=scale_drift(n))
+    emit(n, log_q, "scale_drift", log2_rel_offsets=scale_drift(n, bits))
     for name, fn in stages:
         try:
-            emit(n, name, **fn())
+            emit(n, log_q, name, **fn())
         except (ValueError, RuntimeError) as e:
             extra = {"depth": depth} if name == "chebyshev" else {}
-            emit(n, name, **extra, error=f"{type(e).__name__}: {e}")
+            emit(n, log_q, name, **extra, error=f"{type(e).__name__}: {e}")
             print(f"tenseal N={n} {name}: {e}", file=sys.stderr)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, nargs="+", default=[8192, 16384, 32768])
+    ap.add_argument("--chain", type=parse_chain, action="append", default=[], help=CHAIN_HELP)
     args = ap.parse_args()
+    table = chains(args.chain)
     for n in args.n:
-        run(n)
+        run(n, table)
 
 
 if __name__ == "__main__":
