@@ -148,9 +148,9 @@ fn bench(a: &BenchArgs) -> CliResult<()> {
     )?;
     say!()?;
     say!(
-        "| p | d | method | vector gen. (s) | combination (s) | finishing (s) | latency (s) | amortized (ms) | one-hot / IVE |"
+        "| p | d | method | vector gen. (s) | combination (s) | finishing (s) | latency (s) | CPU (s, rows run) | amortized (ms) | one-hot / IVE |"
     )?;
-    say!("|---|---|---|---|---|---|---|---|---|")?;
+    say!("|---|---|---|---|---|---|---|---|---|---|")?;
     for &p in &a.p {
         progress.stage(&format!("keys for p = {p}"));
         let (client, server) = setup(&params, p).map_err(ive_err)?;
@@ -178,12 +178,14 @@ fn bench(a: &BenchArgs) -> CliResult<()> {
                     ive_amortized = Some(r.amortized().as_secs_f64());
                 }
                 say!(
-                    "| {p} | {d} | {}{est} | {:.2} | {:.2} | {:.2} | {:.2} | {:.3} | {ratio} |",
+                    "| {p} | {d} | {}{est} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {:.3} | {ratio} |",
                     if m == Method::Ive { "IVE" } else { "one-hot" },
                     r.timings.vector_generation.as_secs_f64(),
                     r.timings.combination.as_secs_f64(),
                     r.timings.finishing.as_secs_f64(),
                     r.latency.as_secs_f64(),
+                    r.cpu
+                        .map_or("-".into(), |c| format!("{:.1}", c.as_secs_f64())),
                     ms(r.amortized()),
                 )?;
             }

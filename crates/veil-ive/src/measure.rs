@@ -37,6 +37,9 @@ pub struct Measurement {
     pub rows_run: usize,
     /// Time of each part for the rows run.
     pub timings: LookupTimings,
+    /// CPU time of the process (all threads) during the lookup, when the platform reports it
+    /// (Linux `/proc/self/stat`): on a shared machine wall time overstates the cost.
+    pub cpu: Option<Duration>,
     /// Estimated time of the whole lookup (equal to `timings.total()` when all rows ran; for a
     /// one-hot sample, the per-row vector time times p plus the measured rest).
     pub latency: Duration,
@@ -47,6 +50,19 @@ impl Measurement {
     pub fn amortized(&self) -> Duration {
         self.latency / self.n as u32
     }
+}
+
+/// CPU time (user + system, all threads) of this process so far, from `/proc/self/stat`
+/// (Linux; `None` elsewhere). Assumes the usual 100 clock ticks per second.
+pub fn process_cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses and may contain spaces).
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the name.
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some(Duration::from_millis((utime + stime) * 10))
 }
 
 /// The 128-bit preset of ring degree `n` with t = 65537.
@@ -109,6 +125,7 @@ pub fn measure(
     let table = random_table(p, d, 8, seed)?;
     let mut rng = ChaCha20Rng::seed_from_u64(seed ^ 0x5eed);
     let indices: Vec<usize> = (0..n).map(|_| rng.random_range(0..p)).collect();
+    let cpu_start = process_cpu_time();
     let (columns, timings, rows_run, check_rows) = match method {
         Method::Ive => {
             let basis = ExactBasis::roots_of_unity(p, t)?;
@@ -143,6 +160,9 @@ pub fn measure(
             (cols, timings, rows, rows == p)
         }
     };
+    let cpu = process_cpu_time()
+        .zip(cpu_start)
+        .map(|(b, a)| b.saturating_sub(a));
     if check_rows {
         for (j, c) in columns.iter().enumerate() {
             let got = client.decrypt(c)?;
@@ -171,6 +191,7 @@ pub fn measure(
         d,
         rows_run,
         timings,
+        cpu,
         latency,
     })
 }
