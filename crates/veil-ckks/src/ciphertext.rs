@@ -105,14 +105,17 @@ fn centered_coefficients(p: &Poly<Ntt>) -> Result<Vec<f64>> {
     let n = ctx.degree();
     let moduli = ctx.moduli();
     let k = moduli.len();
-    // inv[i][j] = q_j^-1 mod q_i for j < i.
-    let inv: Vec<Vec<u64>> = moduli
+    // inv[i][j] = q_j^-1 mod q_i for j < i, with its Shoup companion.
+    let inv: Vec<Vec<(u64, u64)>> = moduli
         .iter()
         .enumerate()
         .map(|(i, qi)| {
             moduli[..i]
                 .iter()
-                .map(|qj| qi.inv(qi.reduce(qj.value())).unwrap_or(0))
+                .map(|qj| {
+                    let w = qi.inv(qi.reduce(qj.value())).unwrap_or(0);
+                    (w, qi.shoup(w))
+                })
                 .collect()
         })
         .collect();
@@ -144,16 +147,19 @@ fn centered_coefficients(p: &Poly<Ntt>) -> Result<Vec<f64>> {
 }
 
 /// Residues -> mixed-radix digits in place: x = d_0 + d_1 q_0 + d_2 q_0 q_1 + ...
-fn garner(moduli: &[Modulus], inv: &[Vec<u64>], r: &mut [u64]) {
+fn garner(moduli: &[Modulus], inv: &[Vec<(u64, u64)>], r: &mut [u64]) {
     for i in 1..r.len() {
         let (lower, upper) = r.split_at_mut(i);
         let (Some(ri), Some(q), Some(inv_i)) = (upper.first_mut(), moduli.get(i), inv.get(i))
         else {
             return;
         };
+        let qv = q.value();
         let mut t = *ri;
-        for (&d, &w) in lower.iter().zip(inv_i) {
-            t = q.mul(q.sub(t, q.reduce(d)), w);
+        for (&d, &(w, ws)) in lower.iter().zip(inv_i) {
+            // t + q - d < 2^64: Shoup's multiplication takes any word.
+            let d = if d >= qv { q.reduce(d) } else { d };
+            t = q.mul_shoup(t + qv - d, w, ws);
         }
         *ri = t;
     }

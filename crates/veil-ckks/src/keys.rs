@@ -13,7 +13,7 @@ use veil_ring::sample::Sampler;
 use veil_ring::{Ntt, Poly};
 use zeroize::Zeroize;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::parameters::CkksParameters;
 
 /// The generator of slot rotations: X -> X^(5^k) rotates the slots left by k.
@@ -62,19 +62,10 @@ pub struct GaloisKeys {
     pub(crate) set: GaloisKeySet,
 }
 
-/// The first `limbs` limbs of an NTT-form polynomial, as a polynomial of `ctx` (whose primes are
-/// those limbs' primes): how keys over Q P or Q are used at a lower level.
+/// The first limbs of an NTT-form polynomial as a polynomial of `ctx` (whose primes are those
+/// limbs' primes): how keys over Q P or Q are used at a lower level.
 pub(crate) fn restrict(p: &Poly<Ntt>, ctx: &Arc<veil_ring::Context>) -> Result<Poly<Ntt>> {
-    let len = ctx.moduli().len() * ctx.degree();
-    let data = p.as_slice().get(..len).ok_or(Error::Mismatch {
-        what: "ring of the restricted polynomial",
-    })?;
-    if p.context().moduli().get(..ctx.moduli().len()) != Some(ctx.moduli()) {
-        return Err(Error::Mismatch {
-            what: "primes of the restricted polynomial",
-        });
-    }
-    Ok(Poly::from_residues(ctx, data.to_vec())?)
+    Ok(p.prefix(ctx)?)
 }
 
 impl SecretKey {

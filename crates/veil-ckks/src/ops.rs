@@ -8,10 +8,11 @@
 //! up to a relative 2^-40 (the "scale adjustment" of flexible-scaling CKKS). At one level, scales
 //! must agree within a relative 2^-32 ([`Error::ScaleMismatch`] otherwise).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use rayon::prelude::*;
-use veil_ring::{Ntt, Poly, kernels};
+use veil_ring::{Ntt, Poly, keyswitch};
 
 use crate::ciphertext::{Ciphertext, Plaintext};
 use crate::error::{Error, Result};
@@ -47,6 +48,9 @@ impl Ciphertext {
 
     /// The same message at a lower level (primes dropped, scale unchanged).
     pub fn mod_drop_to(&self, level: usize) -> Result<Ciphertext> {
+        if level == self.level {
+            return Ok(self.clone());
+        }
         if level > self.level {
             return Err(Error::Level {
                 level,
@@ -163,14 +167,18 @@ impl Ciphertext {
         }
     }
 
-    fn plain_at_level(&self, pt: &Plaintext) -> Result<Poly<Ntt>> {
+    fn plain_at_level<'a>(&self, pt: &'a Plaintext) -> Result<Cow<'a, Poly<Ntt>>> {
         self.check_params(&pt.params)?;
-        if pt.level < self.level {
-            return Err(Error::Mismatch {
+        match pt.level.cmp(&self.level) {
+            core::cmp::Ordering::Less => Err(Error::Mismatch {
                 what: "plaintext level below the ciphertext's",
-            });
+            }),
+            core::cmp::Ordering::Equal => Ok(Cow::Borrowed(&pt.poly)),
+            core::cmp::Ordering::Greater => Ok(Cow::Owned(restrict(
+                &pt.poly,
+                &self.params.level(self.level)?.ctx,
+            )?)),
         }
-        restrict(&pt.poly, &self.params.level(self.level)?.ctx)
     }
 
     /// Adds a plaintext of the same scale (encoded at this level or above).
@@ -268,7 +276,18 @@ impl Ciphertext {
     pub fn mul(&self, other: &Ciphertext) -> Result<Ciphertext> {
         self.check_params(&other.params)?;
         let level = self.level.min(other.level);
-        let (a, b) = (self.mod_drop_to(level)?, other.mod_drop_to(level)?);
+        let dropped;
+        let (a, b) = match self.level.cmp(&other.level) {
+            core::cmp::Ordering::Equal => (self, other),
+            core::cmp::Ordering::Greater => {
+                dropped = self.mod_drop_to(level)?;
+                (&dropped, other)
+            }
+            core::cmp::Ordering::Less => {
+                dropped = other.mod_drop_to(level)?;
+                (self, &dropped)
+            }
+        };
         let ([a0, a1], [b0, b1]) = (a.c.as_slice(), b.c.as_slice()) else {
             return Err(Error::Mismatch {
                 what: "ciphertext size: relinearize before multiplying",
@@ -347,8 +366,8 @@ impl Ciphertext {
     }
 
     /// Divides by the last prime q_l with rounding and drops it: level l - 1, scale / q_l.
-    /// In NTT form: only the last limb is transformed back; its centred residues are moved to the
-    /// other primes and transformed there (full-RNS RS, SAC 2018 sec. 3.3).
+    /// In NTT form: only the last limb is transformed back (full-RNS RS, SAC 2018 sec. 3.3;
+    /// `veil_ring::keyswitch::divide_round_by_last_ntt`).
     pub fn rescale(&self) -> Result<Ciphertext> {
         let l = self.level;
         if l == 0 {
@@ -357,55 +376,17 @@ impl Ciphertext {
                 max: self.params.max_level(),
             });
         }
-        let target = self.params.level(l - 1)?.ctx.clone();
-        let source = self.params.level(l)?.ctx.clone();
-        let n = self.params.degree();
-        let ql = *self.params.prime(l)?;
-        let ql_ops = source.ntt_operators().get(l).cloned().ok_or(Error::Level {
-            level: l,
-            max: self.params.max_level(),
-        })?;
-        let half = ql.value() / 2;
+        let target = &self.params.level(l - 1)?.ctx;
+        let ql = self.params.prime(l)?.value() as f64;
         let c = self
             .c
             .par_iter()
-            .map(|p| {
-                // round(x / q_l) = (x + h - [x + h]_{q_l}) / q_l with h = floor(q_l / 2).
-                let mut last = p.limb(l).to_vec();
-                ql_ops.inverse(&mut last);
-                last.iter_mut().for_each(|x| *x = ql.add(*x, half));
-                let mut data = vec![0u64; l * n];
-                data.par_chunks_mut(n)
-                    .enumerate()
-                    .try_for_each(|(j, out)| {
-                        let (Some(qj), Some(op)) =
-                            (target.moduli().get(j), target.ntt_operators().get(j))
-                        else {
-                            return Err(Error::Level { level: j, max: l });
-                        };
-                        let h = qj.reduce(half);
-                        for (o, &x) in out.iter_mut().zip(&last) {
-                            *o = qj.sub(qj.reduce(x), h);
-                        }
-                        op.forward(out);
-                        let inv =
-                            qj.inv(qj.reduce(ql.value()))
-                                .ok_or(Error::InvalidParameters {
-                                    reason: "primes not coprime",
-                                })?;
-                        // (x_j - r_j) q_l^-1, with the subtraction reversed into out.
-                        let mut diff = p.limb(j).to_vec();
-                        kernels::sub_assign(qj, &mut diff, out)?;
-                        kernels::mul_constant(qj, inv, &diff, out)?;
-                        Ok(())
-                    })?;
-                Ok(Poly::from_residues(&target, data)?)
-            })
-            .collect::<Result<Vec<_>>>()?;
+            .map(|p| keyswitch::divide_round_by_last_ntt(p, target))
+            .collect::<veil_ring::Result<Vec<_>>>()?;
         Ok(Ciphertext {
             params: self.params.clone(),
             level: l - 1,
-            scale: self.scale / ql.value() as f64,
+            scale: self.scale / ql,
             c,
         })
     }

@@ -16,17 +16,20 @@ use veil_ring::{Context, Modulus};
 use crate::encoding::SlotEncoder;
 use crate::error::{Error, Result};
 
-/// The 128-bit presets, named by their ring degree. Every preset has a 60-bit q_0 and special
-/// prime, 40-bit rescaling primes and scale 2^40 (the chains SEAL's examples and TenSEAL use).
+/// The 128-bit presets, named by their ring degree. Every preset has a 49-bit q_0 and special
+/// prime, 40-bit rescaling primes and scale 2^40: every prime is below 2^50, so that the IFMA52
+/// kernels of `veil-ring` apply to all limbs, and the 11 bits saved on q_0 and P (against the
+/// 60-bit ones of SEAL's examples) buy one more level at N = 8192 and 16384. q_0 = 2^49 leaves
+/// 9 bits above the scale: results must stay below 256 in magnitude at the last level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Preset {
-    /// N = 8192: Q = 60 + 2 x 40 bits, P = 60 bits (log QP = 200 <= 218); depth 2.
+    /// N = 8192: Q = 49 + 3 x 40 bits, P = 49 bits (log QP = 218 <= 218); depth 3.
     N8192,
-    /// N = 16384: Q = 60 + 7 x 40 bits, P = 60 bits (log QP = 400 <= 438); depth 7.
+    /// N = 16384: Q = 49 + 8 x 40 bits, P = 49 bits (log QP = 418 <= 438); depth 8.
     N16384,
-    /// N = 32768: Q = 60 + 19 x 40 bits, P = 60 bits (log QP = 880 <= 881); depth 19.
+    /// N = 32768: Q = 49 + 19 x 40 bits, P = 49 bits (log QP = 858 <= 881); depth 19.
     N32768,
-    /// N = 65536: Q = 60 + 40 x 40 bits, P = 60 bits (log QP = 1720 <= 1747); depth 40.
+    /// N = 65536: Q = 49 + 41 x 40 bits, P = 49 bits (log QP = 1738 <= 1747); depth 41.
     N65536,
 }
 
@@ -42,12 +45,12 @@ impl Preset {
     /// Ring degree and prime sizes: q_0, the rescaling primes, then the special prime.
     pub fn layout(self) -> (usize, Vec<u32>) {
         let (n, depth) = match self {
-            Preset::N8192 => (8192, 2),
-            Preset::N16384 => (16384, 7),
+            Preset::N8192 => (8192, 3),
+            Preset::N16384 => (16384, 8),
             Preset::N32768 => (32768, 19),
-            Preset::N65536 => (65536, 40),
+            Preset::N65536 => (65536, 41),
         };
-        let sizes = [60].into_iter().chain(vec![40; depth]).chain([60]);
+        let sizes = [49].into_iter().chain(vec![40; depth]).chain([49]);
         (n, sizes.collect())
     }
 }

@@ -39,15 +39,13 @@ impl Ciphertext {
         let [c0, c1] = self.two_parts()?;
         let rings = self.params.level(self.level)?.rings();
         let s1 = c1.clone().into_coeff().automorphism(g)?;
-        let (u0, u1) = key.switch(rings, &s1, [None, None])?;
-        let (u0, u1) = rayon::join(|| u0.into_ntt(), || u1.into_ntt());
-        let mut d0 = c0.automorphism(g)?;
-        d0.add_assign(&u0)?;
+        let s0 = c0.automorphism(g)?;
+        let (d0, d1) = key.switch_ntt(rings, &s1, [Some(&s0), None])?;
         Ok(Ciphertext {
             params: self.params.clone(),
             level: self.level,
             scale: self.scale,
-            c: vec![d0, u1],
+            c: vec![d0, d1],
         })
     }
 
@@ -88,22 +86,20 @@ impl Ciphertext {
                 out.push(self.rotate(step, gk)?);
                 continue;
             };
-            let d = match digits.take() {
-                Some(d) => d,
-                None => Decomposition::new(rings, &c1.clone().into_coeff())?,
+            if digits.is_none() {
+                digits = Some(Decomposition::new(rings, &c1.clone().into_coeff())?);
+            }
+            let Some(d) = digits.as_ref() else {
+                continue;
             };
             let perm = ntt_permutation(n, g)?;
-            let result = key.switch_decomposed(rings, &d, Some(&perm), [None, None]);
-            digits = Some(d);
-            let (u0, u1) = result?;
-            let (u0, u1) = rayon::join(|| u0.into_ntt(), || u1.into_ntt());
-            let mut d0 = c0.permute_slots(&perm)?;
-            d0.add_assign(&u0)?;
+            let s0 = c0.permute_slots(&perm)?;
+            let (d0, d1) = key.switch_decomposed_ntt(rings, d, Some(&perm), [Some(&s0), None])?;
             out.push(Ciphertext {
                 params: self.params.clone(),
                 level: self.level,
                 scale: self.scale,
-                c: vec![d0, u1],
+                c: vec![d0, d1],
             });
         }
         Ok(out)

@@ -86,6 +86,27 @@ impl SwitchingKey {
         keyswitch::switch_decomposed(&self.pairs, rings, digits, perm, addends)
     }
 
+    /// [`SwitchingKey::switch`] with NTT-form results and addends ([`keyswitch::switch_ntt`]).
+    pub fn switch_ntt(
+        &self,
+        rings: SwitchRings<'_>,
+        d: &Poly<Coeff>,
+        addends: [Option<&Poly<Ntt>>; 2],
+    ) -> Result<(Poly<Ntt>, Poly<Ntt>)> {
+        keyswitch::switch_ntt(&self.pairs, rings, d, addends)
+    }
+
+    /// [`SwitchingKey::switch_decomposed`] with NTT-form results and addends.
+    pub fn switch_decomposed_ntt(
+        &self,
+        rings: SwitchRings<'_>,
+        digits: &Decomposition,
+        perm: Option<&[usize]>,
+        addends: [Option<&Poly<Ntt>>; 2],
+    ) -> Result<(Poly<Ntt>, Poly<Ntt>)> {
+        keyswitch::switch_decomposed_ntt(&self.pairs, rings, digits, perm, addends)
+    }
+
     /// Bytes of [`SwitchingKey::write`] for this key ring and number of digits.
     pub fn byte_len(key_ctx: &Context, digits: usize) -> usize {
         digits * (32 + poly_len(key_ctx))

@@ -129,15 +129,59 @@ pub fn switch(
     d: &Poly<Coeff>,
     addends: [Option<&Poly<Coeff>>; 2],
 ) -> Result<(Poly<Coeff>, Poly<Coeff>)> {
+    if rings.qp.moduli().len() < 2 * rayon::current_num_threads() + 1 {
+        let digits = Decomposition::new(rings, d)?;
+        return switch_decomposed(pairs, rings, &digits, None, addends);
+    }
+    let out = accumulate(pairs, rings, d, Form::Coeff)?;
+    mod_down(rings, out, addends)
+}
+
+/// [`switch`] for schemes that keep ciphertexts in NTT form (CKKS): the result and the addends
+/// are in NTT form, and only the special prime's limb is transformed back, so the division by P
+/// costs two inverse transforms instead of 2 (k + 1) (as SEAL's `switch_key_inplace`).
+pub fn switch_ntt(
+    pairs: &[(Poly<Ntt>, Poly<Ntt>)],
+    rings: SwitchRings<'_>,
+    d: &Poly<Coeff>,
+    addends: [Option<&Poly<Ntt>>; 2],
+) -> Result<(Poly<Ntt>, Poly<Ntt>)> {
+    if rings.qp.moduli().len() < 2 * rayon::current_num_threads() + 1 {
+        let digits = Decomposition::new(rings, d)?;
+        return switch_decomposed_ntt(pairs, rings, &digits, None, addends);
+    }
+    let out = accumulate(pairs, rings, d, Form::Ntt)?;
+    mod_down_ntt(rings, out, addends)
+}
+
+/// The form of key-switching outputs: which accumulated limbs are transformed back.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Form {
+    /// Every limb (coefficient-form results).
+    Coeff,
+    /// Only the special prime's limb (NTT-form results).
+    Ntt,
+}
+
+impl Form {
+    fn inverse_limb(self, t: usize, rings: SwitchRings<'_>) -> bool {
+        self == Form::Coeff || t == rings.q.moduli().len()
+    }
+}
+
+/// Both inner products of key switching over R_{Q_l P}, one task per target limb, limb-major with
+/// the two outputs of each limb side by side.
+fn accumulate(
+    pairs: &[(Poly<Ntt>, Poly<Ntt>)],
+    rings: SwitchRings<'_>,
+    d: &Poly<Coeff>,
+    form: Form,
+) -> Result<Vec<u64>> {
     check_input(rings, d)?;
     let ctx = rings.qp;
     let n = ctx.degree();
     let digit_moduli = rings.q.moduli();
     let k = digit_moduli.len();
-    if ctx.moduli().len() < 2 * rayon::current_num_threads() + 1 {
-        let digits = Decomposition::new(rings, d)?;
-        return switch_decomposed(pairs, rings, &digits, None, addends);
-    }
     let pairs = pairs_for(pairs, rings)?;
     let mut out = pool::take_zeroed(2 * ctx.moduli().len() * n);
     out.par_chunks_mut(2 * n)
@@ -156,11 +200,13 @@ pub fn switch(
             kernels::sum_of_products(qt, &xs, &key_limbs_of(pairs, 1, j), o1)?;
             drop(xs);
             pool::recycle(scratch);
-            ntt.inverse(o0);
-            ntt.inverse(o1);
+            if form.inverse_limb(t, rings) {
+                ntt.inverse(o0);
+                ntt.inverse(o1);
+            }
             Ok(())
         })?;
-    mod_down(rings, out, addends)
+    Ok(out)
 }
 
 /// Key switching of a decomposition made once, optionally composed with the automorphism whose
@@ -175,6 +221,29 @@ pub fn switch_decomposed(
     perm: Option<&[usize]>,
     addends: [Option<&Poly<Coeff>>; 2],
 ) -> Result<(Poly<Coeff>, Poly<Coeff>)> {
+    let out = accumulate_decomposed(pairs, rings, digits, perm, Form::Coeff)?;
+    mod_down(rings, out, addends)
+}
+
+/// [`switch_decomposed`] with NTT-form results and addends (see [`switch_ntt`]).
+pub fn switch_decomposed_ntt(
+    pairs: &[(Poly<Ntt>, Poly<Ntt>)],
+    rings: SwitchRings<'_>,
+    digits: &Decomposition,
+    perm: Option<&[usize]>,
+    addends: [Option<&Poly<Ntt>>; 2],
+) -> Result<(Poly<Ntt>, Poly<Ntt>)> {
+    let out = accumulate_decomposed(pairs, rings, digits, perm, Form::Ntt)?;
+    mod_down_ntt(rings, out, addends)
+}
+
+fn accumulate_decomposed(
+    pairs: &[(Poly<Ntt>, Poly<Ntt>)],
+    rings: SwitchRings<'_>,
+    digits: &Decomposition,
+    perm: Option<&[usize]>,
+    form: Form,
+) -> Result<Vec<u64>> {
     let ctx = rings.qp;
     let n = ctx.degree();
     let k = rings.q.moduli().len();
@@ -211,10 +280,12 @@ pub fn switch_decomposed(
                 }
             };
             kernels::sum_of_products(qt, &xs, &keys, o)?;
-            ntt.inverse(o);
+            if form.inverse_limb(t, rings) {
+                ntt.inverse(o);
+            }
             Ok(())
         })?;
-    mod_down(rings, out, addends)
+    Ok(out)
 }
 
 fn limb_tables(ctx: &Context, t: usize) -> Result<(&Modulus, &crate::NttOperator)> {
@@ -274,9 +345,115 @@ fn mod_down(
         })?;
     pool::recycle(out);
     Ok((
-        Poly::from_residues(target, r0)?,
-        Poly::from_residues(target, r1)?,
+        Poly::from_reduced(target, r0)?,
+        Poly::from_reduced(target, r1)?,
     ))
+}
+
+/// [`mod_down`] for NTT-form accumulators: the special prime's limbs are in coefficient form
+/// (the only ones transformed back), every other limb in NTT form; results in NTT form.
+fn mod_down_ntt(
+    rings: SwitchRings<'_>,
+    out: Vec<u64>,
+    addends: [Option<&Poly<Ntt>>; 2],
+) -> Result<(Poly<Ntt>, Poly<Ntt>)> {
+    let n = rings.qp.degree();
+    let target = rings.q;
+    let k_out = target.moduli().len();
+    let p = rings.qp.moduli().get(k_out).ok_or(Error::Mismatch {
+        what: "special prime",
+        left: k_out,
+        right: rings.qp.moduli().len(),
+    })?;
+    let (mut r0, mut r1) = (pool::take_zeroed(k_out * n), pool::take_zeroed(k_out * n));
+    r0.par_chunks_mut(n)
+        .chain(r1.par_chunks_mut(n))
+        .enumerate()
+        .try_for_each(|(task, o)| {
+            let (which, j) = (task / k_out, task % k_out);
+            let src = |l: usize| out.get((2 * l + which) * n..(2 * l + which + 1) * n);
+            let (Some(x), Some(last)) = (src(j), src(k_out)) else {
+                return Err(Error::Mismatch {
+                    what: "limb",
+                    left: j,
+                    right: k_out,
+                });
+            };
+            let addend = addends.get(which).copied().flatten().map(|a| a.limb(j));
+            divide_round_limb_ntt(target, j, x, last, p, addend, o)
+        })?;
+    pool::recycle(out);
+    Ok((
+        Poly::from_reduced(target, r0)?,
+        Poly::from_reduced(target, r1)?,
+    ))
+}
+
+/// Limb j of round(x / p) (plus `addend`'s limb j) mod q_j in NTT form, from x's limb j in NTT
+/// form and its limb mod p in coefficient form: with h = floor(p/2) and u = (x_p + h) mod p per
+/// coefficient, u - h is lifted to q_j and transformed, then out = (x - (u - h)) p^-1.
+fn divide_round_limb_ntt(
+    target: &Context,
+    j: usize,
+    x: &[u64],
+    last: &[u64],
+    p: &Modulus,
+    addend: Option<&[u64]>,
+    out: &mut [u64],
+) -> Result<()> {
+    let (q, ntt) = limb_tables(target, j)?;
+    let (pv, half) = (p.value(), p.value() / 2);
+    let half_q = q.reduce(half);
+    for (o, &v) in out.iter_mut().zip(last) {
+        let s = v + half;
+        let u = if s >= pv { s - pv } else { s };
+        *o = q.sub(q.reduce(u), half_q);
+    }
+    ntt.forward(out);
+    let p_inv = q.inv(q.reduce(pv)).ok_or(Error::InvalidModulus {
+        q: pv,
+        reason: "p not invertible mod q",
+    })?;
+    let (w, ws) = (p_inv, q.shoup(p_inv));
+    let qv = q.value();
+    // x - (u - h) + q lies in (0, 2q): Shoup's multiplication takes any word.
+    for (o, &xv) in out.iter_mut().zip(x) {
+        *o = q.mul_shoup(xv + qv - *o, w, ws);
+    }
+    if let Some(a) = addend {
+        kernels::add_assign(q, out, a)?;
+    }
+    Ok(())
+}
+
+/// round(x / p) over `target` for x in NTT form over (`target`'s primes, then p): CKKS rescaling
+/// in NTT form (Cheon, Han, Kim, Kim and Song, SAC 2018, sec. 3.3). Only the last limb is
+/// transformed back; the result is in NTT form.
+pub fn divide_round_by_last_ntt(x: &Poly<Ntt>, target: &Arc<Context>) -> Result<Poly<Ntt>> {
+    let n = target.degree();
+    let k = target.moduli().len();
+    let ctx = x.context();
+    let moduli = ctx.moduli();
+    let p = moduli.get(k).filter(|_| moduli.len() == k + 1);
+    let (Some(p), Some(true)) = (p, moduli.get(..k).map(|m| m == target.moduli())) else {
+        return Err(Error::Mismatch {
+            what: "rings of the rounding division",
+            left: moduli.len(),
+            right: k + 1,
+        });
+    };
+    let (_, last_ntt) = limb_tables(ctx, k)?;
+    let mut last = pool::take_zeroed(n);
+    last.copy_from_slice(x.limb(k));
+    last_ntt.inverse(&mut last);
+    let mut out = pool::take_zeroed(k * n);
+    out.par_chunks_mut(n)
+        .enumerate()
+        .try_for_each(|(j, limb)| {
+            divide_round_limb_ntt(target, j, x.limb(j), &last, p, None, limb)
+        })?;
+    pool::recycle(last);
+    Poly::from_reduced(target, out)
 }
 
 /// The RNS digits `[d]_{q_i}` of a polynomial over R_{Q_l}, each lifted to every prime of R_{Q_l P}
@@ -481,6 +658,26 @@ mod tests {
             prop_assert_eq!(&per_limb.1, &decomposed.1);
             // Noise about sum_i d_i e_i / P + rounding: far below 2^20 for these sizes.
             prop_assert!(error_bits(&s, &per_limb, &expected) < 20);
+            // The NTT-form variants give the NTT of the same results, addends included.
+            let add0 = Poly::<Coeff>::from_residues(
+                &s.q,
+                s.q.moduli().iter().flat_map(|m| sampler.uniform(m, 1024)).collect(),
+            ).unwrap();
+            let with_add = one.install(|| switch(&pairs, rings(&s), &d, [Some(&add0), None])).unwrap();
+            let add0_ntt = add0.clone().into_ntt();
+            let ntt = one.install(|| switch_ntt(&pairs, rings(&s), &d, [Some(&add0_ntt), None])).unwrap();
+            prop_assert_eq!(&ntt.0, &with_add.0.clone().into_ntt());
+            prop_assert_eq!(&ntt.1, &with_add.1.clone().into_ntt());
+            let ntt_dec = switch_decomposed_ntt(&pairs, rings(&s), &digits, None, [Some(&add0_ntt), None]).unwrap();
+            prop_assert_eq!(&ntt_dec.0, &ntt.0);
+            prop_assert_eq!(&ntt_dec.1, &ntt.1);
+            // Rounding division by the last prime, in NTT form, against the coefficient one.
+            let x = Poly::<Coeff>::from_residues(
+                &s.qp,
+                s.qp.moduli().iter().flat_map(|m| sampler.uniform(m, 1024)).collect(),
+            ).unwrap();
+            let want = divide_round_by_last(&x, &s.q).unwrap().into_ntt();
+            prop_assert_eq!(divide_round_by_last_ntt(&x.into_ntt(), &s.q).unwrap(), want);
 
             // Hoisted: a key from sigma_g(s) to s, applied to the permuted digits of d.
             let g = 2 * g + 1;

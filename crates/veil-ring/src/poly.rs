@@ -257,6 +257,43 @@ impl<R: Representation> Poly<R> {
         })
     }
 
+    /// Limb-major residues that this crate's kernels produced (already reduced): no validation.
+    pub(crate) fn from_reduced(ctx: &Arc<Context>, data: Vec<u64>) -> Result<Self> {
+        let expected = ctx.n * ctx.moduli.len();
+        if data.len() != expected {
+            return Err(Error::Mismatch {
+                what: "residue count",
+                left: data.len(),
+                right: expected,
+            });
+        }
+        Ok(Poly {
+            ctx: ctx.clone(),
+            data,
+            _repr: PhantomData,
+        })
+    }
+
+    /// The first limbs of this polynomial as a polynomial of `ctx`, whose primes must be the first
+    /// primes of this one's (dropping the last primes of an RNS polynomial, in either form).
+    pub fn prefix(&self, ctx: &Arc<Context>) -> Result<Self> {
+        let k = ctx.moduli.len();
+        if ctx.n != self.ctx.n || self.ctx.moduli.get(..k) != Some(&ctx.moduli[..]) {
+            return Err(Error::Mismatch {
+                what: "primes of the prefix ring",
+                left: k,
+                right: self.ctx.moduli.len(),
+            });
+        }
+        let mut data = pool::take_zeroed(k * ctx.n);
+        data.copy_from_slice(self.data.get(..k * ctx.n).unwrap_or_default());
+        Ok(Poly {
+            ctx: ctx.clone(),
+            data,
+            _repr: PhantomData,
+        })
+    }
+
     /// The ring.
     pub fn context(&self) -> &Arc<Context> {
         &self.ctx
