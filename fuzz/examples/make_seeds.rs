@@ -20,10 +20,10 @@ use veil_cryptorec::fast::{Randomness, encrypt_query, respond};
 use veil_paillier_fuzz::cryptorec::{cryptorec, sample_users};
 use veil_paillier_fuzz::rtas::{
     Recording, encode_input, holder_program, owner_config, owner_data, parse_input, protocol, run,
-    tcp,
+    sizes, tcp,
 };
-use veil_rtas::model::run_party_owner;
-use veil_rtas::transport::{MemoryTransport, memory_network};
+use veil_rtas::model::{parse_digits, run_party_owner};
+use veil_rtas::transport::{MemoryTransport, key_file_header, memory_network};
 use veil_rtas::{Helper, Role, Session};
 
 type Log = Arc<Mutex<Vec<(Role, Vec<u8>)>>>;
@@ -234,7 +234,7 @@ fn rtas_tcp_seeds() {
         ("same-role-twice", input(&s1, &s1)),
         ("bad-hello-version", {
             let mut h = tcp::hello(Role::P1);
-            h[4] = 2;
+            h[4] = 1; // the version before the Noise channel
             input(&tcp::stream(&h, &p1), &s2)
         }),
         ("oversized-length", {
@@ -251,8 +251,93 @@ fn rtas_tcp_seeds() {
     }
 }
 
+/// `rtas_sizes`: P1's honest owner transcript after the size exchange (logistic regression, 8 +
+/// 4 samples of 3 features), and forged announcements for every model byte.
+fn rtas_sizes_seeds() {
+    let bytes = fs::read("corpus/rtas_frame/p1-owner-training").expect("the p1-owner seed");
+    let (_, messages) = parse_input(&bytes).expect("parses");
+    let seed = |m: u8, sizes: [u64; 3], rest: &[(Role, Vec<u8>)]| {
+        let mut out = vec![m];
+        for s in sizes {
+            out.extend_from_slice(&s.to_le_bytes());
+        }
+        out.extend_from_slice(&encode_input(0, rest)[1..]);
+        out
+    };
+    let rest = messages.get(3..).unwrap_or(&[]).to_vec();
+    let mut seeds = vec![("honest-logistic".to_string(), seed(0, [8, 4, 3], &rest))];
+    for (name, sizes) in [
+        ("zero-samples-huge-features", [0, 0, 1 << 40]),
+        ("huge-training", [1 << 40, 4, 3]),
+        ("huge-test", [8, u64::MAX, 3]),
+        ("at-the-limit", [(1 << 16) / 3, 4, 3]),
+        ("features-over-limit", [0, 0, (1 << 16) + 1]),
+    ] {
+        for m in [0_u8, 1, 2, 5] {
+            seeds.push((format!("{name}-model{m}"), seed(m, sizes, &[])));
+        }
+    }
+    for (name, bytes) in seeds {
+        write("rtas_sizes", &name, &bytes);
+        println!("rtas_sizes/{name}: {:?}", sizes::run(&bytes));
+    }
+}
+
+/// `rtas_keyfile` and `rtas_digits`: well-formed files and near-misses.
+fn rtas_file_seeds() {
+    let (private, public) = (key_file_header(true), key_file_header(false));
+    let hex: String = (0..32_u8).map(|b| format!("{b:02x}")).collect();
+    for (name, text) in [
+        ("private", format!("{private}\n{hex}\n")),
+        ("public", format!("{public}\n{hex}\n")),
+        ("crlf", format!("{public}\r\n{hex}\r\n")),
+        ("short", format!("{public}\n{}\n", &hex[..62])),
+        ("trailing-line", format!("{public}\n{hex}\nmore\n")),
+        ("not-hex", format!("{public}\n{}zz\n", &hex[..62])),
+        ("no-header", format!("{hex}\n")),
+    ] {
+        write("rtas_keyfile", name, text.as_bytes());
+    }
+    let header: Vec<String> = (0..64).map(|i| format!("pixel_{i}")).collect();
+    let header = format!("{},target", header.join(","));
+    let row = |v: u32, t: &str| {
+        let px: Vec<String> = (0..64).map(|i| ((i * 7 + v) % 17).to_string()).collect();
+        format!("{},{t}", px.join(","))
+    };
+    for (name, text) in [
+        (
+            "three-rows",
+            format!(
+                "{header}\n{}\n{}\n{}\n",
+                row(0, "0"),
+                row(1, "9"),
+                row(2, "4.0")
+            ),
+        ),
+        ("bad-target", format!("{header}\n{}\n", row(0, "10"))),
+        (
+            "nan-pixel",
+            format!("{header}\n{}\n", row(0, "1").replacen("0,", "NaN,", 1)),
+        ),
+        ("short-row", format!("{header}\n1,2,3\n")),
+        (
+            "no-target-column",
+            format!("{}\n", &header[..header.len() - 7]),
+        ),
+        ("empty", String::new()),
+    ] {
+        write("rtas_digits", name, text.as_bytes());
+        println!(
+            "rtas_digits/{name}: {:?}",
+            parse_digits(&text, name).map(|d| d.len())
+        );
+    }
+}
+
 fn main() {
     cryptorec_seeds();
     rtas_seeds();
     rtas_tcp_seeds();
+    rtas_sizes_seeds();
+    rtas_file_seeds();
 }

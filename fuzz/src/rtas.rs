@@ -325,20 +325,109 @@ pub mod tcp {
         });
         let own = listener.try_clone().map_err(harness)?;
         let unused: SocketAddr = ([127, 0, 0, 1], 9).into();
-        let result =
-            TcpTransport::with_listener(
-                Role::P0,
-                own,
-                &[addr, unused, unused],
-                &options(),
-                &Channel::InsecurePlaintext,
-            )
-                .and_then(|t| {
-                    let mut s = Session::new(Box::new(t), &protocol())?;
-                    holder_program(&mut s)?;
-                    s.finish().map(|_| ())
-                });
+        let result = TcpTransport::with_listener(
+            Role::P0,
+            own,
+            &[addr, unused, unused],
+            &options(),
+            &Channel::InsecurePlaintext,
+        )
+        .and_then(|t| {
+            let mut s = Session::new(Box::new(t), &protocol())?;
+            holder_program(&mut s)?;
+            s.finish().map(|_| ())
+        });
         let _ = writer.join();
         result
+    }
+}
+
+/// The `rtas_sizes` target: the size exchange of `run_party_owner` from P1's side, with the
+/// settings digest forged to match whatever P0 announces (so that every size reaches the
+/// bounds), followed by arbitrary messages.
+///
+/// Input: a model byte (`% 6`: logistic regression, the digits CNN or the MNIST CNN, each in
+/// RTAS or RTAS-fast), three u64 LE sizes (training samples, test samples, features; a short
+/// input is zero-padded), then messages in the `rtas_frame` format.
+pub mod sizes {
+    use veil_rtas::model::{
+        CnnSpec, Mode, ModelSpec, TrainConfig, run_party_owner, settings_digest,
+    };
+    use veil_rtas::{Result, Role};
+
+    use super::{Scripted, parse_input, protocol};
+
+    /// A frame (see veil-rtas's wire format) of `kind` carrying `words` as one row.
+    pub fn words_frame(kind: u8, aux: u16, words: &[u64]) -> Vec<u8> {
+        let mut f = b"VR".to_vec();
+        f.extend_from_slice(&[1, kind, 0, 0]);
+        f.extend_from_slice(&aux.to_le_bytes());
+        f.extend_from_slice(&1_u32.to_le_bytes());
+        f.extend_from_slice(&(words.len() as u32).to_le_bytes());
+        for w in words {
+            f.extend_from_slice(&w.to_le_bytes());
+        }
+        f
+    }
+
+    /// The settings P1 builds for `features` features under model byte `m`.
+    pub fn config(m: u8, features: usize) -> TrainConfig {
+        let mode = if m % 2 == 0 {
+            Mode::Rtas
+        } else {
+            Mode::RtasFast
+        };
+        let model = match (m / 2) % 3 {
+            0 => ModelSpec::Logistic { features },
+            1 => ModelSpec::Cnn(CnnSpec::digits()),
+            _ => ModelSpec::Cnn(CnnSpec::mnist()),
+        };
+        TrainConfig {
+            model,
+            mode,
+            epochs: 1,
+            batch_size: 4,
+            learning_rate: 0.5,
+            seed: 3,
+            eval_each_epoch: false,
+        }
+    }
+
+    /// Runs P1 on the input; the result is P1's.
+    pub fn run(data: &[u8]) -> Result<()> {
+        let m = data.first().copied().unwrap_or(0);
+        let mut sizes = [0_u64; 3];
+        for (i, s) in sizes.iter_mut().enumerate() {
+            let mut b = [0_u8; 8];
+            for (j, byte) in b.iter_mut().enumerate() {
+                *byte = data.get(1 + 8 * i + j).copied().unwrap_or(0);
+            }
+            *s = u64::from_le_bytes(b);
+        }
+        let features = usize::try_from(sizes[2]).unwrap_or(usize::MAX);
+        let digest = settings_digest(&config(m, features));
+        let seed = words_frame(1, 16, &[1, 2, 3, 4]);
+        let mut messages = vec![
+            (Role::P0, seed.clone()),
+            (Role::P2, seed),
+            (
+                Role::P0,
+                words_frame(2, 0, &[sizes[0], sizes[1], sizes[2], digest]),
+            ),
+        ];
+        let rest = data.get(25..).unwrap_or(&[]);
+        let mut tail = vec![0_u8];
+        tail.extend_from_slice(rest);
+        if let Some((_, more)) = parse_input(&tail) {
+            messages.extend(more);
+        }
+        run_party_owner(
+            Role::P1,
+            &protocol(),
+            Box::new(Scripted::new(Role::P1, messages)),
+            None,
+            |f| config(m, f),
+        )
+        .map(|_| ())
     }
 }

@@ -230,3 +230,19 @@ fn owner_sizes_are_bounded() {
     let e = p1_with_sizes([(1 << 20) / 3, 4, 3]);
     assert!(matches!(e, Error::Disconnected { .. }), "{e:?}");
 }
+
+/// `parse_digits` (the `rtas_digits` target) refused nothing that f64 parses: "NaN" and "inf"
+/// pixels went into the training data. They are refused now, with the line.
+#[test]
+fn digits_with_non_finite_pixels_are_refused() {
+    let header: Vec<String> = (0..64).map(|i| format!("pixel_{i}")).collect();
+    let header = format!("{},target", header.join(","));
+    let row = |first: &str| format!("{first},{}0", "1,".repeat(63));
+    let good = format!("{header}\n{}\n", row("2"));
+    assert_eq!(veil_rtas::model::parse_digits(&good, "t").unwrap().len(), 1);
+    for bad in ["NaN", "inf", "-inf"] {
+        let text = format!("{header}\n{}\n", row(bad));
+        let e = veil_rtas::model::parse_digits(&text, "t").unwrap_err();
+        assert!(matches!(e, Error::Data { line: 2, .. }), "{bad}: {e:?}");
+    }
+}

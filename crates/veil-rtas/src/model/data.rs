@@ -74,6 +74,13 @@ pub fn load_digits(path: &Path) -> Result<Dataset> {
     let name = path.display().to_string();
     let text =
         std::fs::read_to_string(path).map_err(|e| Error::io(format!("reading {name}"), e))?;
+    parse_digits(&text, &name)
+}
+
+/// Parses the text of `digits.csv` (what [`load_digits`] does after reading the file); `name`
+/// labels the errors. Every line is checked (65 fields, finite pixels, a digit as target).
+pub fn parse_digits(text: &str, name: &str) -> Result<Dataset> {
+    let name = name.to_string();
     let data_err = |line: usize, reason: String| Error::Data {
         path: name.clone(),
         line,
@@ -104,7 +111,9 @@ pub fn load_digits(path: &Path) -> Result<Dataset> {
             let v: f64 = f
                 .trim()
                 .parse()
-                .map_err(|_| data_err(i + 2, format!("bad pixel {f:?}")))?;
+                .ok()
+                .filter(|v: &f64| v.is_finite())
+                .ok_or_else(|| data_err(i + 2, format!("bad pixel {f:?}")))?;
             x.push(v / 16.0);
         }
         let t: f64 = fields[64]

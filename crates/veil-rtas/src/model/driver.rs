@@ -234,10 +234,11 @@ fn finish_holder(role: Role, session: Session, run: Result<HolderResult>) -> Res
     }
 }
 
-/// A digest of the settings both holders must agree on (FNV-1a of their debug form).
-/// `eval_each_epoch` came later: when off it is left out of the text, so that digests (and the
-/// recorded transcripts of fuzz/corpus) stay what they were.
-fn settings_digest(config: &TrainConfig) -> u64 {
+/// The digest of the settings both holders must agree on, which P0 opens with the sizes in
+/// [`run_party_owner`] (FNV-1a of their debug form: a consistency check between honest parties,
+/// not a commitment). `eval_each_epoch` came later: when off it is left out of the text, so that
+/// digests (and the recorded transcripts of fuzz/corpus) stay what they were.
+pub fn settings_digest(config: &TrainConfig) -> u64 {
     format!("{config:?}")
         .replace(", eval_each_epoch: false", "")
         .bytes()

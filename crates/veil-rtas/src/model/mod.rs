@@ -19,10 +19,10 @@ use crate::conv::Conv2d;
 use crate::error::{Error, Result};
 use crate::func::Function;
 
-pub use data::{Dataset, load_digits, load_mnist, synthetic_mnist};
+pub use data::{Dataset, load_digits, load_mnist, parse_digits, synthetic_mnist};
 pub use driver::{
     HolderInput, PartyReport, TrainReport, accuracy, deal_inputs, run_party, run_party_owner,
-    train_local, train_plain, train_plain_epochs, train_tcp_local,
+    settings_digest, train_local, train_plain, train_plain_epochs, train_tcp_local,
 };
 
 /// RTAS (everything under sharing) or RTAS-fast (sec. 4.2.2, 4.3).
