@@ -228,6 +228,7 @@ pub fn evaluate(
         let mut row = Vec::new();
         let mut top = Vec::new();
         let first = split.first_test_user();
+        let mut a1_step = FineTune::one_step(0.0).user_step;
         let (mut train_cfg, mut mf_cfg, mut ar_cfg, mut quant_cfg) = (
             opts.train.clone(),
             opts.biased_mf.clone(),
@@ -255,6 +256,7 @@ pub fn evaluate(
                 chosen.autorec.clone(),
                 chosen.quant,
             );
+            a1_step = chosen.a1_step;
             selections.push(chosen);
         }
         if opts.baselines {
@@ -293,7 +295,10 @@ pub fn evaluate(
         }));
         let (lo, hi) = (model.scale.min, model.scale.max);
         for (k, ft) in [
-            FineTune::one_step(train_cfg.lambda),
+            FineTune {
+                user_step: a1_step,
+                ..FineTune::one_step(train_cfg.lambda)
+            },
             FineTune::until_converged(train_cfg.lambda),
         ]
         .iter()

@@ -46,6 +46,10 @@ fn known_ratings(split: &Split) -> usize {
     split.all_known().iter().map(|u| u.values.len()).sum()
 }
 
+/// Step sizes eta_p tried for CryptoRec-a(1) ([`crate::finetune::FineTune::one_step`]); no
+/// training needed, so all are tried whatever the budget.
+pub const A1_STEPS: [f32; 3] = [0.1, 0.3, 1.0];
+
 /// Weight bits tried for the integer model, fewest first: the first whose validation RMSE is
 /// within [`QUANT_TOLERANCE`] of the float model's is taken (fewer bits: more zero weights,
 /// a faster server), else the last.
@@ -98,6 +102,8 @@ pub struct Selection {
     pub autorec: IAutoRecConfig,
     /// The integer model's.
     pub quant: QuantConfig,
+    /// CryptoRec-a(1)'s step size eta_p.
+    pub a1_step: f32,
     /// Every trial, in order.
     pub trials: Vec<Trial>,
     /// Models whose search the budget cut short.
@@ -111,8 +117,13 @@ impl Selection {
     pub fn summary(&self) -> String {
         let t = &self.train;
         let mut s = format!(
-            "CryptoRec lambda={} d={} step={} beta={}; integer model {} bits",
-            t.lambda, t.dim, t.learning_rate, t.bias_shrinkage, self.quant.weight_bits
+            "CryptoRec lambda={} d={} step={} beta={}; a(1) step {}; integer model {} bits",
+            t.lambda,
+            t.dim,
+            t.learning_rate,
+            t.bias_shrinkage,
+            self.a1_step,
+            self.quant.weight_bits
         );
         if self.trials.iter().any(|t| t.model == "BiasedMF") {
             s += &format!(
@@ -328,6 +339,32 @@ pub fn select_weight_bits(
     Ok(last)
 }
 
+/// The [`A1_STEPS`] value with the best CryptoRec-a(1) validation RMSE on `sel`.
+pub fn select_a1_step(model: &Model, lambda: f32, sel: &Split, trials: &mut Vec<Trial>) -> f32 {
+    let mut best = (
+        f64::INFINITY,
+        crate::finetune::FineTune::one_step(0.0).user_step,
+    );
+    for step in A1_STEPS {
+        let ft = crate::finetune::FineTune {
+            user_step: step,
+            ..crate::finetune::FineTune::one_step(lambda)
+        };
+        let rmse = crate::eval::rmse_with(&sel.validation, sel.scale.min, sel.scale.max, |_, u| {
+            model.fine_tune(u, &ft).predictions.to_vec()
+        });
+        trials.push(Trial {
+            model: "CryptoRec-a(1)",
+            setting: format!("step={step}"),
+            validation_rmse: rmse,
+        });
+        if rmse < best.0 {
+            best = (rmse, step);
+        }
+    }
+    best.1
+}
+
 fn deadline_after(seconds: f64) -> Instant {
     let now = Instant::now();
     now.checked_add(std::time::Duration::from_secs_f64(seconds.clamp(0.0, 1e6)))
@@ -355,6 +392,7 @@ pub fn select_all(
     }
     let model = Model::train(&sel.train, sel.items, &train, &sel.validation)?;
     let quant = select_weight_bits(&model, &sel.validation, base_quant)?;
+    let a1_step = select_a1_step(&model, train.lambda, &sel, &mut trials);
     let (mut biased_mf, mut autorec) = (base_mf.clone(), base_autorec.clone());
     if baselines {
         let (c, cut) = select_biased_mf(&sel, base_mf, opts.budget_seconds, &mut trials)?;
@@ -373,6 +411,7 @@ pub fn select_all(
         biased_mf,
         autorec,
         quant,
+        a1_step,
         trials,
         cut_short,
         seconds: start.elapsed().as_secs_f64(),
