@@ -12,10 +12,10 @@ use num_complex::Complex64;
 use rayon::prelude::*;
 use veil_ring::rlwe::{error, expand_uniform, fresh_seed};
 use veil_ring::sample::Sampler;
-use veil_ring::{Modulus, Ntt, Poly};
+use veil_ring::{Modulus, Ntt, Poly, keyswitch};
 
 use crate::error::{Error, Result};
-use crate::keys::{PublicKey, SecretKey, restrict};
+use crate::keys::{PublicKey, SecretKey, select_limbs};
 use crate::parameters::CkksParameters;
 
 /// An encoded message: round(scale * m) for the polynomial m of the slots, NTT form at a level.
@@ -193,25 +193,33 @@ impl PublicKey {
         self.encrypt_with(pt, &mut Sampler::from_entropy())
     }
 
-    /// Encrypts with the caller's sampler: (b u + e_0 + m, a u + e_1) for a ternary u.
+    /// Encrypts with the caller's sampler: (b u + e_0, a u + e_1) over R_{Q_l P} for a ternary
+    /// u, divided by P with rounding, then m added. The division shrinks the noise u e + e_0 +
+    /// e_1 s from about N sigma to the rounding error (about sqrt(N)), as SEAL does.
     pub fn encrypt_with(&self, pt: &Plaintext, sampler: &mut Sampler) -> Result<Ciphertext> {
         if *pt.params != *self.params {
             return Err(Error::Mismatch { what: "parameters" });
         }
-        let ctx = &self.params.level(pt.level)?.ctx;
+        let lv = self.params.level(pt.level)?;
+        let ctx = &lv.ctx_qp;
         let mut u_coeffs = sampler.ternary(ctx.degree());
         let u = Poly::from_small(ctx, &u_coeffs)?.into_ntt();
         zeroize::Zeroize::zeroize(&mut u_coeffs);
-        let mut c0 = restrict(&self.b, ctx)?.mul(&u)?;
+        let mut c0 = select_limbs(&self.b, &lv.key_limbs, ctx)?.mul(&u)?;
         c0.add_assign(&error(ctx, sampler)?.into_ntt())?;
-        c0.add_assign(&pt.poly)?;
-        let mut c1 = restrict(&self.a, ctx)?.mul(&u)?;
+        let mut c1 = select_limbs(&self.a, &lv.key_limbs, ctx)?.mul(&u)?;
         c1.add_assign(&error(ctx, sampler)?.into_ntt())?;
+        let (c0, c1) = rayon::join(
+            || keyswitch::divide_round_by_last_ntt(&c0, &lv.ctx),
+            || keyswitch::divide_round_by_last_ntt(&c1, &lv.ctx),
+        );
+        let mut c0 = c0?;
+        c0.add_assign(&pt.poly)?;
         Ok(Ciphertext {
             params: self.params.clone(),
             level: pt.level,
             scale: pt.scale,
-            c: vec![c0, c1],
+            c: vec![c0, c1?],
         })
     }
 }

@@ -39,7 +39,8 @@ impl Drop for SecretKey {
     }
 }
 
-/// The public key (b, a) = (-(a s + e), a) over Q, NTT form; a is expanded from a seed.
+/// The public key (b, a) = (-(a s + e), a) over Q P (the special prime included, so that
+/// encryption can divide its noise by P), NTT form; a is expanded from a seed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PublicKey {
     pub(crate) params: Arc<CkksParameters>,
@@ -66,6 +67,25 @@ pub struct GaloisKeys {
 /// limbs' primes): how keys over Q P or Q are used at a lower level.
 pub(crate) fn restrict(p: &Poly<Ntt>, ctx: &Arc<veil_ring::Context>) -> Result<Poly<Ntt>> {
     Ok(p.prefix(ctx)?)
+}
+
+/// The limbs `indices` of an NTT-form polynomial as a polynomial of `ctx` (whose primes are
+/// those limbs' primes): a key over Q P restricted to R_{Q_l P}.
+pub(crate) fn select_limbs(
+    p: &Poly<Ntt>,
+    indices: &[usize],
+    ctx: &Arc<veil_ring::Context>,
+) -> Result<Poly<Ntt>> {
+    let mut data = Vec::with_capacity(indices.len() * ctx.degree());
+    for &i in indices {
+        if p.context().moduli().get(i) != ctx.moduli().get(data.len() / ctx.degree()) {
+            return Err(crate::error::Error::Mismatch {
+                what: "primes of the selected limbs",
+            });
+        }
+        data.extend_from_slice(p.limb(i));
+    }
+    Ok(Poly::from_residues(ctx, data)?)
 }
 
 impl SecretKey {
@@ -102,11 +122,11 @@ impl SecretKey {
 
     /// The matching public key, with the caller's sampler.
     pub fn public_key_with(&self, sampler: &mut Sampler) -> Result<PublicKey> {
-        let ctx = &self.params.level(self.params.max_level())?.ctx;
+        let ctx = self.params.key_context();
         let seed = fresh_seed(sampler);
         let a = expand_uniform(ctx, &seed);
         let e = error(ctx, sampler)?.into_ntt();
-        let mut b = a.mul(&self.at_level(self.params.max_level())?)?;
+        let mut b = a.mul(&self.s_qp)?;
         b.add_assign(&e)?;
         Ok(PublicKey {
             params: self.params.clone(),

@@ -23,7 +23,8 @@ impl Ciphertext {
         let mut acc = self.clone();
         let mut step = 1;
         while step < slots {
-            acc = acc.add(&acc.rotate(step as i64, gk)?)?;
+            let rotated = acc.rotate(step as i64, gk)?;
+            acc.add_assign(&rotated)?;
             step <<= 1;
         }
         Ok(acc)
@@ -165,7 +166,10 @@ impl PlainMatrix {
             };
             result = Some(match result {
                 None => shifted,
-                Some(r) => r.add(&shifted)?,
+                Some(mut r) => {
+                    r.add_assign(&shifted)?;
+                    r
+                }
             });
         }
         let product = match result {

@@ -98,30 +98,35 @@ impl Ciphertext {
         Ok(out)
     }
 
-    /// Both operands at one level and scale.
-    fn aligned(&self, other: &Ciphertext) -> Result<(Ciphertext, Ciphertext)> {
+    /// Both operands at one level and scale (borrowed when they already are).
+    fn aligned<'a>(
+        &'a self,
+        other: &'a Ciphertext,
+    ) -> Result<(Cow<'a, Ciphertext>, Cow<'a, Ciphertext>)> {
         self.check_params(&other.params)?;
         match self.level.cmp(&other.level) {
             core::cmp::Ordering::Equal if same_scale(self.scale, other.scale) => {
-                Ok((self.clone(), other.clone()))
+                Ok((Cow::Borrowed(self), Cow::Borrowed(other)))
             }
             core::cmp::Ordering::Equal => Err(Error::ScaleMismatch {
                 left: self.scale.log2(),
                 right: other.scale.log2(),
             }),
-            core::cmp::Ordering::Greater => {
-                Ok((self.align_to(other.level, other.scale)?, other.clone()))
-            }
-            core::cmp::Ordering::Less => {
-                Ok((self.clone(), other.align_to(self.level, self.scale)?))
-            }
+            core::cmp::Ordering::Greater => Ok((
+                Cow::Owned(self.align_to(other.level, other.scale)?),
+                Cow::Borrowed(other),
+            )),
+            core::cmp::Ordering::Less => Ok((
+                Cow::Borrowed(self),
+                Cow::Owned(other.align_to(self.level, self.scale)?),
+            )),
         }
     }
 
     fn zip_with(
         &self,
         other: &Ciphertext,
-        f: impl Fn(&mut Poly<Ntt>, &Poly<Ntt>) -> veil_ring::Result<()>,
+        f: impl Fn(&Poly<Ntt>, &Poly<Ntt>) -> veil_ring::Result<Poly<Ntt>>,
         g: impl Fn(&Poly<Ntt>) -> Poly<Ntt>,
     ) -> Result<Ciphertext> {
         let (a, b) = self.aligned(other)?;
@@ -129,11 +134,7 @@ impl Ciphertext {
         let mut c = Vec::with_capacity(len);
         for i in 0..len {
             match (a.c.get(i), b.c.get(i)) {
-                (Some(x), Some(y)) => {
-                    let mut x = x.clone();
-                    f(&mut x, y)?;
-                    c.push(x);
-                }
+                (Some(x), Some(y)) => c.push(f(x, y)?),
                 (Some(x), None) => c.push(x.clone()),
                 (None, Some(y)) => c.push(g(y)),
                 (None, None) => {}
@@ -149,12 +150,28 @@ impl Ciphertext {
 
     /// The sum (levels and scales aligned automatically).
     pub fn add(&self, other: &Ciphertext) -> Result<Ciphertext> {
-        self.zip_with(other, |x, y| x.add_assign(y), Poly::clone)
+        self.zip_with(other, Poly::add, Poly::clone)
     }
 
     /// The difference (levels and scales aligned automatically).
     pub fn sub(&self, other: &Ciphertext) -> Result<Ciphertext> {
-        self.zip_with(other, |x, y| x.sub_assign(y), Poly::neg)
+        self.zip_with(other, Poly::sub, Poly::neg)
+    }
+
+    /// In-place sum, when both operands are at the same level and scale (else as [`Self::add`]).
+    pub fn add_assign(&mut self, other: &Ciphertext) -> Result<()> {
+        if self.level != other.level
+            || !same_scale(self.scale, other.scale)
+            || self.c.len() < other.c.len()
+        {
+            *self = self.add(other)?;
+            return Ok(());
+        }
+        self.check_params(&other.params)?;
+        for (x, y) in self.c.iter_mut().zip(&other.c) {
+            x.add_assign(y)?;
+        }
+        Ok(())
     }
 
     /// The negation.

@@ -131,7 +131,7 @@ pub fn linear_combination_to(
         }
         let mut term = t.mod_drop_to(work)?.mul_integer(factor as i64);
         term.scale = acc.scale;
-        acc = acc.add(&term)?;
+        acc.add_assign(&term)?;
     }
     let mut out = acc.add_const(constant)?.rescale()?;
     out.scale = scale;

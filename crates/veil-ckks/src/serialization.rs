@@ -183,7 +183,7 @@ impl Plaintext {
 }
 
 impl PublicKey {
-    /// Header, fingerprint, the seed of a, then b over Q.
+    /// Header, fingerprint, the seed of a, then b over Q P.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut w = Writer::new(FORMAT, KIND_PUBLIC_KEY);
         w.u64(self.params.fingerprint());
@@ -197,7 +197,7 @@ impl PublicKey {
         let mut r = Reader::new(bytes, FORMAT, KIND_PUBLIC_KEY)?;
         params.expect_fingerprint(&mut r)?;
         let seed = r.seed()?;
-        let ctx = params.level(params.max_level())?.ctx.clone();
+        let ctx = params.key_context().clone();
         if r.remaining() != poly_len(&ctx) {
             return Err(malformed("wrong length for these parameters"));
         }
