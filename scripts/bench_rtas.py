@@ -119,9 +119,15 @@ def veil_binary():
     return os.path.join(target, "release", "veil")
 
 
+# Set by --insecure-plaintext: launch the parties over plain TCP instead of Noise (the default).
+PLAINTEXT = False
+
+
 def launch(exe, model, mode, task, n, test, threads):
     cmd = [exe, "rtas", "launch", "--model", model, "--mode", mode, "--task", task,
            "--synthetic-mnist", str(n), "--epochs", "1"]
+    if PLAINTEXT:
+        cmd.append("--insecure-plaintext")
     if test is not None:
         cmd += ["--test", str(test)]
     env = dict(os.environ)
@@ -169,7 +175,11 @@ def main():
     ap.add_argument("--quick", action="store_true", help="one run, all cores only")
     ap.add_argument("--crypten", metavar="PYTHON", help="also time CrypTen with this Python")
     ap.add_argument("--crypten-batch", type=int, default=8192)
+    ap.add_argument("--insecure-plaintext", action="store_true",
+                    help="parties over plain TCP instead of Noise (for the channel's overhead)")
     args = ap.parse_args()
+    global PLAINTEXT
+    PLAINTEXT = args.insecure_plaintext
     exe = veil_binary()
     repeat = 1 if args.quick else args.repeat
     threads_list = [0] if args.quick else [1, 0]
@@ -186,7 +196,9 @@ def main():
         "# RTAS: three-process benchmark",
         "",
         "Written by `scripts/bench_rtas.py`: `veil rtas launch` runs P0, P1 and P2 as separate OS "
-        "processes over loopback TCP; synthetic 28 x 28 images (timing only). Time is P0's "
+        "processes over loopback TCP ("
+        + ("plaintext, `--insecure-plaintext`" if PLAINTEXT else "Noise KK, AES-GCM: the default")
+        + "); synthetic 28 x 28 images (timing only). Time is P0's "
         "wall-clock time for one batch (median of "
         f"{repeat} run(s), min-max in brackets); bytes are whole frames sent by each party for "
         "that batch (MB = 10^6 bytes; the paper's Mb are megabits: multiply MB by 8); rounds are "
