@@ -4,7 +4,7 @@
 //!
 //! A row of `row_len` slots holds the vector of length d replicated with period D (d rounded up to
 //! a power of two), so a rotation by k rotates every period. For an m x d matrix M,
-//! y[i] = sum_{k < D} diag_k[i] v[(i + k) mod D] with diag_k[i] = M[i][(i + k) mod D], evaluated as
+//! `y[i] = sum_{k < D} diag_k[i] v[(i + k) mod D]` with `diag_k[i] = M[i][(i + k) mod D]`, evaluated as
 //! sum_j rot_{j b}( sum_i rot_{-j b}(diag_{j b + i}) rot_i(v) ): (b - 1) baby and
 //! (ceil(D / b) - 1) giant rotations, D plaintext products.
 
