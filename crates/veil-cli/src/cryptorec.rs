@@ -87,16 +87,17 @@ impl DataArgs {
 /// Model options shared by `train`, `eval` and the demo.
 #[derive(Args)]
 pub(crate) struct ModelArgs {
-    /// Latent dimension d.
-    #[arg(long, default_value_t = 100, value_parser = positive)]
-    pub(crate) dim: usize,
+    /// Latent dimension d (default 100; given, it is not searched by the model selection).
+    #[arg(long, value_parser = positive)]
+    pub(crate) dim: Option<usize>,
     /// Largest number of epochs.
     #[arg(long, default_value_t = 200, value_parser = positive)]
     epochs: usize,
     /// beta of the item biases sum(r - mu) / (beta + ratings): how strongly an item with few
-    /// ratings is pulled toward the mean (0: the paper's plain item mean).
-    #[arg(long, default_value_t = 50.0, value_parser = non_negative)]
-    bias_shrinkage: f32,
+    /// ratings is pulled toward the mean (0: the paper's plain item mean). Default 50; given, it
+    /// is not searched by the model selection.
+    #[arg(long, value_parser = non_negative)]
+    bias_shrinkage: Option<f32>,
     /// delta, the prior mean of an item's bias (relative to the mean rating) that the
     /// shrinkage pulls toward: below 0 ranks rarely rated items lower.
     #[arg(long, default_value_t = -0.5, value_parser = finite, allow_negative_numbers = true)]
@@ -118,10 +119,18 @@ pub(crate) struct SelectArgs {
 }
 
 impl SelectArgs {
-    /// The selection options, `None` with `--fast`.
-    fn options(&self) -> Option<SelectOptions> {
+    /// The selection options, `None` with `--fast`; the model options the user gave are kept.
+    fn options(&self, model: &ModelArgs) -> Option<SelectOptions> {
+        let mut keep = Vec::new();
+        if model.dim.is_some() {
+            keep.push("d");
+        }
+        if model.bias_shrinkage.is_some() {
+            keep.push("beta");
+        }
         (!self.fast).then(|| SelectOptions {
             budget_seconds: f64::from(self.select_budget),
+            keep,
             ..SelectOptions::default()
         })
     }
@@ -129,10 +138,11 @@ impl SelectArgs {
 
 impl ModelArgs {
     pub(crate) fn config(&self, scale: RatingScale, seed: u64) -> TrainConfig {
+        let d = TrainConfig::default();
         TrainConfig {
-            dim: self.dim,
+            dim: self.dim.unwrap_or(d.dim),
             epochs: self.epochs,
-            bias_shrinkage: self.bias_shrinkage,
+            bias_shrinkage: self.bias_shrinkage.unwrap_or(d.bias_shrinkage),
             bias_prior: self.bias_prior,
             scale: Some(scale),
             seed,
@@ -231,7 +241,7 @@ fn train(a: &TrainArgs) -> CliResult<()> {
     let mut cfg = a.model.config(scale, a.seed);
     let t = Instant::now();
     let mut chosen = None;
-    if let Some(opts) = a.select.options() {
+    if let Some(opts) = a.select.options(&a.model) {
         let progress = Progress::spinner();
         progress.stage("choosing d, lambda, step and beta on validation users");
         let split = Split::new(&data, cfg.seed, 0.0, 0.9, 0.05);
@@ -299,7 +309,7 @@ fn eval(a: &EvalArgs) -> CliResult<()> {
         first_seed: a.first_seed,
         baselines: !a.no_baselines,
         train: a.model.config(scale, 1),
-        select: a.select.options(),
+        select: a.select.options(&a.model),
         ..EvalOptions::default()
     };
     let progress = Progress::spinner();

@@ -68,6 +68,9 @@ pub struct SelectOptions {
     pub validation_fraction: f64,
     /// Seed of the held-out users' choice.
     pub seed: u64,
+    /// CryptoRec parameters held at their given value instead of searched, by grid name
+    /// (`"lambda"`, `"beta"`, `"d"`, `"step"`): those the user set explicitly.
+    pub keep: Vec<&'static str>,
 }
 
 impl Default for SelectOptions {
@@ -76,6 +79,7 @@ impl Default for SelectOptions {
             budget_seconds: 60.0,
             validation_fraction: 0.2,
             seed: 7,
+            keep: Vec::new(),
         }
     }
 }
@@ -230,13 +234,19 @@ pub fn select_cryptorec(
     sel: &Split,
     base: &TrainConfig,
     budget_seconds: f64,
+    keep: &[&str],
     trials: &mut Vec<Trial>,
 ) -> Result<(TrainConfig, bool)> {
     let deadline = deadline_after(budget_seconds);
+    let grid: Vec<(&str, &[f32])> = CRYPTOREC_GRID
+        .iter()
+        .filter(|(name, _)| !keep.contains(name))
+        .copied()
+        .collect();
     coordinate_search(
         Search {
             model: "CryptoRec",
-            grid: &CRYPTOREC_GRID,
+            grid: &grid,
             deadline,
         },
         base.clone(),
@@ -386,7 +396,13 @@ pub fn select_all(
     let sel = selection_split(split, opts.validation_fraction, opts.seed);
     let mut trials = Vec::new();
     let mut cut_short = Vec::new();
-    let (train, cut) = select_cryptorec(&sel, base_train, opts.budget_seconds, &mut trials)?;
+    let (train, cut) = select_cryptorec(
+        &sel,
+        base_train,
+        opts.budget_seconds,
+        &opts.keep,
+        &mut trials,
+    )?;
     if cut {
         cut_short.push("CryptoRec");
     }
