@@ -2,8 +2,8 @@
 //! p-th root of unity) and polynomial interpolation at arbitrary distinct nodes (the exact
 //! inverse of a Vandermonde matrix).
 //!
-//! With monomials f_k(x) = x^k at nodes x_0..x_(p-1), B[k][i] = x_i^k and row j of M = E^T B^-1
-//! holds the coefficients of the polynomial of degree < p through (x_i, E[i][j]) (DESIGN.md, IVE,
+//! With monomials f_k(x) = x^k at nodes x_0..x_(p-1), B\[k\]\[i\] = x_i^k and row j of M = E^T B^-1
+//! holds the coefficients of the polynomial of degree < p through (x_i, E\[i\]\[j\]) (DESIGN.md, IVE,
 //! "Exact arithmetic"). For x_i = w^i, B is the DFT matrix and B^-1 = p^-1 B(w^-1).
 //! All functions are variable time in public data only (table entries and public nodes).
 
@@ -110,7 +110,7 @@ fn dft_radix2(a: &mut [u64], root: u64, t: &Modulus) {
 
 /// Coefficients c_0..c_(p-1) of the polynomial of degree < p with P(x_i) = y_i, for distinct
 /// nodes x_i mod t (Newton's divided differences, then expansion to monomials; O(p^2)). This is
-/// B^-1 y for the Vandermonde B[k][i] = x_i^k, computed exactly.
+/// B^-1 y for the Vandermonde B\[k\]\[i\] = x_i^k, computed exactly.
 pub fn interpolate(nodes: &[u64], values: &[u64], t: &Modulus) -> Result<Vec<u64>> {
     let p = nodes.len();
     if values.len() != p {

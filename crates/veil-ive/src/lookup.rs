@@ -16,7 +16,7 @@ use crate::table::{EmbeddingTable, ExactBasis, change_of_basis};
 pub struct IveTable<T> {
     rows: usize,
     cols: usize,
-    /// coefficients[j][k]: the weight of f_k in column j.
+    /// coefficients\[j\]\[k\]: the weight of f_k in column j.
     coefficients: Vec<Vec<T>>,
     rule: PowerRule,
 }

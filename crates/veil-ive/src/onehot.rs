@@ -54,7 +54,7 @@ pub fn pow<S: IveScheme>(
 }
 
 /// The one-hot lookup over BFV-like schemes: y_k = 1 - (x - k)^(t - 1) for k < p, then column j
-/// is sum_k E[k][j] y_k = sum_k E[k][j] - sum_k E[k][j] (x - k)^(t - 1). `x` holds the index
+/// is sum_k E\[k\]\[j\] y_k = sum_k E\[k\]\[j\] - sum_k E\[k\]\[j\] (x - k)^(t - 1). `x` holds the index
 /// itself in each slot (not a node). Returns the unfinished columns and the timings.
 pub fn one_hot_lookup<S: IveScheme<Scalar = u64>>(
     scheme: &S,

@@ -136,8 +136,8 @@ impl ExactBasis {
 }
 
 /// M = E^T B^-1 for an exact basis: row j holds the monomial coefficients of the polynomial
-/// P_j of degree < p with P_j(x_i) = E[i][j] mod t, so that sum_k M[j][k] x_i^k = E[i][j].
-/// Roots of unity: M[j] = p^-1 DFT_(w^-1)(column j), O(d p log p) for p a power of two.
+/// P_j of degree < p with P_j(x_i) = E\[i\]\[j\] mod t, so that sum_k M\[j\]\[k\] x_i^k = E\[i\]\[j\].
+/// Roots of unity: M\[j\] = p^-1 DFT_(w^-1)(column j), O(d p log p) for p a power of two.
 pub fn change_of_basis(
     table: &EmbeddingTable,
     basis: &ExactBasis,

@@ -34,7 +34,7 @@ impl Default for TrainConfig {
     }
 }
 
-/// z = w . mean(E[tokens]) + b; spam when z > 0.
+/// z = w . mean(E\[tokens\]) + b; spam when z > 0.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FloatModel {
     /// p x d, row-major; row 0 stays zero (padding).
@@ -164,7 +164,7 @@ impl FloatModel {
     }
 }
 
-/// The integer model: z_q = sum over tokens of (w_q . E_q[token] + b_q); spam when z_q > 0
+/// The integer model: z_q = sum over tokens of (w_q . E_q\[token\] + b_q); spam when z_q > 0
 /// (the same sign as w . mean + b up to quantization, since the token count is positive).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QuantizedModel {
