@@ -1,8 +1,9 @@
 //! Times the paper's MNIST shapes with the three parties as threads over loopback TCP.
 //!
-//! `cargo run --release -p veil-rtas --example mnist_timing -- [lr|cnn] [rtas|fast] [steps] [infer]`
-//! trains `steps` SGD steps of batch 32 on synthetic 28 x 28 images, then infers on `infer` images,
-//! and prints the per-step and inference times and traffic of every party.
+//! `cargo run --release -p veil-rtas --example mnist_timing -- [lr|cnn] [rtas|fast] [steps] [infer]
+//! [noise|plain]` trains `steps` SGD steps of batch 32 on synthetic 28 x 28 images, then infers on
+//! `infer` images, and prints the per-step and inference times and traffic of every party (over
+//! Noise by default, or plaintext TCP).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use veil_rtas::ProtocolConfig;
@@ -30,7 +31,11 @@ fn main() {
         &config,
         &ProtocolConfig::default(),
         &TcpOptions::default(),
-        Security::Noise,
+        if arg(4, "noise") == "plain" {
+            Security::InsecurePlaintext
+        } else {
+            Security::Noise
+        },
         &train,
         &test,
     )

@@ -97,7 +97,7 @@ impl SecureModel {
                 let z = Self::affine_raw(s, x, &self.shared[0], &self.shared[1])?;
                 let [a, ds] = take(s.eval(&z, &[Function::Sigmoid, Function::SigmoidGrad])?)?;
                 let dz = s.mul(&a.sub(y)?, &ds)?;
-                let gw = s.matmul(&x.t(), &dz)?;
+                let gw = s.matmul_raw(&x.t(), &dz)?;
                 self.apply(s, &[gw, dz.sum_rows()], 0, step)
             }
             (Mode::Rtas, ModelSpec::Cnn(c)) => {
@@ -118,18 +118,18 @@ impl SecureModel {
                     (Product::Matmul, &a2.t(), &dz3),
                     (Product::Matmul, &dz3, &w3t),
                 ])?)?;
-                let [dw3, da2] = take(s.truncate_many(&[&dw3, &da2], f)?)?;
+                let da2 = s.truncate_to(&da2, f)?;
                 let dz2 = s.mul(&da2, &s2)?;
                 let w2t = self.shared[2].t();
                 let [dw2, da1] = take(s.products_raw(&[
                     (Product::Matmul, &a1.t(), &dz2),
                     (Product::Matmul, &dz2, &w2t),
                 ])?)?;
-                let [dw2, da1] = take(s.truncate_many(&[&dw2, &da1], f)?)?;
+                let da1 = s.truncate_to(&da1, f)?;
                 let dz1 = s
                     .mul(&da1, &s1)?
                     .into_reshape(cols.shape().0, c.conv.filters)?;
-                let dk = s.matmul(&cols.t(), &dz1)?;
+                let dk = s.matmul_raw(&cols.t(), &dz1)?;
                 let grads = [dk, dz1.sum_rows(), dw2, dz2.sum_rows(), dw3, dz3.sum_rows()];
                 self.apply(s, &grads, 0, step)
             }
@@ -147,7 +147,7 @@ impl SecureModel {
                     None => None,
                 };
                 let dz = s.input(Party::P0, dz_clear.as_ref(), z.shape())?;
-                let gw = s.matmul(&x.t(), &dz)?;
+                let gw = s.matmul_raw(&x.t(), &dz)?;
                 self.apply(s, &[gw, dz.sum_rows()], 0, step)
             }
             (Mode::RtasFast, ModelSpec::Cnn(c)) => {
@@ -174,14 +174,17 @@ impl SecureModel {
                     None => None,
                 };
                 let dz1 = s.input(Party::P0, dz_clear.as_ref(), shape)?;
-                let dk = s.matmul(&cols.t(), &dz1)?;
+                let dk = s.matmul_raw(&cols.t(), &dz1)?;
                 self.apply(s, &[dk, dz1.sum_rows()], 0, step)
             }
         }
     }
 
-    /// param -= step * grad for every parameter from `first` on (gradients at f bits): all the
-    /// scaled gradients are truncated together, in one round ([`Session::truncate_many`]).
+    /// param -= step * grad for every parameter from `first` on. A gradient may be at f bits or
+    /// straight out of a product at 2f bits: scaled by the step it carries one f more, and all
+    /// are truncated to f together, in one round and with one rounding each
+    /// ([`Session::truncate_many`]; for |step * grad| < 2^14 at 3f = 48 bits, far above any
+    /// gradient step).
     fn apply(&mut self, s: &mut Session, grads: &[Share], first: usize, step: f64) -> Result<()> {
         let fp = s.fixed_point();
         let scaled = grads
