@@ -78,6 +78,8 @@ fn models_save_and_load_and_bad_files_are_refused() {
         json.replacen("\"dim\":[40,3]", "\"dim\":[39,3]", 1),
         json.replacen("\"mu\":", "\"mu\":null,\"y\":", 1),
         json.replacen("\"item_ids\":[]", "\"item_ids\":[1,2]", 1),
+        json.replacen("\"input_norm\":0.5", "\"input_norm\":3.0", 1),
+        json.replacen("\"input_norm\":0.5", "\"input_norm\":-1.0", 1),
         String::new(),
     ] {
         assert!(
@@ -87,4 +89,10 @@ fn models_save_and_load_and_bad_files_are_refused() {
         );
     }
     assert!(Model::load(std::path::Path::new("/nonexistent/model.json")).is_err());
+    // The input weight's exponent is kept; files from before it existed load with none.
+    assert_eq!(model.input_norm, 0.5);
+    assert!(json.contains("\"input_norm\":0.5"), "{json}");
+    let old = Model::from_json(&json.replacen(",\"input_norm\":0.5", "", 1)).unwrap();
+    assert_eq!(old.input_norm, 0.0);
+    assert_eq!(old.a, model.a);
 }
