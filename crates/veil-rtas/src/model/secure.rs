@@ -88,7 +88,6 @@ impl SecureModel {
         lr: f64,
     ) -> Result<()> {
         let fp = s.fixed_point();
-        let f = fp.frac_bits();
         let batch = x.shape().0;
         let step = lr / batch.max(1) as f64;
         match (self.mode, self.spec) {
@@ -118,14 +117,13 @@ impl SecureModel {
                     (Product::Matmul, &a2.t(), &dz3),
                     (Product::Matmul, &dz3, &w3t),
                 ])?)?;
-                let da2 = s.truncate_to(&da2, f)?;
+                // da2 stays at 2f: the product with s2 (f) is truncated once, from 3f to f.
                 let dz2 = s.mul(&da2, &s2)?;
                 let w2t = self.shared[2].t();
                 let [dw2, da1] = take(s.products_raw(&[
                     (Product::Matmul, &a1.t(), &dz2),
                     (Product::Matmul, &dz2, &w2t),
                 ])?)?;
-                let da1 = s.truncate_to(&da1, f)?;
                 let dz1 = s
                     .mul(&da1, &s1)?
                     .into_reshape(cols.shape().0, c.conv.filters)?;
