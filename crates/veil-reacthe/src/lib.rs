@@ -1,6 +1,12 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+pub mod data;
 mod error;
+pub mod model;
+pub mod train;
 
+pub use data::{Dataset, Standardizer, Task};
 pub use error::{Error, Result};
+pub use model::{Activation, Architecture, Dense, Network};
+pub use train::{TrainConfig, Trained, repeated, score, train};
