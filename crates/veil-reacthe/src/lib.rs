@@ -2,11 +2,13 @@
 #![forbid(unsafe_code)]
 
 pub mod data;
+pub mod encrypted;
 mod error;
 pub mod model;
 pub mod train;
 
 pub use data::{Dataset, Standardizer, Task};
+pub use encrypted::{Client, Server, depth_needed};
 pub use error::{Error, Result};
 pub use model::{Activation, Architecture, Dense, Network};
 pub use train::{TrainConfig, Trained, repeated, score, train};

@@ -111,7 +111,7 @@ impl Dense {
 }
 
 /// A standard normal sample (Box-Muller).
-pub(crate) fn gaussian(rng: &mut ChaCha8Rng) -> f64 {
+pub(crate) fn gaussian<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     let u1: f64 = rng.random::<f64>().max(1e-300);
     let u2: f64 = rng.random();
     (-2.0 * u1.ln()).sqrt() * (core::f64::consts::TAU * u2).cos()
