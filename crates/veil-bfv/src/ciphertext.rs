@@ -125,12 +125,7 @@ impl SecretKey {
         if level == 0 {
             return Ok(self.s_q.clone());
         }
-        let ctx = &self.params.level(level)?.ctx;
-        let len = ctx.degree() * ctx.moduli().len();
-        Ok(Poly::from_residues(
-            ctx,
-            self.s_q.as_slice().get(..len).unwrap_or(&[]).to_vec(),
-        )?)
+        Ok(self.s_q.prefix(&self.params.level(level)?.ctx)?)
     }
 
     /// c_0 + c_1 s + c_2 s^2 + ... in coefficient form (Horner's rule in the NTT domain).
@@ -177,7 +172,7 @@ impl SecretKey {
         let scaled: Vec<(u64, u64)> = (0..n)
             .into_par_iter()
             .with_min_len(256)
-            .map(|j| scaler.scale((0..k).map(|i| data.get(i * n + j).copied().unwrap_or(0))))
+            .map(|j| scaler.scale((0..k).map(|i| data[i * n + j])))
             .collect();
         let scaled = zeroize::Zeroizing::new(scaled);
         // Branch-free over every coefficient: v > 2^62 exactly when 2^62 - v wraps (v <= 2^63).

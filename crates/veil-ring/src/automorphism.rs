@@ -79,7 +79,7 @@ impl Poly<Ntt> {
     pub fn permute_slots(&self, perm: &[usize]) -> Result<Poly<Ntt>> {
         let ctx: &Arc<Context> = self.context();
         let n = ctx.degree();
-        if perm.len() != n {
+        if perm.len() != n || perm.iter().any(|&p| p >= n) {
             return Err(Error::Mismatch {
                 what: "permutation length",
                 left: perm.len(),
@@ -93,7 +93,7 @@ impl Poly<Ntt> {
             .for_each(|(i, dst)| {
                 let src = self.limb(i);
                 for (d, &p) in dst.iter_mut().zip(perm) {
-                    *d = src.get(p).copied().unwrap_or(0);
+                    *d = src[p];
                 }
             });
         Ok(out)

@@ -254,6 +254,9 @@ fn accumulate_decomposed(
             right: k,
         });
     }
+    if let Some(perm) = perm {
+        check_permutation(perm, n)?;
+    }
     let pairs = pairs_for(pairs, rings)?;
     let mut out = pool::take_zeroed(2 * ctx.moduli().len() * n);
     out.par_chunks_mut(n)
@@ -271,9 +274,7 @@ fn accumulate_decomposed(
                     permuted = (0..k)
                         .map(|i| {
                             let src = digits.digit(t, i);
-                            perm.iter()
-                                .map(|&p| src.get(p).copied().unwrap_or(0))
-                                .collect()
+                            perm.iter().map(|&p| src[p]).collect()
                         })
                         .collect();
                     permuted.iter().map(Vec::as_slice).collect()
@@ -286,6 +287,19 @@ fn accumulate_decomposed(
             Ok(())
         })?;
     Ok(out)
+}
+
+/// A permutation of the N NTT slots: length N, every entry below N (so indexing by it is safe).
+fn check_permutation(perm: &[usize], n: usize) -> Result<()> {
+    if perm.len() == n && perm.iter().all(|&p| p < n) {
+        Ok(())
+    } else {
+        Err(Error::Mismatch {
+            what: "NTT-slot permutation",
+            left: perm.len(),
+            right: n,
+        })
+    }
 }
 
 fn limb_tables(ctx: &Context, t: usize) -> Result<(&Modulus, &crate::NttOperator)> {
@@ -504,7 +518,8 @@ impl Decomposition {
     /// Digit i mod target limb t, in NTT form.
     fn digit(&self, t: usize, i: usize) -> &[u64] {
         let at = (t * self.k + i) * self.n;
-        self.data.get(at..at + self.n).unwrap_or(&[])
+        // t < limbs and i < k at every call site (checked against the rings first).
+        &self.data[at..at + self.n]
     }
 }
 

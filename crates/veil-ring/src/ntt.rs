@@ -205,8 +205,8 @@ impl NttOperator {
         let mut m = 1;
         while m < self.n {
             t >>= 1;
-            let roots = self.psi_powers.get(m..2 * m).unwrap_or(&[]);
-            let shoups = self.psi_shoup.get(m..2 * m).unwrap_or(&[]);
+            // The tables have N entries (built with the operator): in range by construction.
+            let (roots, shoups) = (&self.psi_powers[m..2 * m], &self.psi_shoup[m..2 * m]);
             for (block, (&w, &ws)) in a.chunks_exact_mut(2 * t).zip(roots.iter().zip(shoups)) {
                 let (lo, hi) = block.split_at_mut(t);
                 for (x, y) in lo.iter_mut().zip(hi.iter_mut()) {
@@ -250,8 +250,7 @@ impl NttOperator {
         let mut m = self.n;
         while m > 1 {
             let h = m >> 1;
-            let roots = self.psi_inv_powers.get(h..m).unwrap_or(&[]);
-            let shoups = self.psi_inv_shoup.get(h..m).unwrap_or(&[]);
+            let (roots, shoups) = (&self.psi_inv_powers[h..m], &self.psi_inv_shoup[h..m]);
             for (block, (&w, &ws)) in a.chunks_exact_mut(2 * t).zip(roots.iter().zip(shoups)) {
                 let (lo, hi) = block.split_at_mut(t);
                 for (x, y) in lo.iter_mut().zip(hi.iter_mut()) {

@@ -286,7 +286,8 @@ impl<R: Representation> Poly<R> {
             });
         }
         let mut data = pool::take_zeroed(k * ctx.n);
-        data.copy_from_slice(self.data.get(..k * ctx.n).unwrap_or_default());
+        // k limbs exist: their primes were compared above.
+        data.copy_from_slice(&self.data[..k * ctx.n]);
         Ok(Poly {
             ctx: ctx.clone(),
             data,

@@ -265,6 +265,11 @@ impl GaussianTable {
         if !(sigma > 0.0 && sigma <= MAX_GAUSSIAN_SIGMA) {
             return None;
         }
+        Some(Self::build(sigma))
+    }
+
+    /// The table for a sigma already checked to be in range.
+    fn build(sigma: f64) -> Self {
         let bound = (TAIL_CUT * sigma).floor() as i64;
         let two_var = 2.0 * sigma * sigma;
         let weights: Vec<f64> = (-bound..=bound)
@@ -282,19 +287,13 @@ impl GaussianTable {
                 (acc / total * TWO_64).round() as u64
             })
             .collect();
-        Some(GaussianTable { sigma, bound, cdt })
+        GaussianTable { sigma, bound, cdt }
     }
 
     /// The table for [`STANDARD_SIGMA`] (bound 19).
     pub fn standard() -> Self {
-        let sigma = STANDARD_SIGMA;
-        let bound = (TAIL_CUT * sigma).floor() as i64;
-        // Cannot fail for the constant sigma; the fallback keeps the function total.
-        GaussianTable::new(sigma).unwrap_or(GaussianTable {
-            sigma,
-            bound,
-            cdt: Vec::new(),
-        })
+        // STANDARD_SIGMA is in (0, MAX_GAUSSIAN_SIGMA] (a test checks it): no fallback needed.
+        Self::build(STANDARD_SIGMA)
     }
 
     /// The parameter sigma.
@@ -335,6 +334,15 @@ pub fn small_to_residues(values: &[i64], q: &Modulus, out: &mut [u64]) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_standard_table_is_the_checked_one() {
+        let checked = GaussianTable::new(STANDARD_SIGMA).unwrap();
+        let standard = GaussianTable::standard();
+        assert_eq!(standard.cdt, checked.cdt);
+        assert_eq!(standard.bound(), 19);
+        assert!(!standard.cdt.is_empty());
+    }
     use crate::primes::ntt_primes;
     use proptest::prelude::*;
 
