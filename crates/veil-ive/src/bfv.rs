@@ -393,40 +393,93 @@ fn flooding_polynomial(ctx: &Arc<Context>, t: u64, sampler: &mut Sampler) -> Res
     let moduli = ctx.moduli();
     let q: BigUint = moduli.iter().map(|q| BigUint::from(q.value())).product();
     let b = q / (8 * t);
-    let two_b = &b * 2u32;
-    let bits = two_b.bits();
-    let bytes = bits.div_ceil(8) as usize;
-    let top_mask = if bits % 8 == 0 {
-        0xff
-    } else {
-        (1u8 << (bits % 8)) - 1
+    let two_b = (&b * 2u32).to_u64_digits(); // little-endian words
+    let Some(&top_word) = two_b.last() else {
+        return Err(Error::InvalidConfig {
+            reason: "modulus too small to flood",
+        });
     };
+    let top_mask = u64::MAX >> top_word.leading_zeros();
     let b_mod: Vec<u64> = moduli
         .iter()
         .map(|q| (&b % q.value()).to_u64().unwrap_or(0))
         .collect();
+    // Independent samplers per chunk of coefficients (forked in a fixed order), in parallel.
+    const CHUNK: usize = 1024;
+    let mut forks: Vec<Sampler> = (0..n.div_ceil(CHUNK)).map(|_| sampler.fork()).collect();
+    let chunks: Vec<Vec<u64>> = forks
+        .par_iter_mut()
+        .enumerate()
+        .map(|(c, rng)| {
+            let len = CHUNK.min(n - c * CHUNK);
+            let mut residues = vec![0u64; len * moduli.len()];
+            let mut u = vec![0u64; two_b.len()];
+            for j in 0..len {
+                // u uniform in [0, 2B]: uniform bits below 2^bits(2B), rejected above 2B.
+                loop {
+                    for w in u.iter_mut() {
+                        *w = rng.next_u64();
+                    }
+                    if let Some(top) = u.last_mut() {
+                        *top &= top_mask;
+                    }
+                    if u.iter().rev().cmp(two_b.iter().rev()) != core::cmp::Ordering::Greater {
+                        break;
+                    }
+                }
+                for (i, (q, &bq)) in moduli.iter().zip(&b_mod).enumerate() {
+                    // u mod q by Horner over the words (acc < q < 2^62, so acc 2^64 + w < 2^126).
+                    let ui = u.iter().rev().fold(0u64, |acc, &w| {
+                        q.reduce_u128((u128::from(acc) << 64) | u128::from(w))
+                    });
+                    if let Some(slot) = residues.get_mut(i * len + j) {
+                        *slot = q.sub(ui, bq);
+                    }
+                }
+            }
+            u.fill(0);
+            residues
+        })
+        .collect();
     let mut data = vec![0u64; n * moduli.len()];
-    let mut buf = vec![0u8; bytes];
-    for j in 0..n {
-        let u = loop {
-            sampler.fill_bytes(&mut buf);
-            if let Some(top) = buf.last_mut() {
-                *top &= top_mask;
-            }
-            let u = BigUint::from_bytes_le(&buf);
-            if u <= two_b {
-                break u;
-            }
-        };
-        for (i, (q, &bq)) in moduli.iter().zip(&b_mod).enumerate() {
-            let ui = (&u % q.value()).to_u64().unwrap_or(0);
-            if let Some(slot) = data.get_mut(i * n + j) {
-                *slot = q.sub(ui, bq);
+    for (c, residues) in chunks.iter().enumerate() {
+        let len = CHUNK.min(n - c * CHUNK);
+        for i in 0..moduli.len() {
+            let dst = data.get_mut(i * n + c * CHUNK..i * n + c * CHUNK + len);
+            let src = residues.get(i * len..(i + 1) * len);
+            if let (Some(dst), Some(src)) = (dst, src) {
+                dst.copy_from_slice(src);
             }
         }
     }
-    buf.fill(0);
     Ok(Poly::from_residues(ctx, data)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The flooding coefficients, lifted to integers, are in [-B, B] and spread over it.
+    #[test]
+    fn flooding_is_bounded_and_spread() {
+        let ctx = Context::new(&veil_ring::primes::ntt_primes(50, 1024, 3).unwrap(), 1024).unwrap();
+        let t = 12289u64;
+        let f = flooding_polynomial(&ctx, t, &mut Sampler::from_seed([9; 32])).unwrap();
+        let primes: Vec<u64> = ctx.moduli().iter().map(|q| q.value()).collect();
+        let basis = veil_ring::RnsBasis::new(&primes).unwrap();
+        let values = basis.compose_poly_centered(f.as_slice(), 1024).unwrap();
+        let q: BigUint = primes.iter().map(|&p| BigUint::from(p)).product();
+        let b = num_bigint::BigInt::from(q / (8 * t));
+        let mut above_half = 0;
+        for v in &values {
+            assert!(v.magnitude() <= b.magnitude());
+            if v.magnitude() * 2u32 > *b.magnitude() {
+                above_half += 1;
+            }
+        }
+        // About half of uniform [-B, B] lies beyond B/2 in absolute value.
+        assert!((400..624).contains(&above_half), "{above_half}");
+    }
 }
 
 /// The client side of IVE over BFV: the secret key (queries are symmetric, seeded encryptions).
