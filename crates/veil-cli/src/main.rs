@@ -10,6 +10,7 @@ mod ive;
 mod paillier;
 mod predict;
 mod progress;
+mod reacthe;
 mod rtas;
 
 use std::process::ExitCode;
@@ -39,6 +40,9 @@ enum Command {
     /// Paillier tools, file-compatible with python-paillier's `pheutil`.
     #[command(subcommand)]
     Paillier(paillier::PaillierCommand),
+    /// ReActHE: HE-friendly residual power-activation networks, trained and run under CKKS.
+    #[command(subcommand)]
+    Reacthe(reacthe::ReactheCommand),
     /// RTAS: private training and inference with three parties (veil-rtas), one process each.
     #[command(subcommand)]
     Rtas(rtas::RtasCommand),
@@ -57,6 +61,7 @@ fn main() -> ExitCode {
         Command::Cryptorec(cmd) => cryptorec::run(cmd),
         Command::Ive(cmd) => ive::run(cmd),
         Command::Paillier(cmd) => paillier::run(cmd),
+        Command::Reacthe(cmd) => reacthe::run(cmd),
         Command::Rtas(cmd) => rtas::run(cmd),
         Command::Completions { shell } => completions(shell),
     };

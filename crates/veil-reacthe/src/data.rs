@@ -154,7 +154,7 @@ impl Dataset {
     pub fn split(&self, test_fraction: f64, seed: u64) -> (Dataset, Dataset) {
         let mut idx: Vec<usize> = (0..self.len()).collect();
         idx.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
-        let n_test = ((self.len() as f64) * test_fraction).round() as usize;
+        let n_test = ((self.len() as f64) * test_fraction).ceil() as usize;
         let n_test = n_test.min(self.len());
         let (test, train) = idx.split_at(n_test);
         (self.select(train), self.select(test))

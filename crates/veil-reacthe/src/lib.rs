@@ -4,6 +4,7 @@
 pub mod data;
 pub mod encrypted;
 mod error;
+pub mod experiment;
 pub mod model;
 pub mod train;
 

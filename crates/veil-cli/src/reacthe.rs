@@ -1,0 +1,300 @@
+//! `veil reacthe train|eval|infer`: HE-friendly residual power-activation networks (veil-reacthe).
+//!
+//! `train` fits one network on a seeded 80/20 split and saves it as JSON; `eval` prints the
+//! depth table (ReActHE against the ReLU MLP, the plain power network, the square network and the
+//! least-squares ReLU approximation, over seeded repeats); `infer` runs the test split encrypted
+//! under CKKS and prints timings, errors and flipped decisions.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand, ValueEnum};
+use veil_ckks::{CkksParameters, Preset};
+use veil_reacthe::experiment::{depth_table, encrypted_run, resolve_data};
+use veil_reacthe::{Architecture, Dataset, Network, Task, TrainConfig, score, train};
+
+use crate::args::{positive, positive_real};
+use crate::io::{CliError, CliResult};
+use crate::progress::Progress;
+
+/// ReActHE commands.
+#[derive(Subcommand)]
+pub(crate) enum ReactheCommand {
+    /// Trains one ReActHE network (seeded 80/20 split), prints its test score, saves it.
+    Train(TrainArgs),
+    /// The depth table: every architecture at every depth over seeded repeats.
+    Eval(EvalArgs),
+    /// Encrypted inference of the test split under CKKS, with timings and errors.
+    Infer(InferArgs),
+}
+
+/// Data and training options shared by the commands.
+#[derive(Args)]
+pub(crate) struct Common {
+    /// breast_cancer, diabetes, digits (from ../shared/data/sklearn) or a CSV path (target last).
+    #[arg(long)]
+    data: String,
+    /// Hidden width.
+    #[arg(long, default_value_t = 32, value_parser = positive)]
+    width: usize,
+    /// Scale alpha of the power activation z + alpha z^2.
+    #[arg(long, default_value_t = 0.1, value_parser = positive_real)]
+    alpha: f64,
+    /// Maximum epochs.
+    #[arg(long, default_value_t = 300, value_parser = positive)]
+    epochs: usize,
+    /// Adam step size.
+    #[arg(long, default_value_t = 2e-3, value_parser = positive_real)]
+    learning_rate: f64,
+}
+
+impl Common {
+    fn load(&self) -> CliResult<Dataset> {
+        let path = resolve_data(&self.data).ok_or_else(|| {
+            CliError::Input(format!(
+                "no data file for {:?} (a CSV path or breast_cancer|diabetes|digits under ../shared/data/sklearn)",
+                self.data
+            ))
+        })?;
+        Dataset::from_csv(&path).map_err(lib)
+    }
+
+    fn config(&self) -> TrainConfig {
+        TrainConfig {
+            epochs: self.epochs,
+            learning_rate: self.learning_rate,
+            ..TrainConfig::default()
+        }
+    }
+}
+
+/// `veil reacthe train`.
+#[derive(Args)]
+pub(crate) struct TrainArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Residual blocks.
+    #[arg(long, default_value_t = 2)]
+    depth: usize,
+    /// Split and initialisation seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Where to save the model (JSON).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+/// `veil reacthe eval`.
+#[derive(Args)]
+pub(crate) struct EvalArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Depths (hidden activated layers), comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "2,4,6", value_parser = positive)]
+    depths: Vec<usize>,
+    /// Seeded 80/20 repeats.
+    #[arg(long, default_value_t = 5, value_parser = positive)]
+    repeats: usize,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum PresetArg {
+    /// N = 8192, depth 3.
+    N8192,
+    /// N = 16384, depth 8.
+    N16384,
+    /// N = 32768, depth 19.
+    N32768,
+}
+
+/// `veil reacthe infer`.
+#[derive(Args)]
+pub(crate) struct InferArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Residual blocks of the network trained when no --model is given.
+    #[arg(long, default_value_t = 2)]
+    depth: usize,
+    /// A model saved by `veil reacthe train` (else one is trained on the seed-1 split).
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// CKKS parameters (the network needs 2 + 3 x blocks levels).
+    #[arg(long, value_enum, default_value = "n16384")]
+    preset: PresetArg,
+    /// Standard deviation of the flooding noise added to each output (0: none).
+    #[arg(long, default_value_t = 0.0)]
+    flood: f64,
+    /// Split seed (the test part is encrypted).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+fn lib(e: veil_reacthe::Error) -> CliError {
+    CliError::Input(e.to_string())
+}
+
+fn metric_name(task: Task) -> &'static str {
+    match task {
+        Task::Regression => "RMSE",
+        _ => "accuracy",
+    }
+}
+
+/// Runs a ReActHE command.
+pub(crate) fn run(cmd: ReactheCommand) -> CliResult<()> {
+    match cmd {
+        ReactheCommand::Train(a) => run_train(&a),
+        ReactheCommand::Eval(a) => run_eval(&a),
+        ReactheCommand::Infer(a) => run_infer(&a),
+    }
+}
+
+fn run_train(a: &TrainArgs) -> CliResult<()> {
+    let data = a.common.load()?;
+    let (train_part, test_part) = data.split(0.2, a.seed);
+    let arch = Architecture::reacthe(a.common.width, a.depth, a.common.alpha);
+    let progress = Progress::spinner();
+    progress.stage(&format!("training {} samples", train_part.len()));
+    let cfg = TrainConfig {
+        seed: a.seed,
+        ..a.common.config()
+    };
+    let t = train(arch, &train_part, &cfg).map_err(lib)?;
+    progress.finish();
+    say!(
+        "ReActHE width {} blocks {} alpha {}: {} epochs{}, test {} {:.4} ({} samples)",
+        a.common.width,
+        a.depth,
+        a.common.alpha,
+        t.epochs,
+        if t.diverged { " (diverged)" } else { "" },
+        metric_name(data.task),
+        score(&t.network, &test_part),
+        test_part.len()
+    )?;
+    if let Some(path) = &a.out {
+        let json = t.network.to_json().map_err(lib)?;
+        std::fs::write(path, json).map_err(|source| CliError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        say!("saved {}", path.display())?;
+    }
+    Ok(())
+}
+
+fn run_eval(a: &EvalArgs) -> CliResult<()> {
+    let data = a.common.load()?;
+    let progress = Progress::spinner();
+    let rows = depth_table(
+        &data,
+        a.common.width,
+        &a.depths,
+        a.common.alpha,
+        &a.common.config(),
+        a.repeats,
+        |m| progress.stage(m),
+    )
+    .map_err(lib)?;
+    progress.finish();
+    say!(
+        "{}: {} samples, {} features, {:?}; width {}, {} seeded 80/20 repeats, test {}",
+        a.common.data,
+        data.len(),
+        data.x.ncols(),
+        data.task,
+        a.common.width,
+        a.repeats,
+        metric_name(data.task)
+    )?;
+    say!()?;
+    say!(
+        "| network | hidden layers | test {} (mean +- sd) | diverged | epochs |",
+        metric_name(data.task)
+    )?;
+    say!("| --- | ---: | ---: | ---: | ---: |")?;
+    for r in rows {
+        say!(
+            "| {} | {} | {:.4} +- {:.4} | {}/{} | {:.0} |",
+            r.name,
+            r.depth,
+            r.score.0,
+            r.score.1,
+            r.diverged,
+            a.repeats,
+            r.epochs
+        )?;
+    }
+    Ok(())
+}
+
+fn run_infer(a: &InferArgs) -> CliResult<()> {
+    let data = a.common.load()?;
+    let (train_part, test_part) = data.split(0.2, a.seed);
+    let progress = Progress::spinner();
+    let net = match &a.model {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| CliError::Io {
+                path: path.display().to_string(),
+                source,
+            })?;
+            Network::from_json(&text).map_err(lib)?
+        }
+        None => {
+            progress.stage("training");
+            let arch = Architecture::reacthe(a.common.width, a.depth, a.common.alpha);
+            let cfg = TrainConfig {
+                seed: a.seed,
+                ..a.common.config()
+            };
+            train(arch, &train_part, &cfg).map_err(lib)?.network
+        }
+    };
+    if net.features() != data.x.ncols() {
+        return Err(CliError::Input(
+            "the model does not fit this data set".into(),
+        ));
+    }
+    let preset = match a.preset {
+        PresetArg::N8192 => Preset::N8192,
+        PresetArg::N16384 => Preset::N16384,
+        PresetArg::N32768 => Preset::N32768,
+    };
+    let params = CkksParameters::preset(preset).map_err(|e| CliError::Input(e.to_string()))?;
+    progress.stage("encrypted inference");
+    let flood = (a.flood > 0.0).then_some(a.flood);
+    let r = encrypted_run(&net, &test_part, &params, flood).map_err(lib)?;
+    progress.finish();
+    let [keygen, enc, eval, dec] = r.seconds;
+    say!(
+        "{}: ReActHE width {} blocks {}, CKKS N = {}, levels {}/{}, {} test samples in {} batch(es) of up to {} (one sample per slot), flooding sigma {}",
+        a.common.data,
+        net.arch.width,
+        net.arch.depth,
+        params.degree(),
+        r.levels.0,
+        r.levels.1,
+        r.samples,
+        r.batches,
+        params.slots(),
+        a.flood
+    )?;
+    say!()?;
+    say!(
+        "| keygen s | encrypt s | server s | decrypt s | server ms/sample (this batch) | server ms/sample (full batch) | max err | mean err | flipped | float {m} | encrypted {m} |",
+        m = metric_name(net.task)
+    )?;
+    say!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")?;
+    let full = eval / r.batches as f64 / params.slots() as f64;
+    say!(
+        "| {keygen:.2} | {enc:.2} | {eval:.2} | {dec:.2} | {:.2} | {:.3} | {:.2e} | {:.2e} | {}/{} | {:.4} | {:.4} |",
+        1e3 * eval / r.samples as f64,
+        1e3 * full,
+        r.error.0,
+        r.error.1,
+        r.flipped,
+        r.samples,
+        r.score.0,
+        r.score.1
+    )?;
+    Ok(())
+}

@@ -1,0 +1,212 @@
+//! The experiments of `docs/reacthe.md`: the comparison of architectures over depths (seeded
+//! repeats) and an encrypted run of the test set with its timings and errors.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use veil_ckks::CkksParameters;
+
+use crate::data::{Dataset, Task};
+use crate::encrypted::{Client, Server};
+use crate::error::{Error, Result};
+use crate::model::{Activation, Architecture, Network};
+use crate::train::{TrainConfig, mean_std, repeated};
+
+/// The bundled scikit-learn datasets by name.
+pub const DATASETS: [&str; 3] = ["breast_cancer", "diabetes", "digits"];
+
+/// Resolves a dataset name (see [`DATASETS`]) or a CSV path: names are looked up in
+/// `$VEIL_DATA/sklearn`, `../shared/data/sklearn` and `shared/data/sklearn` (relative to the
+/// working directory), then next to the repository this crate was built in.
+pub fn resolve_data(name: &str) -> Option<PathBuf> {
+    let direct = Path::new(name);
+    if direct.is_file() {
+        return Some(direct.to_path_buf());
+    }
+    if !DATASETS.contains(&name) {
+        return None;
+    }
+    let file = format!("{name}.csv");
+    let mut roots: Vec<PathBuf> = Vec::new();
+    if let Some(d) = std::env::var_os("VEIL_DATA") {
+        roots.push(PathBuf::from(d).join("sklearn"));
+    }
+    roots.push(PathBuf::from("../shared/data/sklearn"));
+    roots.push(PathBuf::from("shared/data/sklearn"));
+    roots.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/sklearn"));
+    roots
+        .into_iter()
+        .map(|r| r.join(&file))
+        .find(|p| p.is_file())
+}
+
+/// The architectures compared at one depth and width.
+pub fn contenders(width: usize, depth: usize, alpha: f64) -> Vec<(&'static str, Architecture)> {
+    vec![
+        (
+            "ReActHE (residual, z+a z^2)",
+            Architecture::reacthe(width, depth, alpha),
+        ),
+        (
+            "plain z+a z^2 (no residual)",
+            Architecture::plain(width, depth, Activation::Power { alpha, power: 2 }),
+        ),
+        (
+            "ReLU MLP",
+            Architecture::plain(width, depth, Activation::Relu),
+        ),
+        (
+            "square (CryptoNets)",
+            Architecture::plain(width, depth, Activation::Square),
+        ),
+        (
+            "LS ReLU deg 2 on [-4,4]",
+            Architecture::plain(width, depth, Activation::relu_least_squares(4.0)),
+        ),
+    ]
+}
+
+/// One row of the depth table.
+#[derive(Clone, Debug)]
+pub struct DepthRow {
+    /// Architecture label.
+    pub name: &'static str,
+    /// Hidden activated layers.
+    pub depth: usize,
+    /// Mean and standard deviation of the test score over the repeats.
+    pub score: (f64, f64),
+    /// Repeats whose training diverged (non-finite loss).
+    pub diverged: usize,
+    /// Mean epochs trained.
+    pub epochs: f64,
+}
+
+/// Trains every contender at every depth with `repeats` seeded splits.
+pub fn depth_table(
+    data: &Dataset,
+    width: usize,
+    depths: &[usize],
+    alpha: f64,
+    config: &TrainConfig,
+    repeats: usize,
+    mut progress: impl FnMut(&str),
+) -> Result<Vec<DepthRow>> {
+    let mut rows = Vec::new();
+    for &depth in depths {
+        for (name, arch) in contenders(width, depth, alpha) {
+            progress(&format!("{name}, depth {depth}"));
+            let runs = repeated(arch, data, config, repeats)?;
+            let scores: Vec<f64> = runs.iter().map(|r| r.score).collect();
+            rows.push(DepthRow {
+                name,
+                depth,
+                score: mean_std(&scores),
+                diverged: runs.iter().filter(|r| r.diverged).count(),
+                epochs: runs.iter().map(|r| r.epochs as f64).sum::<f64>()
+                    / runs.len().max(1) as f64,
+            });
+        }
+    }
+    Ok(rows)
+}
+
+/// What one encrypted run of a test set measured.
+#[derive(Clone, Debug)]
+pub struct InferReport {
+    /// Samples.
+    pub samples: usize,
+    /// Ciphertext batches (N/2 samples each).
+    pub batches: usize,
+    /// Seconds: key generation, encryption, server evaluation, decryption.
+    pub seconds: [f64; 4],
+    /// Max and mean |encrypted - float| over all outputs.
+    pub error: (f64, f64),
+    /// Decisions (class) that differ from the float model's; regression: 0.
+    pub flipped: usize,
+    /// Float and encrypted test score (accuracy or RMSE).
+    pub score: (f64, f64),
+    /// Levels consumed and available.
+    pub levels: (usize, usize),
+}
+
+/// Encrypts the standardised `test` features, evaluates `net` as the server (with flooding of
+/// standard deviation `flood` if given), decrypts, and compares with the float model.
+pub fn encrypted_run(
+    net: &Network,
+    test: &Dataset,
+    params: &Arc<CkksParameters>,
+    flood: Option<f64>,
+) -> Result<InferReport> {
+    let t = Instant::now();
+    let client = Client::new(params)?;
+    let keygen = t.elapsed().as_secs_f64();
+    let x = net.standardizer.transform(&test.x);
+    let want = net.forward_standardized(&x);
+    let mut server = Server::new(net, client.relinearization_key())?;
+    if let Some(sigma) = flood {
+        server = server.with_flooding(client.public_key(), sigma);
+    }
+    let capacity = client.batch_capacity();
+    let mut got = ndarray::Array2::zeros(want.raw_dim());
+    let (mut enc, mut eval, mut dec) = (0.0, 0.0, 0.0);
+    let mut batches = 0;
+    for start in (0..x.nrows()).step_by(capacity.max(1)) {
+        let end = (start + capacity).min(x.nrows());
+        let chunk = x
+            .slice_axis(ndarray::Axis(0), ndarray::Slice::from(start..end))
+            .to_owned();
+        let t = Instant::now();
+        let cts = client.encrypt_batch(&chunk)?;
+        enc += t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let reply = server.evaluate(&cts)?;
+        eval += t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let out = client.decrypt_outputs(&reply, end - start)?;
+        dec += t.elapsed().as_secs_f64();
+        got.slice_axis_mut(ndarray::Axis(0), ndarray::Slice::from(start..end))
+            .assign(&out);
+        batches += 1;
+    }
+    if batches == 0 {
+        return Err(Error::Config {
+            reason: "empty test set".into(),
+        });
+    }
+    let diff = (&got - &want).mapv(f64::abs);
+    let max = diff.fold(0.0f64, |a, &b| a.max(b));
+    let mean = diff.mean().unwrap_or(0.0);
+    let float_pred = net.decide(&want);
+    let enc_pred = net.decide(&got);
+    let flipped = match net.task {
+        Task::Regression => 0,
+        _ => float_pred
+            .iter()
+            .zip(&enc_pred)
+            .filter(|(a, b)| a != b)
+            .count(),
+    };
+    let metric = |pred: &[f64]| match net.task {
+        Task::Regression => (pred
+            .iter()
+            .zip(&test.y)
+            .map(|(p, y)| (p - y).powi(2))
+            .sum::<f64>()
+            / test.len().max(1) as f64)
+            .sqrt(),
+        _ => {
+            pred.iter().zip(&test.y).filter(|(p, y)| p == y).count() as f64
+                / test.len().max(1) as f64
+        }
+    };
+    Ok(InferReport {
+        samples: x.nrows(),
+        batches,
+        seconds: [keygen, enc, eval, dec],
+        error: (max, mean),
+        flipped,
+        score: (metric(&float_pred), metric(&enc_pred)),
+        levels: (crate::encrypted::depth_needed(net)?, params.max_level()),
+    })
+}
