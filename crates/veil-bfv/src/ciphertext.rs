@@ -87,8 +87,8 @@ impl PublicKey {
     pub fn encrypt_with(&self, pt: &Plaintext, sampler: &mut Sampler) -> Result<Ciphertext> {
         let ctx = self.params.ciphertext_context();
         let u = Poly::from_small(ctx, &sampler.ternary(ctx.degree()))?.into_ntt();
-        let mut c0 = self.b.mul(&u)?.into_coeff();
-        let mut c1 = self.a.mul(&u)?.into_coeff();
+        let mut c0 = self.key.b.mul(&u)?.into_coeff();
+        let mut c1 = self.key.a.mul(&u)?.into_coeff();
         c0.add_assign(&error_poly(ctx, sampler)?)?;
         c1.add_assign(&error_poly(ctx, sampler)?)?;
         c0.add_assign(&self.params.scale_plaintext(pt, 0)?)?;

@@ -58,6 +58,9 @@ impl From<veil_ring::Error> for Error {
     fn from(e: veil_ring::Error) -> Self {
         match e {
             veil_ring::Error::Malformed { reason } => Error::Malformed { reason },
+            veil_ring::Error::ForeignParameters => Error::Mismatch {
+                what: "parameters of serialized object",
+            },
             other => Error::Ring(other),
         }
     }

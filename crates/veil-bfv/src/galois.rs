@@ -44,18 +44,12 @@ impl SecretKey {
     ) -> Result<GaloisKeys> {
         let swap = 2 * self.params.degree() as u64 - 1;
         let extra: &[u64] = if column_swap { &[swap] } else { &[] };
-        let set = GaloisKeySet::generate(
-            &self.s_qp,
-            &self.coeffs,
-            self.params.ciphertext_moduli().len(),
-            ROW_GENERATOR,
-            steps,
-            extra,
-            sampler,
-        )?;
+        let digits = self.params.ciphertext_moduli().len();
         Ok(GaloisKeys {
             params: self.params.clone(),
-            set,
+            set: self
+                .secret
+                .galois_keys(digits, ROW_GENERATOR, steps, extra, sampler)?,
         })
     }
 }

@@ -3,6 +3,7 @@
 use core::fmt;
 use std::sync::Arc;
 
+use veil_ring::keys::{RlwePublicKey, RlweSecret};
 use veil_ring::sample::Sampler;
 use veil_ring::{Context, Ntt, Poly};
 use zeroize::Zeroize;
@@ -10,14 +11,12 @@ use zeroize::Zeroize;
 use crate::error::Result;
 use crate::parameters::BfvParameters;
 
-/// A ternary secret s, kept in NTT form over Q P. Wiped on drop; never printed.
+/// A ternary secret s (`veil_ring::keys::RlweSecret`, NTT form over Q P for key switching), and
+/// its NTT form over Q for decryption. Wiped on drop; never printed.
 pub struct SecretKey {
     pub(crate) params: Arc<BfvParameters>,
-    /// Coefficients of s in {-1, 0, 1}.
-    pub(crate) coeffs: Vec<i64>,
-    /// s in NTT form over Q (for decryption) and over Q P (for key switching).
+    pub(crate) secret: RlweSecret,
     pub(crate) s_q: Poly<Ntt>,
-    pub(crate) s_qp: Poly<Ntt>,
 }
 
 impl fmt::Debug for SecretKey {
@@ -28,9 +27,7 @@ impl fmt::Debug for SecretKey {
 
 impl Drop for SecretKey {
     fn drop(&mut self) {
-        self.coeffs.zeroize();
         self.s_q.zeroize();
-        self.s_qp.zeroize();
     }
 }
 
@@ -38,10 +35,7 @@ impl Drop for SecretKey {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PublicKey {
     pub(crate) params: Arc<BfvParameters>,
-    pub(crate) b: Poly<Ntt>,
-    pub(crate) a: Poly<Ntt>,
-    /// The seed `a` was expanded from: serialized instead of `a`.
-    pub(crate) seed: [u8; 32],
+    pub(crate) key: RlwePublicKey,
 }
 
 /// The RLWE sampling helpers live in `veil_ring::rlwe`, shared with the other schemes.
@@ -63,14 +57,12 @@ impl SecretKey {
 
     /// A secret key from the caller's sampler (deterministic for a seeded sampler).
     pub fn generate_with(params: &Arc<BfvParameters>, sampler: &mut Sampler) -> Result<Self> {
-        let coeffs = sampler.ternary(params.degree());
-        let s_q = Poly::from_small(params.ciphertext_context(), &coeffs)?.into_ntt();
-        let s_qp = Poly::from_small(params.key_context(), &coeffs)?.into_ntt();
+        let secret = RlweSecret::generate(params.key_context(), sampler)?;
+        let s_q = secret.ntt_over(params.ciphertext_context())?;
         Ok(SecretKey {
             params: params.clone(),
-            coeffs,
+            secret,
             s_q,
-            s_qp,
         })
     }
 
@@ -86,18 +78,11 @@ impl SecretKey {
 
     /// The matching public key, with the caller's sampler.
     pub fn public_key_with(&self, sampler: &mut Sampler) -> Result<PublicKey> {
-        let ctx = self.params.ciphertext_context();
-        let seed = fresh_seed(sampler);
-        let a = expand_uniform(ctx, &seed);
-        let e = error_poly(ctx, sampler)?.into_ntt();
-        // b = -(a s + e)
-        let mut b = a.mul(&self.s_q)?;
-        b.add_assign(&e)?;
         Ok(PublicKey {
             params: self.params.clone(),
-            b: b.neg(),
-            a,
-            seed,
+            key: self
+                .secret
+                .public_key(self.params.ciphertext_context(), sampler)?,
         })
     }
 }

@@ -29,11 +29,10 @@ impl SecretKey {
 
     /// The relinearization key, with the caller's sampler.
     pub fn relinearization_key_with(&self, sampler: &mut Sampler) -> Result<RelinearizationKey> {
-        let s2 = self.s_qp.mul(&self.s_qp)?;
         let digits = self.params.ciphertext_moduli().len();
         Ok(RelinearizationKey {
             params: self.params.clone(),
-            key: SwitchingKey::generate(&self.s_qp, &s2, digits, sampler)?,
+            key: self.secret.relinearization_key(digits, sampler)?,
         })
     }
 }

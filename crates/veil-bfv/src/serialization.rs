@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use veil_ring::keys::{GaloisKeySet, SwitchingKey};
+use veil_ring::keys::{GaloisKeySet, RlwePublicKey, SwitchingKey, open_object};
 use veil_ring::sample::Sampler;
 use veil_ring::wire::{Format, Reader, Writer, poly_len};
 use veil_ring::{Coeff, Poly, Representation};
@@ -61,8 +61,7 @@ fn read_seeded<R: Representation>(
     bytes: &[u8],
     kind: u8,
 ) -> Result<([u8; 32], Poly<R>)> {
-    let mut r = Reader::new(bytes, FORMAT, kind)?;
-    params.expect_fingerprint(&mut r)?;
+    let mut r = open_object(bytes, FORMAT, kind, params.fingerprint())?;
     let seed = r.seed()?;
     let ctx = params.ciphertext_context().clone();
     if r.remaining() != poly_len(&ctx) {
@@ -121,16 +120,6 @@ impl BfvParameters {
         }
         b.build()
     }
-
-    fn expect_fingerprint(&self, r: &mut Reader<'_>) -> Result<()> {
-        if r.u64()? == self.fingerprint() {
-            Ok(())
-        } else {
-            Err(Error::Mismatch {
-                what: "parameters of serialized object",
-            })
-        }
-    }
 }
 
 impl Ciphertext {
@@ -149,8 +138,7 @@ impl Ciphertext {
     /// A ciphertext from untrusted bytes: right parameters, level and size, exact length, every
     /// residue below its prime. No allocation happens before the length is known to be right.
     pub fn from_bytes(params: &Arc<BfvParameters>, bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::new(bytes, FORMAT, KIND_CIPHERTEXT)?;
-        params.expect_fingerprint(&mut r)?;
+        let mut r = open_object(bytes, FORMAT, KIND_CIPHERTEXT, params.fingerprint())?;
         let level = r.u8()? as usize;
         if level > params.max_level() {
             return Err(malformed("level beyond the modulus chain"));
@@ -240,17 +228,16 @@ impl SeededCiphertext {
 impl PublicKey {
     /// Header, fingerprint, seed of a, b.
     pub fn to_bytes(&self) -> Vec<u8> {
-        write_seeded(KIND_PUBLIC_KEY, &self.params, &self.seed, &self.b)
+        self.key
+            .to_object(FORMAT, KIND_PUBLIC_KEY, self.params.fingerprint())
     }
 
     /// A public key from untrusted bytes (a is re-expanded from its seed).
     pub fn from_bytes(params: &Arc<BfvParameters>, bytes: &[u8]) -> Result<Self> {
-        let (seed, b) = read_seeded(params, bytes, KIND_PUBLIC_KEY)?;
+        let (fp, ctx) = (params.fingerprint(), params.ciphertext_context());
         Ok(PublicKey {
             params: params.clone(),
-            a: expand_uniform(params.ciphertext_context(), &seed),
-            b,
-            seed,
+            key: RlwePublicKey::from_object(bytes, FORMAT, KIND_PUBLIC_KEY, fp, ctx)?,
         })
     }
 }
@@ -258,25 +245,17 @@ impl PublicKey {
 impl RelinearizationKey {
     /// Header, fingerprint, then per prime of Q: seed of a_i, b_i.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::new(FORMAT, KIND_RELIN_KEY);
-        w.u64(self.params.fingerprint());
-        self.key.write(&mut w);
-        w.into_bytes()
+        self.key
+            .to_object(FORMAT, KIND_RELIN_KEY, self.params.fingerprint())
     }
 
     /// A relinearization key from untrusted bytes.
     pub fn from_bytes(params: &Arc<BfvParameters>, bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::new(bytes, FORMAT, KIND_RELIN_KEY)?;
-        params.expect_fingerprint(&mut r)?;
         let (ctx, digits) = (params.key_context(), params.ciphertext_moduli().len());
-        if r.remaining() != SwitchingKey::byte_len(ctx, digits) {
-            return Err(malformed("wrong length for these parameters"));
-        }
-        let key = SwitchingKey::read(&mut r, ctx, digits)?;
-        r.finish()?;
+        let fp = params.fingerprint();
         Ok(RelinearizationKey {
             params: params.clone(),
-            key,
+            key: SwitchingKey::from_object(bytes, FORMAT, KIND_RELIN_KEY, fp, ctx, digits)?,
         })
     }
 }
@@ -284,20 +263,16 @@ impl RelinearizationKey {
 impl GaloisKeys {
     /// Header, fingerprint, count, then per key: Galois element and key-switching key.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::new(FORMAT, KIND_GALOIS_KEYS);
-        w.u64(self.params.fingerprint());
-        self.set.write(&mut w);
-        w.into_bytes()
+        self.set
+            .to_object(FORMAT, KIND_GALOIS_KEYS, self.params.fingerprint())
     }
 
     /// Galois keys from untrusted bytes: each element odd and below 2N, in increasing order (the
     /// canonical order [`GaloisKeys::to_bytes`] writes, so no repeats), exact length.
     pub fn from_bytes(params: &Arc<BfvParameters>, bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::new(bytes, FORMAT, KIND_GALOIS_KEYS)?;
-        params.expect_fingerprint(&mut r)?;
         let (ctx, digits) = (params.key_context(), params.ciphertext_moduli().len());
-        let set = GaloisKeySet::read(&mut r, ctx, digits, ROW_GENERATOR)?;
-        r.finish()?;
+        let (fp, g) = (params.fingerprint(), ROW_GENERATOR);
+        let set = GaloisKeySet::from_object(bytes, FORMAT, KIND_GALOIS_KEYS, fp, ctx, digits, g)?;
         Ok(GaloisKeys {
             params: params.clone(),
             set,

@@ -205,9 +205,9 @@ impl PublicKey {
         let mut u_coeffs = sampler.ternary(ctx.degree());
         let u = Poly::from_small(ctx, &u_coeffs)?.into_ntt();
         zeroize::Zeroize::zeroize(&mut u_coeffs);
-        let mut c0 = select_limbs(&self.b, &lv.key_limbs, ctx)?.mul(&u)?;
+        let mut c0 = select_limbs(&self.key.b, &lv.key_limbs, ctx)?.mul(&u)?;
         c0.add_assign(&error(ctx, sampler)?.into_ntt())?;
-        let mut c1 = select_limbs(&self.a, &lv.key_limbs, ctx)?.mul(&u)?;
+        let mut c1 = select_limbs(&self.key.a, &lv.key_limbs, ctx)?.mul(&u)?;
         c1.add_assign(&error(ctx, sampler)?.into_ntt())?;
         let (c0, c1) = rayon::join(
             || keyswitch::divide_round_by_last_ntt(&c0, &lv.ctx),

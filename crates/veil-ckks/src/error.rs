@@ -73,6 +73,9 @@ impl From<veil_ring::Error> for Error {
     fn from(e: veil_ring::Error) -> Self {
         match e {
             veil_ring::Error::Malformed { reason } => Error::Malformed { reason },
+            veil_ring::Error::ForeignParameters => Error::Mismatch {
+                what: "parameters of serialized object",
+            },
             veil_ring::Error::InvalidDegree { n, min, max } => Error::InvalidDegree { n, min, max },
             other => Error::Ring(other),
         }

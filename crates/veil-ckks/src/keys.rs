@@ -7,11 +7,9 @@
 use core::fmt;
 use std::sync::Arc;
 
-use veil_ring::keys::{GaloisKeySet, SwitchingKey};
-use veil_ring::rlwe::{error, expand_uniform, fresh_seed};
+use veil_ring::keys::{GaloisKeySet, RlwePublicKey, RlweSecret, SwitchingKey};
 use veil_ring::sample::Sampler;
 use veil_ring::{Ntt, Poly};
-use zeroize::Zeroize;
 
 use crate::error::Result;
 use crate::parameters::CkksParameters;
@@ -19,11 +17,11 @@ use crate::parameters::CkksParameters;
 /// The generator of slot rotations: X -> X^(5^k) rotates the slots left by k.
 pub(crate) const ROTATION_GENERATOR: u64 = 5;
 
-/// A ternary secret s, kept in NTT form over Q P. Wiped on drop; never printed.
+/// A ternary secret s (`veil_ring::keys::RlweSecret`: NTT form over Q P). Wiped on drop (by
+/// the shared type); never printed.
 pub struct SecretKey {
     pub(crate) params: Arc<CkksParameters>,
-    pub(crate) coeffs: Vec<i64>,
-    pub(crate) s_qp: Poly<Ntt>,
+    pub(crate) secret: RlweSecret,
 }
 
 impl fmt::Debug for SecretKey {
@@ -32,21 +30,12 @@ impl fmt::Debug for SecretKey {
     }
 }
 
-impl Drop for SecretKey {
-    fn drop(&mut self) {
-        self.coeffs.zeroize();
-        self.s_qp.zeroize();
-    }
-}
-
 /// The public key (b, a) = (-(a s + e), a) over Q P (the special prime included, so that
 /// encryption can divide its noise by P), NTT form; a is expanded from a seed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PublicKey {
     pub(crate) params: Arc<CkksParameters>,
-    pub(crate) b: Poly<Ntt>,
-    pub(crate) a: Poly<Ntt>,
-    pub(crate) seed: [u8; 32],
+    pub(crate) key: RlwePublicKey,
 }
 
 /// The relinearization key: a key-switching key from s^2 to s.
@@ -96,12 +85,9 @@ impl SecretKey {
 
     /// A secret key from the caller's sampler (deterministic for a seeded sampler).
     pub fn generate_with(params: &Arc<CkksParameters>, sampler: &mut Sampler) -> Result<Self> {
-        let coeffs = sampler.ternary(params.degree());
-        let s_qp = Poly::from_small(params.key_context(), &coeffs)?.into_ntt();
         Ok(SecretKey {
             params: params.clone(),
-            coeffs,
-            s_qp,
+            secret: RlweSecret::generate(params.key_context(), sampler)?,
         })
     }
 
@@ -112,7 +98,7 @@ impl SecretKey {
 
     /// s in NTT form at level `l`.
     pub(crate) fn at_level(&self, l: usize) -> Result<Poly<Ntt>> {
-        restrict(&self.s_qp, &self.params.level(l)?.ctx)
+        Ok(self.secret.ntt_over(&self.params.level(l)?.ctx)?)
     }
 
     /// The matching public key, with fresh randomness.
@@ -122,17 +108,9 @@ impl SecretKey {
 
     /// The matching public key, with the caller's sampler.
     pub fn public_key_with(&self, sampler: &mut Sampler) -> Result<PublicKey> {
-        let ctx = self.params.key_context();
-        let seed = fresh_seed(sampler);
-        let a = expand_uniform(ctx, &seed);
-        let e = error(ctx, sampler)?.into_ntt();
-        let mut b = a.mul(&self.s_qp)?;
-        b.add_assign(&e)?;
         Ok(PublicKey {
             params: self.params.clone(),
-            b: b.neg(),
-            a,
-            seed,
+            key: self.secret.public_key(self.params.key_context(), sampler)?,
         })
     }
 
@@ -143,12 +121,11 @@ impl SecretKey {
 
     /// The relinearization key, with the caller's sampler.
     pub fn relinearization_key_with(&self, sampler: &mut Sampler) -> Result<RelinearizationKey> {
-        let mut s2 = self.s_qp.mul(&self.s_qp)?;
-        let key = SwitchingKey::generate(&self.s_qp, &s2, self.params.moduli().len(), sampler);
-        s2.zeroize();
         Ok(RelinearizationKey {
             params: self.params.clone(),
-            key: key?,
+            key: self
+                .secret
+                .relinearization_key(self.params.moduli().len(), sampler)?,
         })
     }
 
@@ -167,17 +144,10 @@ impl SecretKey {
         conjugation: bool,
         sampler: &mut Sampler,
     ) -> Result<GaloisKeys> {
-        let conj = 2 * self.params.degree() as u64 - 1;
-        let extra: &[u64] = if conjugation { &[conj] } else { &[] };
-        let set = GaloisKeySet::generate(
-            &self.s_qp,
-            &self.coeffs,
-            self.params.moduli().len(),
-            ROTATION_GENERATOR,
-            steps,
-            extra,
-            sampler,
-        )?;
+        let conj = [2 * self.params.degree() as u64 - 1];
+        let extra = if conjugation { &conj[..] } else { &[] };
+        let digits = self.params.moduli().len();
+        let set = (self.secret).galois_keys(digits, ROTATION_GENERATOR, steps, extra, sampler)?;
         Ok(GaloisKeys {
             params: self.params.clone(),
             set,

@@ -10,10 +10,9 @@
 
 use std::sync::Arc;
 
-use veil_ring::keys::{GaloisKeySet, SwitchingKey};
-use veil_ring::rlwe::expand_uniform;
+use veil_ring::Ntt;
+use veil_ring::keys::{GaloisKeySet, RlwePublicKey, RlweSecret, SwitchingKey, open_object};
 use veil_ring::wire::{Format, Reader, Writer, fingerprint, poly_len};
-use veil_ring::{Ntt, Poly};
 
 use crate::ciphertext::{Ciphertext, Plaintext};
 use crate::error::{Error, Result};
@@ -88,16 +87,6 @@ impl CkksParameters {
         b.build()
     }
 
-    fn expect_fingerprint(&self, r: &mut Reader<'_>) -> Result<()> {
-        if r.u64()? == self.fingerprint() {
-            Ok(())
-        } else {
-            Err(Error::Mismatch {
-                what: "parameters of serialized object",
-            })
-        }
-    }
-
     /// A level and scale read from untrusted bytes: the level exists and the scale is a finite
     /// positive number below Q_l (a larger one cannot hold a message).
     fn read_level_and_scale(&self, r: &mut Reader<'_>) -> Result<(usize, f64)> {
@@ -130,8 +119,7 @@ impl Ciphertext {
 
     /// A ciphertext from untrusted bytes: 2 or 3 polynomials at an existing level, exact length.
     pub fn from_bytes(params: &Arc<CkksParameters>, bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::new(bytes, FORMAT, KIND_CIPHERTEXT)?;
-        params.expect_fingerprint(&mut r)?;
+        let mut r = open_object(bytes, FORMAT, KIND_CIPHERTEXT, params.fingerprint())?;
         let size = r.u8()? as usize;
         let (level, scale) = params.read_level_and_scale(&mut r)?;
         let ctx = params.level(level)?.ctx.clone();
@@ -164,8 +152,7 @@ impl Plaintext {
 
     /// A plaintext from untrusted bytes.
     pub fn from_bytes(params: &Arc<CkksParameters>, bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::new(bytes, FORMAT, KIND_PLAINTEXT)?;
-        params.expect_fingerprint(&mut r)?;
+        let mut r = open_object(bytes, FORMAT, KIND_PLAINTEXT, params.fingerprint())?;
         let (level, scale) = params.read_level_and_scale(&mut r)?;
         let ctx = params.level(level)?.ctx.clone();
         if r.remaining() != poly_len(&ctx) {
@@ -185,29 +172,17 @@ impl Plaintext {
 impl PublicKey {
     /// Header, fingerprint, the seed of a, then b over Q P.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::new(FORMAT, KIND_PUBLIC_KEY);
-        w.u64(self.params.fingerprint());
-        w.bytes(&self.seed);
-        w.poly(&self.b);
-        w.into_bytes()
+        self.key
+            .to_object(FORMAT, KIND_PUBLIC_KEY, self.params.fingerprint())
     }
 
-    /// A public key from untrusted bytes.
+    /// A public key from untrusted bytes (a is re-expanded from its seed).
     pub fn from_bytes(params: &Arc<CkksParameters>, bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::new(bytes, FORMAT, KIND_PUBLIC_KEY)?;
-        params.expect_fingerprint(&mut r)?;
-        let seed = r.seed()?;
-        let ctx = params.key_context().clone();
-        if r.remaining() != poly_len(&ctx) {
-            return Err(malformed("wrong length for these parameters"));
-        }
-        let b: Poly<Ntt> = r.poly(&ctx)?;
-        r.finish()?;
+        let (fp, ctx) = (params.fingerprint(), params.key_context());
+        let key = RlwePublicKey::from_object(bytes, FORMAT, KIND_PUBLIC_KEY, fp, ctx)?;
         Ok(PublicKey {
             params: params.clone(),
-            a: expand_uniform(&ctx, &seed),
-            b,
-            seed,
+            key,
         })
     }
 }
@@ -215,22 +190,18 @@ impl PublicKey {
 impl RelinearizationKey {
     /// Header, fingerprint, then per prime of Q: seed of a_i, b_i.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::new(FORMAT, KIND_RELIN_KEY);
-        w.u64(self.params.fingerprint());
-        self.key.write(&mut w);
-        w.into_bytes()
+        self.key
+            .to_object(FORMAT, KIND_RELIN_KEY, self.params.fingerprint())
     }
 
-    /// A relinearization key from untrusted bytes.
+    /// A relinearization key from untrusted bytes (exact length first).
     pub fn from_bytes(params: &Arc<CkksParameters>, bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::new(bytes, FORMAT, KIND_RELIN_KEY)?;
-        params.expect_fingerprint(&mut r)?;
-        let (ctx, digits) = (params.key_context(), params.moduli().len());
-        if r.remaining() != SwitchingKey::byte_len(ctx, digits) {
-            return Err(malformed("wrong length for these parameters"));
-        }
-        let key = SwitchingKey::read(&mut r, ctx, digits)?;
-        r.finish()?;
+        let (ctx, digits, fp) = (
+            params.key_context(),
+            params.moduli().len(),
+            params.fingerprint(),
+        );
+        let key = SwitchingKey::from_object(bytes, FORMAT, KIND_RELIN_KEY, fp, ctx, digits)?;
         Ok(RelinearizationKey {
             params: params.clone(),
             key,
@@ -241,19 +212,19 @@ impl RelinearizationKey {
 impl GaloisKeys {
     /// Header, fingerprint, count, then per key: Galois element and key-switching key.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::new(FORMAT, KIND_GALOIS_KEYS);
-        w.u64(self.params.fingerprint());
-        self.set.write(&mut w);
-        w.into_bytes()
+        self.set
+            .to_object(FORMAT, KIND_GALOIS_KEYS, self.params.fingerprint())
     }
 
     /// Galois keys from untrusted bytes: elements odd, below 2N, strictly increasing, exact length.
     pub fn from_bytes(params: &Arc<CkksParameters>, bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::new(bytes, FORMAT, KIND_GALOIS_KEYS)?;
-        params.expect_fingerprint(&mut r)?;
-        let (ctx, digits) = (params.key_context(), params.moduli().len());
-        let set = GaloisKeySet::read(&mut r, ctx, digits, ROTATION_GENERATOR)?;
-        r.finish()?;
+        let (ctx, digits, fp) = (
+            params.key_context(),
+            params.moduli().len(),
+            params.fingerprint(),
+        );
+        let g = ROTATION_GENERATOR;
+        let set = GaloisKeySet::from_object(bytes, FORMAT, KIND_GALOIS_KEYS, fp, ctx, digits, g)?;
         Ok(GaloisKeys {
             params: params.clone(),
             set,
@@ -268,7 +239,8 @@ impl SecretKey {
         let mut w = Writer::new(FORMAT, KIND_SECRET_KEY);
         w.u64(self.params.fingerprint());
         let coded: zeroize::Zeroizing<Vec<u8>> = zeroize::Zeroizing::new(
-            self.coeffs
+            self.secret
+                .coeffs()
                 .iter()
                 .map(|&c| match c {
                     1 => 1,
@@ -283,8 +255,7 @@ impl SecretKey {
 
     /// A secret key from bytes: exactly N coefficient bytes, each 0, 1 or 2.
     pub fn from_bytes(params: &Arc<CkksParameters>, bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::new(bytes, FORMAT, KIND_SECRET_KEY)?;
-        params.expect_fingerprint(&mut r)?;
+        let mut r = open_object(bytes, FORMAT, KIND_SECRET_KEY, params.fingerprint())?;
         let coded = r.take(params.degree())?;
         r.finish()?;
         let coeffs = coded
@@ -296,11 +267,9 @@ impl SecretKey {
                 _ => Err(malformed("secret coefficient not in {0, 1, 2}")),
             })
             .collect::<Result<Vec<i64>>>()?;
-        let s_qp = Poly::from_small(params.key_context(), &coeffs)?.into_ntt();
         Ok(SecretKey {
             params: params.clone(),
-            coeffs,
-            s_qp,
+            secret: RlweSecret::from_coeffs(params.key_context(), coeffs)?,
         })
     }
 }

@@ -58,6 +58,9 @@ pub enum Error {
         /// What is wrong.
         reason: &'static str,
     },
+    /// An object serialized under other parameters (its fingerprint differs).
+    #[error("the object was made under other parameters")]
+    ForeignParameters,
     /// An RNS basis that cannot be built (repeated or non-coprime moduli, empty).
     #[error("invalid RNS basis: {reason}")]
     InvalidBasis {

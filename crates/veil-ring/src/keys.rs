@@ -5,18 +5,181 @@
 //! A scheme owns its parameters and wraps these types; the ring layer only needs the key ring
 //! R_{QP} (whose last prime is the special prime P) and the number of digits (the primes of Q).
 
+use core::fmt;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+
+use zeroize::Zeroize;
 
 use crate::error::{Error, Result};
 use crate::keyswitch::{self, Decomposition, SwitchRings};
 use crate::poly::{Coeff, Context, Ntt, Poly};
 use crate::rlwe::{error, expand_uniform, fresh_seed};
 use crate::sample::Sampler;
-use crate::wire::{Reader, Writer, poly_len};
+use crate::wire::{Format, Reader, Writer, poly_len};
 
 fn malformed(reason: &'static str) -> Error {
     Error::Malformed { reason }
+}
+
+/// A ternary RLWE secret s: its coefficients and its NTT form over the key ring R_{QP}, with the
+/// key generation every scheme shares. Wiped on drop; never printed.
+pub struct RlweSecret {
+    coeffs: Vec<i64>,
+    s: Poly<Ntt>,
+}
+
+impl fmt::Debug for RlweSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RlweSecret(<redacted>)")
+    }
+}
+
+impl Drop for RlweSecret {
+    fn drop(&mut self) {
+        self.coeffs.zeroize();
+        self.s.zeroize();
+    }
+}
+
+/// A public key (b, a) = (-(a s + e), a), NTT form, with the seed that a was expanded from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RlwePublicKey {
+    /// b = -(a s + e).
+    pub b: Poly<Ntt>,
+    /// a, uniform.
+    pub a: Poly<Ntt>,
+    /// The seed of a: serialized instead of a.
+    pub seed: [u8; 32],
+}
+
+impl RlwePublicKey {
+    /// Header, `fingerprint`, the seed, then b.
+    pub fn to_object(&self, format: Format, kind: u8, fingerprint: u64) -> Vec<u8> {
+        let mut w = Writer::new(format, kind);
+        w.u64(fingerprint);
+        w.bytes(&self.seed);
+        w.poly(&self.b);
+        w.into_bytes()
+    }
+
+    /// Reads [`RlwePublicKey::to_object`]'s layout from untrusted bytes, b over `ctx`.
+    pub fn from_object(
+        bytes: &[u8],
+        format: Format,
+        kind: u8,
+        fingerprint: u64,
+        ctx: &Arc<Context>,
+    ) -> Result<Self> {
+        let mut r = open_object(bytes, format, kind, fingerprint)?;
+        let seed = r.seed()?;
+        if r.remaining() != poly_len(ctx) {
+            return Err(malformed("wrong length for these parameters"));
+        }
+        let b = r.poly(ctx)?;
+        r.finish()?;
+        Ok(RlwePublicKey {
+            a: expand_uniform(ctx, &seed),
+            b,
+            seed,
+        })
+    }
+}
+
+/// A reader past the header and a matching parameter fingerprint
+/// ([`Error::ForeignParameters`] otherwise).
+pub fn open_object<'a>(
+    bytes: &'a [u8],
+    format: Format,
+    kind: u8,
+    fingerprint: u64,
+) -> Result<Reader<'a>> {
+    let mut r = Reader::new(bytes, format, kind)?;
+    if r.u64()? != fingerprint {
+        return Err(Error::ForeignParameters);
+    }
+    Ok(r)
+}
+
+impl RlweSecret {
+    /// A fresh ternary secret over the key ring.
+    pub fn generate(key_ctx: &Arc<Context>, sampler: &mut Sampler) -> Result<Self> {
+        Self::from_coeffs(key_ctx, sampler.ternary(key_ctx.degree()))
+    }
+
+    /// The secret of the given coefficients (each in {-1, 0, 1}).
+    pub fn from_coeffs(key_ctx: &Arc<Context>, coeffs: Vec<i64>) -> Result<Self> {
+        if coeffs.iter().any(|c| !(-1..=1).contains(c)) {
+            return Err(malformed("secret coefficient not in {-1, 0, 1}"));
+        }
+        let s = Poly::from_small(key_ctx, &coeffs)?.into_ntt();
+        Ok(RlweSecret { coeffs, s })
+    }
+
+    /// The coefficients of s.
+    pub fn coeffs(&self) -> &[i64] {
+        &self.coeffs
+    }
+
+    /// s in NTT form over the key ring.
+    pub fn ntt(&self) -> &Poly<Ntt> {
+        &self.s
+    }
+
+    /// s in NTT form over `ctx`, whose primes are the first ones of the key ring.
+    pub fn ntt_over(&self, ctx: &Arc<Context>) -> Result<Poly<Ntt>> {
+        if ctx == self.s.context() {
+            return Ok(self.s.clone());
+        }
+        self.s.prefix(ctx)
+    }
+
+    /// A public key over `ctx` (the key ring or a prefix of it): (-(a s + e), a).
+    pub fn public_key(&self, ctx: &Arc<Context>, sampler: &mut Sampler) -> Result<RlwePublicKey> {
+        let seed = fresh_seed(sampler);
+        let a = expand_uniform(ctx, &seed);
+        let mut e = error(ctx, sampler)?.into_ntt();
+        let mut b = a.mul(&self.ntt_over(ctx)?)?;
+        b.add_assign(&e)?;
+        e.zeroize();
+        Ok(RlwePublicKey {
+            b: b.neg(),
+            a,
+            seed,
+        })
+    }
+
+    /// The relinearization key: a switching key from s^2 to s with `digits` pairs.
+    pub fn relinearization_key(
+        &self,
+        digits: usize,
+        sampler: &mut Sampler,
+    ) -> Result<SwitchingKey> {
+        let mut s2 = self.s.mul(&self.s)?;
+        let key = SwitchingKey::generate(&self.s, &s2, digits, sampler);
+        s2.zeroize();
+        key
+    }
+
+    /// Galois keys for rotations by `steps` in the cycle of `generator`, and the `extra` elements.
+    pub fn galois_keys(
+        &self,
+        digits: usize,
+        generator: u64,
+        steps: &[i64],
+        extra: &[u64],
+        sampler: &mut Sampler,
+    ) -> Result<GaloisKeySet> {
+        GaloisKeySet::generate(
+            &self.s,
+            &self.coeffs,
+            digits,
+            generator,
+            steps,
+            extra,
+            sampler,
+        )
+    }
 }
 
 /// A key-switching key from s' to s: one pair (b_i, a_i) over R_{QP} per prime q_i of Q, in NTT
@@ -135,6 +298,34 @@ impl SwitchingKey {
             seeds.push(seed);
         }
         Ok(SwitchingKey { pairs, seeds })
+    }
+}
+
+impl SwitchingKey {
+    /// Header, `fingerprint`, then the key ([`SwitchingKey::write`]).
+    pub fn to_object(&self, format: Format, kind: u8, fingerprint: u64) -> Vec<u8> {
+        let mut w = Writer::new(format, kind);
+        w.u64(fingerprint);
+        self.write(&mut w);
+        w.into_bytes()
+    }
+
+    /// Reads [`SwitchingKey::to_object`]'s layout from untrusted bytes: exact length first.
+    pub fn from_object(
+        bytes: &[u8],
+        format: Format,
+        kind: u8,
+        fingerprint: u64,
+        key_ctx: &Arc<Context>,
+        digits: usize,
+    ) -> Result<Self> {
+        let mut r = open_object(bytes, format, kind, fingerprint)?;
+        if r.remaining() != Self::byte_len(key_ctx, digits) {
+            return Err(malformed("wrong length for these parameters"));
+        }
+        let key = Self::read(&mut r, key_ctx, digits)?;
+        r.finish()?;
+        Ok(key)
     }
 }
 
@@ -302,6 +493,32 @@ impl GaloisKeySet {
             keys.insert(g, SwitchingKey::read(r, key_ctx, digits)?);
         }
         Ok(Self::from_keys(n, generator, keys))
+    }
+}
+
+impl GaloisKeySet {
+    /// Header, `fingerprint`, then the keys ([`GaloisKeySet::write`]).
+    pub fn to_object(&self, format: Format, kind: u8, fingerprint: u64) -> Vec<u8> {
+        let mut w = Writer::new(format, kind);
+        w.u64(fingerprint);
+        self.write(&mut w);
+        w.into_bytes()
+    }
+
+    /// Reads [`GaloisKeySet::to_object`]'s layout from untrusted bytes ([`GaloisKeySet::read`]).
+    pub fn from_object(
+        bytes: &[u8],
+        format: Format,
+        kind: u8,
+        fingerprint: u64,
+        key_ctx: &Arc<Context>,
+        digits: usize,
+        generator: u64,
+    ) -> Result<Self> {
+        let mut r = open_object(bytes, format, kind, fingerprint)?;
+        let set = Self::read(&mut r, key_ctx, digits, generator)?;
+        r.finish()?;
+        Ok(set)
     }
 }
 
