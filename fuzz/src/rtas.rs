@@ -252,9 +252,11 @@ pub mod tcp {
     /// settings imply ([`TcpOptions::for_protocol`]: the real `max_frame`).
     pub fn options() -> TcpOptions {
         TcpOptions {
-            connect_timeout: Duration::from_secs(2),
+            // The listener keeps accepting until this deadline when a connection is dropped
+            // (bad hello): short, or every such input costs its whole length.
+            connect_timeout: Duration::from_millis(300),
             retry_interval: Duration::from_millis(5),
-            handshake_timeout: Duration::from_millis(500),
+            handshake_timeout: Duration::from_millis(200),
             write_timeout: Duration::from_millis(200),
             ..TcpOptions::for_protocol(&protocol())
         }
