@@ -278,15 +278,21 @@ fn run_infer(a: &InferArgs) -> CliResult<()> {
         params.slots(),
         a.flood
     )?;
+    let (l1, l5, _) = load_average();
+    say!(
+        "load average {l1} (1 min), {l5} (5 min) on {} cores during the run",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    )?;
     say!()?;
     say!(
-        "| keygen s | encrypt s | server s | decrypt s | server ms/sample (this batch) | server ms/sample (full batch) | max err | mean err | flipped | float {m} | encrypted {m} |",
+        "| keygen s | encrypt s | server s | server CPU s | decrypt s | server ms/sample (this batch) | server ms/sample (full batch) | max err | mean err | flipped | float {m} | encrypted {m} |",
         m = metric_name(net.task)
     )?;
-    say!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")?;
+    say!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")?;
     let full = eval / r.batches as f64 / params.slots() as f64;
     say!(
-        "| {keygen:.2} | {enc:.2} | {eval:.2} | {dec:.2} | {:.2} | {:.3} | {:.2e} | {:.2e} | {}/{} | {:.4} | {:.4} |",
+        "| {keygen:.2} | {enc:.2} | {eval:.2} | {} | {dec:.2} | {:.2} | {:.3} | {:.2e} | {:.2e} | {}/{} | {:.4} | {:.4} |",
+        r.server_cpu.map_or("n/a".into(), |c| format!("{c:.2}")),
         1e3 * eval / r.samples as f64,
         1e3 * full,
         r.error.0,
@@ -297,4 +303,12 @@ fn run_infer(a: &InferArgs) -> CliResult<()> {
         r.score.1
     )?;
     Ok(())
+}
+
+/// The machine's load averages (Linux), as printed by /proc/loadavg.
+fn load_average() -> (String, String, String) {
+    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let mut f = text.split_whitespace().map(str::to_owned);
+    let mut next = || f.next().unwrap_or_else(|| "?".into());
+    (next(), next(), next())
 }

@@ -111,6 +111,18 @@ pub fn depth_table(
     Ok(rows)
 }
 
+/// CPU seconds (user + system, all threads) this process has used so far, from `/proc/self/stat`
+/// (Linux; `None` elsewhere). Assumes the usual 100 clock ticks per second.
+pub fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
 /// What one encrypted run of a test set measured.
 #[derive(Clone, Debug)]
 pub struct InferReport {
@@ -120,6 +132,8 @@ pub struct InferReport {
     pub batches: usize,
     /// Seconds: key generation, encryption, server evaluation, decryption.
     pub seconds: [f64; 4],
+    /// CPU seconds of the server's evaluation (all threads), when measurable.
+    pub server_cpu: Option<f64>,
     /// Max and mean |encrypted - float| over all outputs.
     pub error: (f64, f64),
     /// Decisions (class) that differ from the float model's; regression: 0.
@@ -150,6 +164,7 @@ pub fn encrypted_run(
     let capacity = client.batch_capacity();
     let mut got = ndarray::Array2::zeros(want.raw_dim());
     let (mut enc, mut eval, mut dec) = (0.0, 0.0, 0.0);
+    let mut server_cpu = Some(0.0);
     let mut batches = 0;
     for start in (0..x.nrows()).step_by(capacity.max(1)) {
         let end = (start + capacity).min(x.nrows());
@@ -160,8 +175,13 @@ pub fn encrypted_run(
         let cts = client.encrypt_batch(&chunk)?;
         enc += t.elapsed().as_secs_f64();
         let t = Instant::now();
+        let cpu = process_cpu_seconds();
         let reply = server.evaluate(&cts)?;
         eval += t.elapsed().as_secs_f64();
+        server_cpu = match (server_cpu, cpu, process_cpu_seconds()) {
+            (Some(acc), Some(a), Some(b)) => Some(acc + b - a),
+            _ => None,
+        };
         let t = Instant::now();
         let out = client.decrypt_outputs(&reply, end - start)?;
         dec += t.elapsed().as_secs_f64();
@@ -204,6 +224,7 @@ pub fn encrypted_run(
         samples: x.nrows(),
         batches,
         seconds: [keygen, enc, eval, dec],
+        server_cpu,
         error: (max, mean),
         flipped,
         score: (metric(&float_pred), metric(&enc_pred)),

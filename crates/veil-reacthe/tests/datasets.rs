@@ -53,7 +53,11 @@ fn diabetes_regression_beats_the_mean() -> Result<()> {
     let net = train(Architecture::reacthe(8, 1, 0.1), &tr, &cfg)?.network;
     let rmse = score(&net, &te);
     let mean = te.y.mean().unwrap_or(0.0);
-    let sd = te.y.mapv(|v| (v - mean).powi(2)).mean().unwrap_or(0.0).sqrt();
+    let sd =
+        te.y.mapv(|v| (v - mean).powi(2))
+            .mean()
+            .unwrap_or(0.0)
+            .sqrt();
     assert!(rmse < 0.85 * sd, "RMSE {rmse} vs sd {sd}");
     Ok(())
 }
