@@ -81,6 +81,9 @@ pub(crate) struct TrainArgs {
     /// Where to save the model (JSON).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Writes the standardised test features (CSV, no header) for a peer to encrypt.
+    #[arg(long)]
+    export_test: Option<PathBuf>,
 }
 
 /// `veil reacthe eval`.
@@ -178,6 +181,28 @@ fn run_train(a: &TrainArgs) -> CliResult<()> {
             source,
         })?;
         say!("saved {}", path.display())?;
+    }
+    if let Some(path) = &a.export_test {
+        let x = t.network.standardizer.transform(&test_part.x);
+        let text: Vec<String> = x
+            .rows()
+            .into_iter()
+            .map(|r| {
+                r.iter()
+                    .map(|v| format!("{v:e}"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .collect();
+        std::fs::write(path, text.join("\n") + "\n").map_err(|source| CliError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        say!(
+            "wrote {} standardised test rows to {}",
+            x.nrows(),
+            path.display()
+        )?;
     }
     Ok(())
 }

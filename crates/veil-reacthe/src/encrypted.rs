@@ -94,8 +94,25 @@ impl Client {
         self.params.slots()
     }
 
-    /// One ciphertext per feature of the standardised `x` (samples in slots; at most N/2 rows).
+    /// One ciphertext per feature of the standardised `x` (samples in slots; at most N/2 rows), at
+    /// the top level.
     pub fn encrypt_batch(&self, x_standardized: &Array2<f64>) -> Result<Vec<Ciphertext>> {
+        self.encrypt_batch_at(x_standardized, self.params.max_level())
+    }
+
+    /// [`Client::encrypt_batch`] at `level`: [`depth_needed`] of the network is enough, and every
+    /// level less makes the server's work cheaper.
+    pub fn encrypt_batch_at(
+        &self,
+        x_standardized: &Array2<f64>,
+        level: usize,
+    ) -> Result<Vec<Ciphertext>> {
+        if level > self.params.max_level() {
+            return Err(Error::Depth {
+                needed: level,
+                available: self.params.max_level(),
+            });
+        }
         if x_standardized.nrows() > self.params.slots() || x_standardized.nrows() == 0 {
             return Err(Error::Config {
                 reason: format!(
@@ -112,12 +129,7 @@ impl Client {
             .par_iter()
             .map(|col| {
                 let values: Vec<f64> = col.to_vec();
-                let pt = Plaintext::encode_real(
-                    &self.params,
-                    &values,
-                    self.params.max_level(),
-                    self.params.scale(),
-                )?;
+                let pt = Plaintext::encode_real(&self.params, &values, level, self.params.scale())?;
                 Ok(self.public.encrypt(&pt)?)
             })
             .collect()

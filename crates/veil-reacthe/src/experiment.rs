@@ -172,7 +172,7 @@ pub fn encrypted_run(
             .slice_axis(ndarray::Axis(0), ndarray::Slice::from(start..end))
             .to_owned();
         let t = Instant::now();
-        let cts = client.encrypt_batch(&chunk)?;
+        let cts = client.encrypt_batch_at(&chunk, crate::encrypted::depth_needed(net)?)?;
         enc += t.elapsed().as_secs_f64();
         let t = Instant::now();
         let cpu = process_cpu_seconds();

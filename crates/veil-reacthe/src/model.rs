@@ -419,9 +419,8 @@ mod tests {
         let mut grad_layers: Vec<Dense> = grads.input.into_iter().collect();
         grad_layers.extend(grads.hidden);
         grad_layers.push(grads.head);
-        let count = grad_layers.len();
-        for li in 0..count {
-            for (idx, analytic) in grad_layers[li].w.indexed_iter().take(6) {
+        for (li, layer) in grad_layers.iter().enumerate() {
+            for (idx, analytic) in layer.w.indexed_iter().take(6) {
                 let eps = 1e-6;
                 let mut plus = net.clone();
                 plus.layers_mut()[li].w[idx] += eps;
