@@ -97,12 +97,11 @@ impl Ciphertext {
         if *gk.params != *self.params {
             return Err(Error::Mismatch { what: "parameters" });
         }
-        let plan = gk.set.plan(step).ok_or(Error::Mismatch {
-            what: "Galois keys for this rotation",
-        })?;
         let mut ct = self.clone();
-        for k in plan {
-            ct = ct.apply_galois(gk.set.element(k as i64), gk)?;
+        for g in gk.set.plan_elements(step).ok_or(Error::Mismatch {
+            what: "Galois keys for this rotation",
+        })? {
+            ct = ct.apply_galois(g, gk)?;
         }
         Ok(ct)
     }

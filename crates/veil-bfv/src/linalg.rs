@@ -11,7 +11,7 @@
 
 use std::sync::Arc;
 
-use veil_ring::bsgs::DiagonalLayout;
+use veil_ring::bsgs::{DiagonalLayout, giant_step_sum};
 use veil_ring::{Ntt, Poly};
 
 use crate::ciphertext::Ciphertext;
@@ -156,26 +156,10 @@ impl PlainMatrix {
         let mut result: Option<Ciphertext> = None;
         for j in 0..giant {
             // sum_i rot_i(v) * diag_{j b + i}, per polynomial and limb with one lazy reduction.
-            let terms: Vec<(&Vec<Poly<Ntt>>, &Poly<Ntt>)> = baby
-                .iter()
-                .enumerate()
-                .filter_map(|(i, r)| match self.diagonals.get(j * baby_steps + i) {
-                    Some(Some(diag)) => Some((r, diag)),
-                    _ => None,
-                })
-                .collect();
-            if terms.is_empty() {
+            let parts: Vec<&[Poly<Ntt>]> = baby.iter().map(Vec::as_slice).collect();
+            let Some(acc) = giant_step_sum(&parts, &self.diagonals, j, baby_steps)? else {
                 continue;
-            }
-            let acc = (0..2)
-                .map(|c| {
-                    let pairs: Vec<(&Poly<Ntt>, &Poly<Ntt>)> = terms
-                        .iter()
-                        .filter_map(|(r, d)| r.get(c).map(|p| (p, *d)))
-                        .collect();
-                    Poly::sum_of_products(&pairs)
-                })
-                .collect::<veil_ring::Result<Vec<_>>>()?;
+            };
             let inner = Ciphertext {
                 params: self.params.clone(),
                 level: 0,

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use veil_ring::keys::{GaloisKeySet, RlwePublicKey, SwitchingKey, open_object};
 use veil_ring::sample::Sampler;
-use veil_ring::wire::{Format, Reader, Writer, poly_len};
+use veil_ring::wire::{Format, Reader, Writer, kind, poly_len};
 use veil_ring::{Coeff, Poly, Representation};
 
 use crate::ciphertext::Ciphertext;
@@ -27,12 +27,6 @@ const FORMAT: Format = Format {
     magic: *b"VBFV",
     version: 1,
 };
-const KIND_PARAMETERS: u8 = 1;
-const KIND_CIPHERTEXT: u8 = 2;
-const KIND_SEEDED_CIPHERTEXT: u8 = 3;
-const KIND_PUBLIC_KEY: u8 = 4;
-const KIND_RELIN_KEY: u8 = 5;
-const KIND_GALOIS_KEYS: u8 = 6;
 /// More moduli than any 128-bit-secure chain has: bounds what a parameter header can ask for.
 const MAX_MODULI: usize = 64;
 
@@ -76,11 +70,8 @@ impl BfvParameters {
     fn encode_fields(&self, w: &mut Writer) {
         w.u32(self.degree() as u32);
         w.u64(self.plaintext_modulus());
-        w.u8((self.ciphertext_moduli().len() + 1) as u8);
-        for &q in self.ciphertext_moduli() {
-            w.u64(q);
-        }
-        w.u64(self.special_modulus());
+        let chain = self.ciphertext_moduli().iter().copied();
+        w.moduli(&chain.chain([self.special_modulus()]).collect::<Vec<_>>());
     }
 
     /// A fingerprint of the parameters (FNV-1a of their encoding), stored in every object.
@@ -92,7 +83,7 @@ impl BfvParameters {
 
     /// The parameters as bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::new(FORMAT, KIND_PARAMETERS);
+        let mut w = Writer::new(FORMAT, kind::PARAMETERS);
         self.encode_fields(&mut w);
         w.into_bytes()
     }
@@ -100,16 +91,10 @@ impl BfvParameters {
     /// Parameters from untrusted bytes, validated by the builder (including the 128-bit bound,
     /// unless `allow_below_128_bit_security`).
     pub fn from_bytes(bytes: &[u8], allow_below_128_bit_security: bool) -> Result<Arc<Self>> {
-        let mut r = Reader::new(bytes, FORMAT, KIND_PARAMETERS)?;
+        let mut r = Reader::new(bytes, FORMAT, kind::PARAMETERS)?;
         let n = r.u32()? as usize;
         let t = r.u64()?;
-        let count = r.u8()? as usize;
-        if !(2..=MAX_MODULI).contains(&count) || r.remaining() != 8 * count {
-            return Err(malformed("bad number of moduli"));
-        }
-        let moduli = (0..count)
-            .map(|_| r.u64())
-            .collect::<veil_ring::Result<Vec<_>>>()?;
+        let moduli = r.moduli(MAX_MODULI)?;
         r.finish()?;
         let mut b = BfvParametersBuilder::new()
             .degree(n)
@@ -125,7 +110,7 @@ impl BfvParameters {
 impl Ciphertext {
     /// The ciphertext as bytes: header, fingerprint, level, size, bit-packed polynomials.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::new(FORMAT, KIND_CIPHERTEXT);
+        let mut w = Writer::new(FORMAT, kind::CIPHERTEXT);
         w.u64(self.params.fingerprint());
         w.u8(self.level as u8);
         w.u8(self.c.len() as u8);
@@ -138,7 +123,7 @@ impl Ciphertext {
     /// A ciphertext from untrusted bytes: right parameters, level and size, exact length, every
     /// residue below its prime. No allocation happens before the length is known to be right.
     pub fn from_bytes(params: &Arc<BfvParameters>, bytes: &[u8]) -> Result<Self> {
-        let mut r = open_object(bytes, FORMAT, KIND_CIPHERTEXT, params.fingerprint())?;
+        let mut r = open_object(bytes, FORMAT, kind::CIPHERTEXT, params.fingerprint())?;
         let level = r.u8()? as usize;
         if level > params.max_level() {
             return Err(malformed("level beyond the modulus chain"));
@@ -211,12 +196,12 @@ impl SeededCiphertext {
 
     /// Header, fingerprint, seed, c_0.
     pub fn to_bytes(&self) -> Vec<u8> {
-        write_seeded(KIND_SEEDED_CIPHERTEXT, &self.params, &self.seed, &self.c0)
+        write_seeded(kind::SEEDED_CIPHERTEXT, &self.params, &self.seed, &self.c0)
     }
 
     /// A seeded ciphertext from untrusted bytes.
     pub fn from_bytes(params: &Arc<BfvParameters>, bytes: &[u8]) -> Result<Self> {
-        let (seed, c0) = read_seeded(params, bytes, KIND_SEEDED_CIPHERTEXT)?;
+        let (seed, c0) = read_seeded(params, bytes, kind::SEEDED_CIPHERTEXT)?;
         Ok(SeededCiphertext {
             params: params.clone(),
             seed,
@@ -229,7 +214,7 @@ impl PublicKey {
     /// Header, fingerprint, seed of a, b.
     pub fn to_bytes(&self) -> Vec<u8> {
         self.key
-            .to_object(FORMAT, KIND_PUBLIC_KEY, self.params.fingerprint())
+            .to_object(FORMAT, kind::PUBLIC_KEY, self.params.fingerprint())
     }
 
     /// A public key from untrusted bytes (a is re-expanded from its seed).
@@ -237,7 +222,7 @@ impl PublicKey {
         let (fp, ctx) = (params.fingerprint(), params.ciphertext_context());
         Ok(PublicKey {
             params: params.clone(),
-            key: RlwePublicKey::from_object(bytes, FORMAT, KIND_PUBLIC_KEY, fp, ctx)?,
+            key: RlwePublicKey::from_object(bytes, FORMAT, kind::PUBLIC_KEY, fp, ctx)?,
         })
     }
 }
@@ -246,7 +231,7 @@ impl RelinearizationKey {
     /// Header, fingerprint, then per prime of Q: seed of a_i, b_i.
     pub fn to_bytes(&self) -> Vec<u8> {
         self.key
-            .to_object(FORMAT, KIND_RELIN_KEY, self.params.fingerprint())
+            .to_object(FORMAT, kind::RELIN_KEY, self.params.fingerprint())
     }
 
     /// A relinearization key from untrusted bytes.
@@ -255,7 +240,7 @@ impl RelinearizationKey {
         let fp = params.fingerprint();
         Ok(RelinearizationKey {
             params: params.clone(),
-            key: SwitchingKey::from_object(bytes, FORMAT, KIND_RELIN_KEY, fp, ctx, digits)?,
+            key: SwitchingKey::from_object(bytes, FORMAT, kind::RELIN_KEY, fp, ctx, digits)?,
         })
     }
 }
@@ -264,7 +249,7 @@ impl GaloisKeys {
     /// Header, fingerprint, count, then per key: Galois element and key-switching key.
     pub fn to_bytes(&self) -> Vec<u8> {
         self.set
-            .to_object(FORMAT, KIND_GALOIS_KEYS, self.params.fingerprint())
+            .to_object(FORMAT, kind::GALOIS_KEYS, self.params.fingerprint())
     }
 
     /// Galois keys from untrusted bytes: each element odd and below 2N, in increasing order (the
@@ -272,7 +257,7 @@ impl GaloisKeys {
     pub fn from_bytes(params: &Arc<BfvParameters>, bytes: &[u8]) -> Result<Self> {
         let (ctx, digits) = (params.key_context(), params.ciphertext_moduli().len());
         let (fp, g) = (params.fingerprint(), ROW_GENERATOR);
-        let set = GaloisKeySet::from_object(bytes, FORMAT, KIND_GALOIS_KEYS, fp, ctx, digits, g)?;
+        let set = GaloisKeySet::from_object(bytes, FORMAT, kind::GALOIS_KEYS, fp, ctx, digits, g)?;
         Ok(GaloisKeys {
             params: params.clone(),
             set,
@@ -280,19 +265,4 @@ impl GaloisKeys {
     }
 }
 
-/// Serde for parameters, through their byte encoding (the only self-contained object: ciphertexts
-/// and keys need the parameters to be validated, so they use the `from_bytes` functions).
-impl serde::Serialize for BfvParameters {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
-        s.serialize_bytes(&self.to_bytes())
-    }
-}
-
-/// Deserializing parameters validates them, and refuses sets below 128-bit security.
-impl<'de> serde::Deserialize<'de> for BfvParameters {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
-        let bytes = <Vec<u8>>::deserialize(d)?;
-        let params = BfvParameters::from_bytes(&bytes, false).map_err(serde::de::Error::custom)?;
-        Arc::try_unwrap(params).map_err(|_| serde::de::Error::custom("parameters are shared"))
-    }
-}
+veil_ring::serde_parameters_via_bytes!(BfvParameters);

@@ -71,12 +71,13 @@ pub enum Error {
 
 impl From<veil_ring::Error> for Error {
     fn from(e: veil_ring::Error) -> Self {
+        use veil_ring::Error as Ring;
         match e {
-            veil_ring::Error::Malformed { reason } => Error::Malformed { reason },
-            veil_ring::Error::ForeignParameters => Error::Mismatch {
+            Ring::InvalidDegree { n, min, max } => Error::InvalidDegree { n, min, max },
+            Ring::ForeignParameters => Error::Mismatch {
                 what: "parameters of serialized object",
             },
-            veil_ring::Error::InvalidDegree { n, min, max } => Error::InvalidDegree { n, min, max },
+            Ring::Malformed { reason } => Error::Malformed { reason },
             other => Error::Ring(other),
         }
     }

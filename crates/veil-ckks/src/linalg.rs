@@ -7,12 +7,12 @@
 
 use std::sync::Arc;
 
-use veil_ring::bsgs::DiagonalLayout;
+use veil_ring::bsgs::{DiagonalLayout, giant_step_sum};
 use veil_ring::{Ntt, Poly};
 
 use crate::ciphertext::{Ciphertext, Plaintext};
 use crate::error::{Error, Result};
-use crate::keys::{GaloisKeys, RelinearizationKey};
+use crate::keys::GaloisKeys;
 use crate::parameters::CkksParameters;
 
 impl Ciphertext {
@@ -28,16 +28,6 @@ impl Ciphertext {
             step <<= 1;
         }
         Ok(acc)
-    }
-
-    /// The inner product of two encrypted slot vectors, in every slot (one level).
-    pub fn inner_product(
-        &self,
-        other: &Ciphertext,
-        rk: &RelinearizationKey,
-        gk: &GaloisKeys,
-    ) -> Result<Ciphertext> {
-        self.mul_relin_rescale(other, rk)?.sum_slots(gk)
     }
 }
 
@@ -132,27 +122,10 @@ impl PlainMatrix {
             .collect::<Result<_>>()?;
         let mut result: Option<Ciphertext> = None;
         for j in 0..self.layout.giant() {
-            let terms: Vec<(&Ciphertext, &Poly<Ntt>)> = baby
-                .iter()
-                .enumerate()
-                .filter_map(|(i, r)| match self.diagonals.get(j * baby_steps + i) {
-                    Some(Some(d)) => Some((r, d)),
-                    _ => None,
-                })
-                .collect();
-            if terms.is_empty() {
+            let parts: Vec<&[Poly<Ntt>]> = baby.iter().map(|r| r.c.as_slice()).collect();
+            let Some(c) = giant_step_sum(&parts, &self.diagonals, j, baby_steps)? else {
                 continue;
-            }
-            // sum_i rot_i(v) diag_{jb+i}, per polynomial with one lazy reduction.
-            let c = (0..2)
-                .map(|p| {
-                    let pairs: Vec<(&Poly<Ntt>, &Poly<Ntt>)> = terms
-                        .iter()
-                        .filter_map(|(r, d)| r.c.get(p).map(|x| (x, *d)))
-                        .collect();
-                    Poly::sum_of_products(&pairs)
-                })
-                .collect::<veil_ring::Result<Vec<_>>>()?;
+            };
             let inner = Ciphertext {
                 params: self.params.clone(),
                 level: self.level,

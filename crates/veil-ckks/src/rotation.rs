@@ -53,14 +53,14 @@ impl Ciphertext {
     /// has no key of its own (see [`GaloisKeys::rotation_cost`]).
     pub fn rotate(&self, step: i64, gk: &GaloisKeys) -> Result<Ciphertext> {
         self.check_keys(gk)?;
-        let plan = gk.set.plan(step).ok_or(Error::Mismatch {
+        let elements = gk.set.plan_elements(step);
+        let missing = Error::Mismatch {
             what: "Galois keys for this rotation",
-        })?;
-        let mut ct = self.clone();
-        for k in plan {
-            ct = ct.apply_galois(gk.set.element(k as i64), gk)?;
-        }
-        Ok(ct)
+        };
+        elements
+            .ok_or(missing)?
+            .into_iter()
+            .try_fold(self.clone(), |ct, g| ct.apply_galois(g, gk))
     }
 
     /// Complex conjugation of every slot.

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use veil_ring::Ntt;
 use veil_ring::keys::{GaloisKeySet, RlwePublicKey, RlweSecret, SwitchingKey, open_object};
-use veil_ring::wire::{Format, Reader, Writer, fingerprint, poly_len};
+use veil_ring::wire::{Format, Reader, Writer, fingerprint, kind, poly_len};
 
 use crate::ciphertext::{Ciphertext, Plaintext};
 use crate::error::{Error, Result};
@@ -24,13 +24,6 @@ const FORMAT: Format = Format {
     magic: *b"VCKS",
     version: 1,
 };
-const KIND_PARAMETERS: u8 = 1;
-const KIND_CIPHERTEXT: u8 = 2;
-const KIND_PLAINTEXT: u8 = 3;
-const KIND_PUBLIC_KEY: u8 = 4;
-const KIND_RELIN_KEY: u8 = 5;
-const KIND_GALOIS_KEYS: u8 = 6;
-const KIND_SECRET_KEY: u8 = 7;
 /// More primes than any 128-bit chain up to N = 65536 has (1747 / 40 < 44), with room.
 const MAX_MODULI: usize = 64;
 
@@ -42,11 +35,13 @@ impl CkksParameters {
     fn encode_fields(&self, w: &mut Writer) {
         w.u32(self.degree() as u32);
         w.u8(self.log_scale() as u8);
-        w.u8((self.moduli().len() + 1) as u8);
-        for &q in self.moduli() {
-            w.u64(q);
-        }
-        w.u64(self.special_modulus());
+        let all: Vec<u64> = self
+            .moduli()
+            .iter()
+            .copied()
+            .chain([self.special_modulus()])
+            .collect();
+        w.moduli(&all);
     }
 
     /// A fingerprint of the parameters (FNV-1a of their encoding), stored in every object.
@@ -58,7 +53,7 @@ impl CkksParameters {
 
     /// The parameters as bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::new(FORMAT, KIND_PARAMETERS);
+        let mut w = Writer::new(FORMAT, kind::PARAMETERS);
         self.encode_fields(&mut w);
         w.into_bytes()
     }
@@ -66,16 +61,10 @@ impl CkksParameters {
     /// Parameters from untrusted bytes, validated by the builder (including the 128-bit bound,
     /// unless `allow_below_128_bit_security`).
     pub fn from_bytes(bytes: &[u8], allow_below_128_bit_security: bool) -> Result<Arc<Self>> {
-        let mut r = Reader::new(bytes, FORMAT, KIND_PARAMETERS)?;
+        let mut r = Reader::new(bytes, FORMAT, kind::PARAMETERS)?;
         let n = r.u32()? as usize;
         let log_scale = u32::from(r.u8()?);
-        let count = r.u8()? as usize;
-        if !(2..=MAX_MODULI).contains(&count) || r.remaining() != 8 * count {
-            return Err(malformed("bad number of moduli"));
-        }
-        let moduli = (0..count)
-            .map(|_| r.u64())
-            .collect::<veil_ring::Result<Vec<_>>>()?;
+        let moduli = r.moduli(MAX_MODULI)?;
         r.finish()?;
         let mut b = CkksParametersBuilder::new()
             .degree(n)
@@ -106,7 +95,7 @@ impl CkksParameters {
 impl Ciphertext {
     /// Header, fingerprint, size, level, scale (f64 bits), then the polynomials over R_{Q_l}.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::new(FORMAT, KIND_CIPHERTEXT);
+        let mut w = Writer::new(FORMAT, kind::CIPHERTEXT);
         w.u64(self.params.fingerprint());
         w.u8(self.c.len() as u8);
         w.u8(self.level as u8);
@@ -119,7 +108,7 @@ impl Ciphertext {
 
     /// A ciphertext from untrusted bytes: 2 or 3 polynomials at an existing level, exact length.
     pub fn from_bytes(params: &Arc<CkksParameters>, bytes: &[u8]) -> Result<Self> {
-        let mut r = open_object(bytes, FORMAT, KIND_CIPHERTEXT, params.fingerprint())?;
+        let mut r = open_object(bytes, FORMAT, kind::CIPHERTEXT, params.fingerprint())?;
         let size = r.u8()? as usize;
         let (level, scale) = params.read_level_and_scale(&mut r)?;
         let ctx = params.level(level)?.ctx.clone();
@@ -142,7 +131,7 @@ impl Ciphertext {
 impl Plaintext {
     /// Header, fingerprint, level, scale (f64 bits), then the polynomial over R_{Q_l}.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::new(FORMAT, KIND_PLAINTEXT);
+        let mut w = Writer::new(FORMAT, kind::PLAINTEXT);
         w.u64(self.params.fingerprint());
         w.u8(self.level as u8);
         w.u64(self.scale.to_bits());
@@ -152,7 +141,7 @@ impl Plaintext {
 
     /// A plaintext from untrusted bytes.
     pub fn from_bytes(params: &Arc<CkksParameters>, bytes: &[u8]) -> Result<Self> {
-        let mut r = open_object(bytes, FORMAT, KIND_PLAINTEXT, params.fingerprint())?;
+        let mut r = open_object(bytes, FORMAT, kind::PLAINTEXT, params.fingerprint())?;
         let (level, scale) = params.read_level_and_scale(&mut r)?;
         let ctx = params.level(level)?.ctx.clone();
         if r.remaining() != poly_len(&ctx) {
@@ -173,13 +162,13 @@ impl PublicKey {
     /// Header, fingerprint, the seed of a, then b over Q P.
     pub fn to_bytes(&self) -> Vec<u8> {
         self.key
-            .to_object(FORMAT, KIND_PUBLIC_KEY, self.params.fingerprint())
+            .to_object(FORMAT, kind::PUBLIC_KEY, self.params.fingerprint())
     }
 
     /// A public key from untrusted bytes (a is re-expanded from its seed).
     pub fn from_bytes(params: &Arc<CkksParameters>, bytes: &[u8]) -> Result<Self> {
         let (fp, ctx) = (params.fingerprint(), params.key_context());
-        let key = RlwePublicKey::from_object(bytes, FORMAT, KIND_PUBLIC_KEY, fp, ctx)?;
+        let key = RlwePublicKey::from_object(bytes, FORMAT, kind::PUBLIC_KEY, fp, ctx)?;
         Ok(PublicKey {
             params: params.clone(),
             key,
@@ -191,7 +180,7 @@ impl RelinearizationKey {
     /// Header, fingerprint, then per prime of Q: seed of a_i, b_i.
     pub fn to_bytes(&self) -> Vec<u8> {
         self.key
-            .to_object(FORMAT, KIND_RELIN_KEY, self.params.fingerprint())
+            .to_object(FORMAT, kind::RELIN_KEY, self.params.fingerprint())
     }
 
     /// A relinearization key from untrusted bytes (exact length first).
@@ -201,7 +190,7 @@ impl RelinearizationKey {
             params.moduli().len(),
             params.fingerprint(),
         );
-        let key = SwitchingKey::from_object(bytes, FORMAT, KIND_RELIN_KEY, fp, ctx, digits)?;
+        let key = SwitchingKey::from_object(bytes, FORMAT, kind::RELIN_KEY, fp, ctx, digits)?;
         Ok(RelinearizationKey {
             params: params.clone(),
             key,
@@ -213,7 +202,7 @@ impl GaloisKeys {
     /// Header, fingerprint, count, then per key: Galois element and key-switching key.
     pub fn to_bytes(&self) -> Vec<u8> {
         self.set
-            .to_object(FORMAT, KIND_GALOIS_KEYS, self.params.fingerprint())
+            .to_object(FORMAT, kind::GALOIS_KEYS, self.params.fingerprint())
     }
 
     /// Galois keys from untrusted bytes: elements odd, below 2N, strictly increasing, exact length.
@@ -224,7 +213,7 @@ impl GaloisKeys {
             params.fingerprint(),
         );
         let g = ROTATION_GENERATOR;
-        let set = GaloisKeySet::from_object(bytes, FORMAT, KIND_GALOIS_KEYS, fp, ctx, digits, g)?;
+        let set = GaloisKeySet::from_object(bytes, FORMAT, kind::GALOIS_KEYS, fp, ctx, digits, g)?;
         Ok(GaloisKeys {
             params: params.clone(),
             set,
@@ -236,7 +225,7 @@ impl SecretKey {
     /// Header, fingerprint, then one byte per coefficient of s (0, 1, or 2 for -1). Secret: store
     /// it as such.
     pub fn to_bytes(&self) -> zeroize::Zeroizing<Vec<u8>> {
-        let mut w = Writer::new(FORMAT, KIND_SECRET_KEY);
+        let mut w = Writer::new(FORMAT, kind::SECRET_KEY);
         w.u64(self.params.fingerprint());
         let coded: zeroize::Zeroizing<Vec<u8>> = zeroize::Zeroizing::new(
             self.secret
@@ -255,7 +244,7 @@ impl SecretKey {
 
     /// A secret key from bytes: exactly N coefficient bytes, each 0, 1 or 2.
     pub fn from_bytes(params: &Arc<CkksParameters>, bytes: &[u8]) -> Result<Self> {
-        let mut r = open_object(bytes, FORMAT, KIND_SECRET_KEY, params.fingerprint())?;
+        let mut r = open_object(bytes, FORMAT, kind::SECRET_KEY, params.fingerprint())?;
         let coded = r.take(params.degree())?;
         r.finish()?;
         let coeffs = coded
@@ -274,19 +263,4 @@ impl SecretKey {
     }
 }
 
-/// Serde for parameters, through their byte encoding (ciphertexts and keys need the parameters
-/// to be validated, so they use the `from_bytes` functions).
-impl serde::Serialize for CkksParameters {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
-        s.serialize_bytes(&self.to_bytes())
-    }
-}
-
-/// Deserializing parameters validates them, and refuses sets below 128-bit security.
-impl<'de> serde::Deserialize<'de> for CkksParameters {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
-        let bytes = <Vec<u8>>::deserialize(d)?;
-        let params = CkksParameters::from_bytes(&bytes, false).map_err(serde::de::Error::custom)?;
-        Arc::try_unwrap(params).map_err(|_| serde::de::Error::custom("parameters are shared"))
-    }
-}
+veil_ring::serde_parameters_via_bytes!(CkksParameters);

@@ -9,6 +9,7 @@
 //! (ceil(D / b) - 1) giant rotations, D plaintext products.
 
 use crate::error::{Error, Result};
+use crate::poly::{Ntt, Poly};
 
 /// The shape of one matrix product: matrix size, period, baby steps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,6 +120,39 @@ impl DiagonalLayout {
             .map(|s| v.get(s % self.period).copied().unwrap_or_default())
             .collect())
     }
+}
+
+/// For giant step j: sum_i rot_i(v) diag_{j b + i} for each of the polynomials of the baby steps
+/// (`baby[i]` holds the parts of rot_i(v), NTT form; `diagonals[j b + i]` the pre-rotated
+/// diagonal or `None` when zero), one lazy reduction per part. `None` when every diagonal of this
+/// giant step is zero.
+pub fn giant_step_sum(
+    baby: &[&[Poly<Ntt>]],
+    diagonals: &[Option<Poly<Ntt>>],
+    j: usize,
+    baby_steps: usize,
+) -> Result<Option<Vec<Poly<Ntt>>>> {
+    let terms: Vec<(&[Poly<Ntt>], &Poly<Ntt>)> = baby
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| match diagonals.get(j * baby_steps + i) {
+            Some(Some(d)) => Some((*r, d)),
+            _ => None,
+        })
+        .collect();
+    let Some(parts) = terms.first().map(|(r, _)| r.len()) else {
+        return Ok(None);
+    };
+    (0..parts)
+        .map(|p| {
+            let pairs: Vec<(&Poly<Ntt>, &Poly<Ntt>)> = terms
+                .iter()
+                .filter_map(|(r, d)| r.get(p).map(|x| (x, *d)))
+                .collect();
+            Poly::sum_of_products(&pairs)
+        })
+        .collect::<Result<Vec<_>>>()
+        .map(Some)
 }
 
 #[cfg(test)]

@@ -445,6 +445,12 @@ impl GaloisKeySet {
         Some(out)
     }
 
+    /// The Galois elements of the keyed steps whose composition rotates by `step` ([`Self::plan`]).
+    pub fn plan_elements(&self, step: i64) -> Option<Vec<u64>> {
+        self.plan(step)
+            .map(|p| p.into_iter().map(|k| self.element(k as i64)).collect())
+    }
+
     /// The Galois element of a rotation by `step` in this set's cycle.
     pub fn element(&self, step: i64) -> u64 {
         rotation_element(self.n, self.generator, step)

@@ -26,6 +26,57 @@ pub struct Format {
     pub version: u8,
 }
 
+/// The kind bytes that every scheme's format shares (a scheme adds its own from 16 up).
+pub mod kind {
+    /// Parameters.
+    pub const PARAMETERS: u8 = 1;
+    /// A ciphertext.
+    pub const CIPHERTEXT: u8 = 2;
+    /// A seeded (half-size) ciphertext.
+    pub const SEEDED_CIPHERTEXT: u8 = 3;
+    /// A public key.
+    pub const PUBLIC_KEY: u8 = 4;
+    /// A relinearization key.
+    pub const RELIN_KEY: u8 = 5;
+    /// Galois keys.
+    pub const GALOIS_KEYS: u8 = 6;
+    /// A secret key.
+    pub const SECRET_KEY: u8 = 7;
+    /// A plaintext.
+    pub const PLAINTEXT: u8 = 8;
+}
+
+/// Serde for a parameter type through its byte encoding: `to_bytes(&self) -> Vec<u8>` and
+/// `from_bytes(&[u8], allow_below_128_bit_security: bool) -> Result<Arc<Self>, E>`. Deserializing
+/// validates and refuses sets below 128-bit security. The caller's crate must depend on `serde`.
+#[macro_export]
+macro_rules! serde_parameters_via_bytes {
+    ($ty:ty) => {
+        /// Serde through the byte encoding (ciphertexts and keys need the parameters to be
+        /// validated, so they use their `from_bytes` functions).
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(
+                &self,
+                s: S,
+            ) -> core::result::Result<S::Ok, S::Error> {
+                s.serialize_bytes(&self.to_bytes())
+            }
+        }
+
+        /// Deserializing validates the parameters and refuses sets below 128-bit security.
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(
+                d: D,
+            ) -> core::result::Result<Self, D::Error> {
+                let bytes = <Vec<u8>>::deserialize(d)?;
+                let params = <$ty>::from_bytes(&bytes, false).map_err(serde::de::Error::custom)?;
+                std::sync::Arc::try_unwrap(params)
+                    .map_err(|_| serde::de::Error::custom("parameters are shared"))
+            }
+        }
+    };
+}
+
 /// Writes one object.
 #[derive(Debug)]
 pub struct Writer(Vec<u8>);
@@ -63,6 +114,14 @@ impl Writer {
     /// Raw bytes (a seed, for example).
     pub fn bytes(&mut self, b: &[u8]) {
         self.0.extend_from_slice(b);
+    }
+
+    /// A list of moduli: their count (one byte), then each as a u64.
+    pub fn moduli(&mut self, moduli: &[u64]) {
+        self.u8(moduli.len() as u8);
+        for &q in moduli {
+            self.u64(q);
+        }
     }
 
     /// The residues of every limb, each in the bit width of its prime.
@@ -133,6 +192,16 @@ impl<'a> Reader<'a> {
         Ok(u64::from_le_bytes(
             b.try_into().map_err(|_| malformed("truncated input"))?,
         ))
+    }
+
+    /// A list of moduli written by [`Writer::moduli`] that must end the input: between 2 and
+    /// `max` of them, the exact length checked before anything is allocated.
+    pub fn moduli(&mut self, max: usize) -> Result<Vec<u64>> {
+        let count = self.u8()? as usize;
+        if !(2..=max).contains(&count) || self.remaining() != 8 * count {
+            return Err(malformed("bad number of moduli"));
+        }
+        (0..count).map(|_| self.u64()).collect()
     }
 
     /// A 32-byte seed.
