@@ -25,6 +25,24 @@ pub(crate) enum ReactheCommand {
     Eval(EvalArgs),
     /// Encrypted inference of the test split under CKKS, with timings and errors.
     Infer(InferArgs),
+    /// The exact path: a one-block network quantised and run under BFV, checked bit for bit.
+    Exact(ExactArgs),
+}
+
+/// `veil reacthe exact`.
+#[derive(Args)]
+pub(crate) struct ExactArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Scale exponents of inputs, weights and alpha (2^sx, 2^sw, 2^sa).
+    #[arg(long, value_delimiter = ',', default_value = "4,6,8")]
+    bits: Vec<u32>,
+    /// Standardised inputs are clipped to [-clip, clip].
+    #[arg(long, default_value_t = 4.0, value_parser = positive_real)]
+    clip: f64,
+    /// Split seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
 }
 
 /// Data and training options shared by the commands.
@@ -148,6 +166,7 @@ pub(crate) fn run(cmd: ReactheCommand) -> CliResult<()> {
         ReactheCommand::Train(a) => run_train(&a),
         ReactheCommand::Eval(a) => run_eval(&a),
         ReactheCommand::Infer(a) => run_infer(&a),
+        ReactheCommand::Exact(a) => run_exact(&a),
     }
 }
 
@@ -336,4 +355,81 @@ fn load_average() -> (String, String, String) {
     let mut f = text.split_whitespace().map(str::to_owned);
     let mut next = || f.next().unwrap_or_else(|| "?".into());
     (next(), next(), next())
+}
+
+fn run_exact(a: &ExactArgs) -> CliResult<()> {
+    use veil_reacthe::exact::{QuantizedNetwork, bfv_parameters, run_exact as exact};
+    let [sx, sw, sa] = a.bits[..] else {
+        return Err(CliError::Input("--bits takes three exponents".into()));
+    };
+    let data = a.common.load()?;
+    let (train_part, test_part) = data.split(0.2, a.seed);
+    let progress = Progress::spinner();
+    progress.stage("training a one-block network");
+    let arch = Architecture::reacthe(a.common.width, 1, a.common.alpha);
+    let cfg = TrainConfig {
+        seed: a.seed,
+        ..a.common.config()
+    };
+    let net = train(arch, &train_part, &cfg).map_err(lib)?.network;
+    let q = QuantizedNetwork::new(&net, (sx, sw, sa), a.clip).map_err(lib)?;
+    let params = bfv_parameters(&q).map_err(lib)?;
+    let x = net.standardizer.transform(&test_part.x);
+    let want = q.forward(&q.quantize_inputs(&x));
+    progress.stage("BFV inference");
+    let t = std::time::Instant::now();
+    let (got, budget) = exact(&q, &x).map_err(lib)?;
+    let seconds = t.elapsed().as_secs_f64();
+    progress.finish();
+    let equal = got
+        .iter()
+        .zip(&want)
+        .filter(|(g, w)| g.iter().zip(w.iter()).all(|(a, b)| i128::from(*a) == *b))
+        .count();
+    let scale = 2f64.powi(q.output_scale_bits() as i32);
+    let int_out =
+        veil_reacthe::ndarray::Array2::from_shape_fn((want.len(), net.task.outputs()), |(i, k)| {
+            want[i][k] as f64 / scale
+        });
+    let float_out = net.forward_standardized(&x);
+    let metric = |pred: Vec<f64>| match net.task {
+        Task::Regression => (pred
+            .iter()
+            .zip(&test_part.y)
+            .map(|(p, y)| (p - y).powi(2))
+            .sum::<f64>()
+            / test_part.len() as f64)
+            .sqrt(),
+        _ => {
+            pred.iter()
+                .zip(&test_part.y)
+                .filter(|(p, y)| p == y)
+                .count() as f64
+                / test_part.len() as f64
+        }
+    };
+    say!(
+        "{}: one-block ReActHE width {}, scales 2^({sx},{sw},{sa}), clip {}; bound 2^{:.1}, t of {} bits (N = {}), output scale 2^{}",
+        a.common.data,
+        a.common.width,
+        a.clip,
+        (q.bound as f64).log2(),
+        params.plaintext_modulus().ilog2() + 1,
+        params.degree(),
+        q.output_scale_bits()
+    )?;
+    say!()?;
+    say!(
+        "| samples | BFV s (keys, encrypt, server, decrypt) | noise budget left | outputs equal to the integer model | float {m} | integer {m} |",
+        m = metric_name(net.task)
+    )?;
+    say!("| ---: | ---: | ---: | ---: | ---: | ---: |")?;
+    say!(
+        "| {} | {seconds:.2} | {budget} bits | {equal}/{} | {:.4} | {:.4} |",
+        want.len(),
+        want.len(),
+        metric(net.decide(&float_out)),
+        metric(net.decide(&int_out))
+    )?;
+    Ok(())
 }

@@ -42,6 +42,9 @@ pub enum Error {
         /// Levels available (max level).
         available: usize,
     },
+    /// An error of the BFV layer (exact path).
+    #[error(transparent)]
+    Bfv(#[from] veil_bfv::Error),
     /// An error of the CKKS layer.
     #[error(transparent)]
     Ckks(#[from] veil_ckks::Error),
