@@ -76,16 +76,12 @@ impl BfvParameters {
 
     /// A fingerprint of the parameters (FNV-1a of their encoding), stored in every object.
     pub fn fingerprint(&self) -> u64 {
-        let mut w = Writer::headless();
-        self.encode_fields(&mut w);
-        veil_ring::wire::fingerprint(&w.into_bytes())
+        veil_ring::wire::parameter_fingerprint(|w| self.encode_fields(w))
     }
 
     /// The parameters as bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::new(FORMAT, kind::PARAMETERS);
-        self.encode_fields(&mut w);
-        w.into_bytes()
+        veil_ring::wire::parameter_bytes(FORMAT, |w| self.encode_fields(w))
     }
 
     /// Parameters from untrusted bytes, validated by the builder (including the 128-bit bound,

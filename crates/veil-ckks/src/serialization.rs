@@ -12,7 +12,9 @@ use std::sync::Arc;
 
 use veil_ring::Ntt;
 use veil_ring::keys::{GaloisKeySet, RlwePublicKey, RlweSecret, SwitchingKey, open_object};
-use veil_ring::wire::{Format, Reader, Writer, fingerprint, kind, poly_len};
+use veil_ring::wire::{
+    Format, Reader, Writer, kind, parameter_bytes, parameter_fingerprint, poly_len,
+};
 
 use crate::ciphertext::{Ciphertext, Plaintext};
 use crate::error::{Error, Result};
@@ -46,16 +48,12 @@ impl CkksParameters {
 
     /// A fingerprint of the parameters (FNV-1a of their encoding), stored in every object.
     pub fn fingerprint(&self) -> u64 {
-        let mut w = Writer::headless();
-        self.encode_fields(&mut w);
-        fingerprint(&w.into_bytes())
+        parameter_fingerprint(|w| self.encode_fields(w))
     }
 
-    /// The parameters as bytes.
+    /// The parameters as bytes (degree, log2 of the scale, the primes then P).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::new(FORMAT, kind::PARAMETERS);
-        self.encode_fields(&mut w);
-        w.into_bytes()
+        parameter_bytes(FORMAT, |w| self.encode_fields(w))
     }
 
     /// Parameters from untrusted bytes, validated by the builder (including the 128-bit bound,

@@ -245,6 +245,21 @@ pub fn fingerprint(bytes: &[u8]) -> u64 {
     })
 }
 
+/// A parameter set written by `fields`, as an object of `format` (kind [`kind::PARAMETERS`]).
+pub fn parameter_bytes(format: Format, fields: impl Fn(&mut Writer)) -> Vec<u8> {
+    let mut w = Writer::new(format, kind::PARAMETERS);
+    fields(&mut w);
+    w.into_bytes()
+}
+
+/// The fingerprint that objects carry of the parameter set written by `fields`: FNV-1a of the
+/// fields alone.
+pub fn parameter_fingerprint(fields: impl Fn(&mut Writer)) -> u64 {
+    let mut w = Writer::headless();
+    fields(&mut w);
+    fingerprint(&w.into_bytes())
+}
+
 /// Bytes of n residues of `bits` bits each.
 pub fn packed_len(n: usize, bits: u32) -> usize {
     (n * bits as usize).div_ceil(8)
