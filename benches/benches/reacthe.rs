@@ -28,7 +28,11 @@ fn server(c: &mut Criterion) {
             mean: vec![0.0; d],
             std: vec![1.0; d],
         };
-        let task = if k == 1 { Task::Binary } else { Task::MultiClass(k) };
+        let task = if k == 1 {
+            Task::Binary
+        } else {
+            Task::MultiClass(k)
+        };
         let net = Network::new(Architecture::reacthe(width, blocks, 0.1), task, d, std, 1)
             .expect("network");
         let x = Array2::from_shape_fn((360, d), |(i, j)| ((i + 3 * j) % 7) as f64 / 7.0 - 0.5);

@@ -41,7 +41,10 @@ fn modes() -> [(Mode, &'static str); 2] {
 }
 
 fn channels() -> [(Security, &'static str); 2] {
-    [(Security::Noise, "noise"), (Security::InsecurePlaintext, "plain")]
+    [
+        (Security::Noise, "noise"),
+        (Security::InsecurePlaintext, "plain"),
+    ]
 }
 
 fn run(model: ModelSpec, mode: Mode, sec: Security, steps: usize, infer: usize) -> TrainReport {
@@ -107,16 +110,19 @@ fn bench_infer(c: &mut Criterion) {
     g.sample_size(10).measurement_time(Duration::from_secs(20));
     for (mode, m) in modes() {
         for (sec, ch) in channels() {
-            g.bench_function(format!("batch={batch}/shape=28x28/mode={m}/channel={ch}"), |b| {
-                b.iter_custom(|iters| {
-                    (0..iters)
-                        .map(|_| {
-                            let r = run(ModelSpec::Cnn(CnnSpec::mnist()), mode, sec, 0, batch);
-                            Duration::from_secs_f64(r.parties[0].infer_seconds)
-                        })
-                        .sum()
-                });
-            });
+            g.bench_function(
+                format!("batch={batch}/shape=28x28/mode={m}/channel={ch}"),
+                |b| {
+                    b.iter_custom(|iters| {
+                        (0..iters)
+                            .map(|_| {
+                                let r = run(ModelSpec::Cnn(CnnSpec::mnist()), mode, sec, 0, batch);
+                                Duration::from_secs_f64(r.parties[0].infer_seconds)
+                            })
+                            .sum()
+                    });
+                },
+            );
         }
     }
     g.finish();
