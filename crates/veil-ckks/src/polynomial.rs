@@ -11,6 +11,9 @@
 //!   T_1 .. T_(m-1), giant steps T_m, T_2m, T_4m, ..., and p = q T_g + r by
 //!   T_i = 2 T_g T_(i-g) - T_(2g-i), recursively.
 
+use rayon::prelude::*;
+use veil_ring::{Poly, kernels};
+
 use crate::ciphertext::Ciphertext;
 use crate::error::{Error, Result};
 use crate::keys::RelinearizationKey;
@@ -112,8 +115,9 @@ pub fn linear_combination_to(
         level: work,
         max: params.max_level(),
     })? as f64;
-    let mut acc = first.mod_drop_to(work)?.mul_integer(0);
-    acc.scale = scale * q;
+    // The integer factor of each term, then one fused multiply-accumulate per limb (no copies:
+    // limb j of a term above `work` is already its residue mod q_j).
+    let mut chosen: Vec<(&Ciphertext, i64)> = Vec::with_capacity(terms.len());
     for (t, &c) in terms.iter().zip(coefficients) {
         if !c.is_finite() {
             return Err(Error::Encoding {
@@ -121,18 +125,40 @@ pub fn linear_combination_to(
             });
         }
         let factor = (c * scale * q / t.scale()).round();
-        if factor == 0.0 {
-            continue;
-        }
         if factor.abs() >= 4.6e18 {
             return Err(Error::Encoding {
                 reason: "a coefficient times the scale does not fit 62 bits",
             });
         }
-        let mut term = t.mod_drop_to(work)?.mul_integer(factor as i64);
-        term.scale = acc.scale;
-        acc.add_assign(&term)?;
+        if factor != 0.0 {
+            chosen.push((t, factor as i64));
+        }
     }
+    let ctx = params.level(work)?.ctx.clone();
+    let n = ctx.degree();
+    let parts = chosen.iter().map(|(t, _)| t.c.len()).max().unwrap_or(2);
+    let c = (0..parts)
+        .map(|part| {
+            let mut data = vec![0u64; ctx.moduli().len() * n];
+            data.par_chunks_mut(n)
+                .zip(ctx.moduli().par_iter())
+                .enumerate()
+                .try_for_each(|(j, (out, qj))| {
+                    let (xs, cs): (Vec<&[u64]>, Vec<u64>) = chosen
+                        .iter()
+                        .filter_map(|(t, f)| t.c.get(part).map(|p| (p.limb(j), qj.reduce_i64(*f))))
+                        .unzip();
+                    kernels::sum_of_scaled(qj, &xs, &cs, qj.bits(), out)
+                })?;
+            Ok(Poly::from_residues(&ctx, data)?)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let acc = Ciphertext {
+        params: params.clone(),
+        level: work,
+        scale: scale * q,
+        c,
+    };
     let mut out = acc.add_const(constant)?.rescale()?;
     out.scale = scale;
     Ok(out)

@@ -76,6 +76,12 @@ fn basis_combination_and_evaluation_match_f64() {
     let b = worst_bits(&sk.decrypt_real(&comb).unwrap(), &want);
     assert!(b > 17.0, "combination: {b:.1} bits");
 
+    // All coefficients zero: the constant alone, at the chosen level and scale.
+    let zeros = vec![0.0; terms.len()];
+    let constant = linear_combination(&terms, &zeros, -0.5).unwrap();
+    let got = sk.decrypt_real(&constant).unwrap();
+    assert!(got.iter().all(|&v| (v + 0.5).abs() < 1e-6));
+
     // Degree 20 by baby-step giant-step.
     let c: Vec<f64> = (0..=20)
         .map(|i| ((i * 7 % 5) as f64 - 2.0) / 10.0)

@@ -236,7 +236,7 @@ pub(crate) fn run(cmd: RtasCommand) -> CliResult<()> {
     }
 }
 
-/// Writes the key pairs of `roles` into `dir` as p<i>.key and p<i>.pub.
+/// Writes the key pairs of `roles` into `dir` as `p<i>.key` and `p<i>.pub`.
 fn write_keys(dir: &Path, roles: &[Role]) -> CliResult<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| fail(format!("creating {}: {e}", dir.display())))?;
     let mut written = Vec::new();
