@@ -20,7 +20,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::kernels;
-use crate::poly::{Coeff, Context, Ntt, Poly};
+use crate::poly::{Coeff, Context, Ntt, Poly, Representation};
 use crate::pool;
 use crate::zq::Modulus;
 
@@ -134,7 +134,7 @@ pub fn switch(
         return switch_decomposed(pairs, rings, &digits, None, addends);
     }
     let out = accumulate(pairs, rings, d, Form::Coeff)?;
-    mod_down(rings, out, addends)
+    mod_down(rings, out, addends, Form::Coeff)
 }
 
 /// [`switch`] for schemes that keep ciphertexts in NTT form (CKKS): the result and the addends
@@ -151,7 +151,7 @@ pub fn switch_ntt(
         return switch_decomposed_ntt(pairs, rings, &digits, None, addends);
     }
     let out = accumulate(pairs, rings, d, Form::Ntt)?;
-    mod_down_ntt(rings, out, addends)
+    mod_down(rings, out, addends, Form::Ntt)
 }
 
 /// The form of key-switching outputs: which accumulated limbs are transformed back.
@@ -222,7 +222,7 @@ pub fn switch_decomposed(
     addends: [Option<&Poly<Coeff>>; 2],
 ) -> Result<(Poly<Coeff>, Poly<Coeff>)> {
     let out = accumulate_decomposed(pairs, rings, digits, perm, Form::Coeff)?;
-    mod_down(rings, out, addends)
+    mod_down(rings, out, addends, Form::Coeff)
 }
 
 /// [`switch_decomposed`] with NTT-form results and addends (see [`switch_ntt`]).
@@ -234,7 +234,7 @@ pub fn switch_decomposed_ntt(
     addends: [Option<&Poly<Ntt>>; 2],
 ) -> Result<(Poly<Ntt>, Poly<Ntt>)> {
     let out = accumulate_decomposed(pairs, rings, digits, perm, Form::Ntt)?;
-    mod_down_ntt(rings, out, addends)
+    mod_down(rings, out, addends, Form::Ntt)
 }
 
 fn accumulate_decomposed(
@@ -325,12 +325,15 @@ fn key_limb(rings: SwitchRings<'_>, t: usize) -> Result<usize> {
 
 /// The last step of key switching: both accumulated polynomials over R_{Q_l P} (limb-major, the
 /// two outputs of each limb side by side in `out`) divided by P with rounding, and the addends
-/// added, in one parallel pass over the 2 k limbs of R_{Q_l}.
-fn mod_down(
+/// added, in one parallel pass over the 2 k limbs of R_{Q_l}. In `Form::Ntt`, the special prime's
+/// limbs are in coefficient form (the only ones transformed back) and every other limb, the
+/// addends and the results are in NTT form.
+fn mod_down<R: Representation>(
     rings: SwitchRings<'_>,
     out: Vec<u64>,
-    addends: [Option<&Poly<Coeff>>; 2],
-) -> Result<(Poly<Coeff>, Poly<Coeff>)> {
+    addends: [Option<&Poly<R>>; 2],
+    form: Form,
+) -> Result<(Poly<R>, Poly<R>)> {
     let n = rings.qp.degree();
     let target = rings.q;
     let k_out = target.moduli().len();
@@ -355,46 +358,10 @@ fn mod_down(
                 });
             };
             let addend = addends.get(which).copied().flatten().map(|a| a.limb(j));
-            divide_round_limb(x, last, p, q, addend, o)
-        })?;
-    pool::recycle(out);
-    Ok((
-        Poly::from_reduced(target, r0)?,
-        Poly::from_reduced(target, r1)?,
-    ))
-}
-
-/// [`mod_down`] for NTT-form accumulators: the special prime's limbs are in coefficient form
-/// (the only ones transformed back), every other limb in NTT form; results in NTT form.
-fn mod_down_ntt(
-    rings: SwitchRings<'_>,
-    out: Vec<u64>,
-    addends: [Option<&Poly<Ntt>>; 2],
-) -> Result<(Poly<Ntt>, Poly<Ntt>)> {
-    let n = rings.qp.degree();
-    let target = rings.q;
-    let k_out = target.moduli().len();
-    let p = rings.qp.moduli().get(k_out).ok_or(Error::Mismatch {
-        what: "special prime",
-        left: k_out,
-        right: rings.qp.moduli().len(),
-    })?;
-    let (mut r0, mut r1) = (pool::take_zeroed(k_out * n), pool::take_zeroed(k_out * n));
-    r0.par_chunks_mut(n)
-        .chain(r1.par_chunks_mut(n))
-        .enumerate()
-        .try_for_each(|(task, o)| {
-            let (which, j) = (task / k_out, task % k_out);
-            let src = |l: usize| out.get((2 * l + which) * n..(2 * l + which + 1) * n);
-            let (Some(x), Some(last)) = (src(j), src(k_out)) else {
-                return Err(Error::Mismatch {
-                    what: "limb",
-                    left: j,
-                    right: k_out,
-                });
-            };
-            let addend = addends.get(which).copied().flatten().map(|a| a.limb(j));
-            divide_round_limb_ntt(target, j, x, last, p, addend, o)
+            match form {
+                Form::Coeff => divide_round_limb(x, last, p, q, addend, o),
+                Form::Ntt => divide_round_limb_ntt(target, j, x, last, p, addend, o),
+            }
         })?;
     pool::recycle(out);
     Ok((
