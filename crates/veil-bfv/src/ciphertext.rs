@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use num_bigint::BigInt;
+use num_traits::ToPrimitive;
 use rayon::prelude::*;
 use veil_ring::sample::Sampler;
 use veil_ring::{Coeff, Ntt, Poly, RnsBasis};
@@ -86,7 +88,8 @@ impl PublicKey {
     /// Encrypts with the caller's sampler: c = (b u + e_0 + Delta m, a u + e_1), u ternary.
     pub fn encrypt_with(&self, pt: &Plaintext, sampler: &mut Sampler) -> Result<Ciphertext> {
         let ctx = self.params.ciphertext_context();
-        let u = Poly::from_small(ctx, &sampler.ternary(ctx.degree()))?.into_ntt();
+        let u = zeroize::Zeroizing::new(sampler.ternary(ctx.degree()));
+        let u = Poly::from_small(ctx, &u)?.into_ntt();
         let mut c0 = self.key.b.mul(&u)?.into_coeff();
         let mut c1 = self.key.a.mul(&u)?.into_coeff();
         c0.add_assign(&error_poly(ctx, sampler)?)?;
@@ -188,14 +191,8 @@ impl SecretKey {
         })
     }
 
-    /// The invariant noise budget in bits, as SEAL defines it: log2(Q_l) minus
-    /// log2(||[t (c_0 + c_1 s)]_Q_l||) minus 1, at least 0, computed exactly with big integers.
-    ///
-    /// A key-holder diagnostic: it needs the secret key and costs milliseconds. Do not expose it
-    /// as a service on ciphertexts from untrusted parties (it is a decryption oracle on the noise;
-    /// see [`SecretKey::decrypt`] on decryption-failure oracles). Unlike `decrypt`, it is not
-    /// constant time: it composes big integers.
-    pub fn noise_budget(&self, ct: &Ciphertext) -> Result<u32> {
+    /// [t (c_0 + c_1 s)]_Q_l as centered integers, and the level's basis (variable time).
+    fn scaled_phase(&self, ct: &Ciphertext) -> Result<(Vec<BigInt>, RnsBasis)> {
         let t = i64::try_from(self.params.plaintext_modulus()).map_err(|_| Error::Mismatch {
             what: "plaintext modulus",
         })?;
@@ -208,6 +205,38 @@ impl SecretKey {
             .collect();
         let basis = RnsBasis::new(&primes)?;
         let values = basis.compose_poly_centered(scaled.as_slice(), self.params.degree())?;
+        Ok((values, basis))
+    }
+
+    /// The invariant noise of each coefficient, [t (c_0 + c_1 s)]_Q_l / Q_l as a float in
+    /// [-1/2, 1/2): t e / Q_l plus the tiny deterministic term -(Q_l mod t) m / Q_l. [`decrypt`]
+    /// refuses a ciphertext with a value of magnitude 1/4 or more.
+    ///
+    /// [`decrypt`]: SecretKey::decrypt
+    ///
+    /// A key-holder diagnostic for tests and noise studies (circuit privacy: compare the noise of
+    /// replies made by different models), variable time, with the same caveats as
+    /// [`SecretKey::noise_budget`].
+    pub fn invariant_noise_vartime(&self, ct: &Ciphertext) -> Result<Vec<f64>> {
+        let (values, basis) = self.scaled_phase(ct)?;
+        // x / Q in f64 from the top 64 bits of each, so that huge moduli do not overflow.
+        let shift = basis.product().bits().saturating_sub(64);
+        let q = (basis.product() >> shift).to_f64().unwrap_or(f64::INFINITY);
+        Ok(values
+            .iter()
+            .map(|v| (v >> shift).to_f64().unwrap_or(0.0) / q)
+            .collect())
+    }
+
+    /// The invariant noise budget in bits, as SEAL defines it: log2(Q_l) minus
+    /// log2(||[t (c_0 + c_1 s)]_Q_l||) minus 1, at least 0, computed exactly with big integers.
+    ///
+    /// A key-holder diagnostic: it needs the secret key and costs milliseconds. Do not expose it
+    /// as a service on ciphertexts from untrusted parties (it is a decryption oracle on the noise;
+    /// see [`SecretKey::decrypt`] on decryption-failure oracles). Unlike `decrypt`, it is not
+    /// constant time: it composes big integers.
+    pub fn noise_budget(&self, ct: &Ciphertext) -> Result<u32> {
+        let (values, basis) = self.scaled_phase(ct)?;
         let norm_bits = values.iter().map(|v| v.bits()).max().unwrap_or(0);
         let q_bits = basis.product().bits();
         Ok(u32::try_from(q_bits.saturating_sub(norm_bits).saturating_sub(1)).unwrap_or(u32::MAX))

@@ -13,6 +13,7 @@ mod mul;
 mod ops;
 mod parameters;
 mod relin;
+mod sanitize;
 mod scaling;
 mod serialization;
 
@@ -24,4 +25,5 @@ pub use keys::{PublicKey, SecretKey};
 pub use linalg::PlainMatrix;
 pub use parameters::{BfvParameters, BfvParametersBuilder, ERROR_STD_DEV, Preset, max_log_qp_128};
 pub use relin::RelinearizationKey;
+pub use sanitize::{SANITIZE_SECURITY_BITS, sanitize_reserve_bits};
 pub use serialization::SeededCiphertext;
