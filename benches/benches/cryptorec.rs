@@ -24,7 +24,10 @@ use rand_chacha::ChaCha20Rng;
 use veil_benches::{on, thread_counts};
 use veil_cryptorec::data::SyntheticConfig;
 use veil_cryptorec::eval::Split;
-use veil_cryptorec::fast::{Query, Randomness, Response, decrypt_response, encrypt_query, respond};
+use veil_cryptorec::fast::{
+    KeyPolicy, Query, Randomness, Response, TrustedKey, decrypt_response, encrypt_query, prove_key,
+    respond,
+};
 use veil_cryptorec::model::{Model, TrainConfig, UserRatings};
 use veil_cryptorec::quant::{QuantConfig, QuantizedModel};
 use veil_paillier::{KeyGenerator, PrivateKey, RandomnessPool};
@@ -38,6 +41,16 @@ fn test_mode() -> bool {
 struct Data {
     split: Split,
     sk: PrivateKey,
+}
+
+/// The server's check of the client's key (once per key, outside the timings).
+fn trusted(sk: &PrivateKey) -> TrustedKey {
+    TrustedKey::verify(
+        sk.public_key(),
+        &prove_key(sk).expect("prove"),
+        &KeyPolicy::default(),
+    )
+    .expect("verify")
 }
 
 fn data() -> &'static Data {
@@ -101,7 +114,7 @@ fn model(dim: usize, bits: u32) -> &'static QuantizedModel {
     let pk = d.sk.public_key();
     let user = user();
     let query = encrypt_query(&d.sk, &q.params, user, Randomness::Fresh).expect("query");
-    let response = respond(pk, q, &query).expect("respond");
+    let response = respond(&trusted(&d.sk), q, &query).expect("respond");
     let v = decrypt_response(&d.sk, &q.params, &response).expect("decrypt");
     let x = QuantizedModel::quantize_input(&q.params, user).expect("input");
     assert_eq!(v, q.predict_integers(&x), "encrypted = quantized plaintext");
@@ -139,6 +152,7 @@ fn bench_server(c: &mut Criterion) {
         let q = model(dim, bits);
         let d = data();
         let pk = d.sk.public_key();
+        let server_key = trusted(&d.sk);
         let bytes = encrypt_query(&d.sk, &q.params, user(), Randomness::Fresh)
             .and_then(|x| x.to_bytes(pk))
             .expect("query");
@@ -148,7 +162,9 @@ fn bench_server(c: &mut Criterion) {
                 on(t, || {
                     b.iter(|| {
                         let query = Query::from_bytes(pk, &q.params, black_box(&bytes)).unwrap();
-                        respond(pk, q, &query).and_then(|r| r.to_bytes(pk)).unwrap()
+                        respond(&server_key, q, &query)
+                            .and_then(|r| r.to_bytes(pk))
+                            .unwrap()
                     })
                 })
             });
@@ -216,7 +232,7 @@ fn bench_client(c: &mut Criterion) {
         )
     });
     let response = respond(
-        pk,
+        &trusted(&d.sk),
         q,
         &encrypt_query(&d.sk, &q.params, user(), Randomness::Fresh).unwrap(),
     )

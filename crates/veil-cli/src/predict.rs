@@ -10,7 +10,10 @@ use clap::Args;
 use serde_json::json;
 use veil_cryptorec::catalogue::Catalogue;
 use veil_cryptorec::data::RatingScale;
-use veil_cryptorec::fast::{Query, Randomness, Response, decrypt_response, encrypt_query, respond};
+use veil_cryptorec::fast::{
+    KeyPolicy, Query, Randomness, Response, TrustedKey, decrypt_response, encrypt_query, prove_key,
+    respond,
+};
 use veil_cryptorec::model::{Model, UserRatings};
 use veil_cryptorec::quant::{QuantConfig, QuantizedModel, dequantize};
 use veil_cryptorec::topn::top_items;
@@ -170,9 +173,18 @@ pub(crate) fn encrypted_prediction(
     let t = Instant::now();
     let query = encrypt_query(&sk, &params, user, Randomness::Pool(&mut pool))?.to_bytes(pk)?;
     let encrypt_s = t.elapsed().as_secs_f64();
+    progress.stage("server: checking the client's key proof");
+    // The server answers only a key proven to have gcd(n, phi(n)) = 1. Client and server are
+    // one process here and the user chose the size, so the size bounds admit it.
+    let policy = KeyPolicy {
+        min_bits: KeyPolicy::default().min_bits.min(bits),
+        max_bits: KeyPolicy::default().max_bits.max(bits),
+    };
+    let server_key = TrustedKey::verify(pk, &prove_key(&sk)?, &policy)?;
     progress.stage("server: computing the encrypted predictions");
     let t = Instant::now();
-    let response = respond(pk, &qm, &Query::from_bytes(pk, &params, &query)?)?.to_bytes(pk)?;
+    let response =
+        respond(&server_key, &qm, &Query::from_bytes(pk, &params, &query)?)?.to_bytes(pk)?;
     let server_s = t.elapsed().as_secs_f64();
     progress.stage("client: decrypting");
     let t = Instant::now();

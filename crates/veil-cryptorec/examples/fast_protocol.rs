@@ -8,7 +8,10 @@ use std::time::Instant;
 
 use veil_cryptorec::data::SyntheticConfig;
 use veil_cryptorec::eval::Split;
-use veil_cryptorec::fast::{Query, Randomness, Response, decrypt_response, encrypt_query, respond};
+use veil_cryptorec::fast::{
+    KeyPolicy, Query, Randomness, Response, TrustedKey, decrypt_response, encrypt_query, prove_key,
+    respond,
+};
 use veil_cryptorec::model::{Model, TrainConfig};
 use veil_cryptorec::quant::{QuantConfig, QuantizedModel, dequantize};
 use veil_paillier::{KeyGenerator, RandomnessPool};
@@ -61,9 +64,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let query_bytes = query_pooled.to_bytes(pk)?;
     drop(query);
 
+    // Once per key: the client proves gcd(n, phi(n)) = 1, the server checks it.
+    let t = Instant::now();
+    let proof = prove_key(&sk)?;
+    let prove = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let server_key = TrustedKey::verify(pk, &proof, &KeyPolicy::default())?;
+    println!(
+        "key proof: prove {:.1} ms, verify {:.1} ms, {} bytes",
+        1e3 * prove,
+        1e3 * t.elapsed().as_secs_f64(),
+        proof.to_bytes(pk)?.len()
+    );
+
     let t = Instant::now();
     let received = Query::from_bytes(pk, &qm.params, &query_bytes)?;
-    let response = respond(pk, &qm, &received)?;
+    let response = respond(&server_key, &qm, &received)?;
     let response_bytes = response.to_bytes(pk)?;
     let server = t.elapsed().as_secs_f64();
 

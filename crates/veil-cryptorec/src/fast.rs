@@ -11,12 +11,31 @@
 //! [`veil_paillier::PublicKey::matvec_vartime`]: each column groups its inputs by weight, so a
 //! product shared by several entries is formed once (the reuse of sec. 3.2), and zero (pruned)
 //! weights cost nothing.
-
+//!
+//! **Client keys (issue 14; API change).** The re-randomization by r^n hides how a response was
+//! computed only if gcd(n, phi(n)) = 1 (then Z*_{n^2} = {(1+n)^m u^n} with (m, u) unique, and
+//! r^n is uniform over the n-th residues); a client who picks n = p^2 q, or p | q - 1, could
+//! otherwise read more of the model from the responses than the predictions. So the server
+//! answers only a [`TrustedKey`]: a public key whose size is within the server's [`KeyPolicy`]
+//! (at least 2048 bits unless a test sets otherwise, at most `max_bits`) and that comes with a
+//! valid [`ModulusProof`] for [`KEY_PROOF_CONTEXT`]. The client makes the proof once per key
+//! ([`prove_key`], a few ms) and sends it with the key; the server checks it once per key
+//! ([`TrustedKey::verify`], 8 exponentiations mod n) and keeps the `TrustedKey` for the session.
+//! Changed: [`respond`] takes `&TrustedKey` instead of `&PublicKey` (`TrustedKey` derefs to
+//! `PublicKey`, so `Query::from_bytes(&trusted, ..)` still works).
+//!
+//! **What a client still learns** (with a trusted key): for each of its queries, the m integers
+//! v_i = B_i + sum_c (sum_j x_j A'_jc) Q'_ic mod n, packed, for inputs x_j of its choice: the
+//! server cannot check that x is an honest rating vector (encrypted), so a client may send unit
+//! vectors or large values and so learn rows of B + X A' Q'^T, i.e. the model up to its
+//! rank-d product (m queries, fewer if it packs several rows into one answer with large x).
+//! Nothing else: each packed response ciphertext is a uniformly random encryption of its
+//! plaintext. See docs/cryptorec.md.
 use rayon::prelude::*;
 use rug::Integer;
 use veil_paillier::{
-    Ciphertext, FixedBaseRandomness, PackedCiphertext, PackingLayout, PrivateKey, PublicKey,
-    RandomnessPool,
+    Ciphertext, FixedBaseRandomness, ModulusProof, PackedCiphertext, PackingLayout, PrivateKey,
+    PublicKey, RandomnessPool,
 };
 
 use crate::error::{Error, Result};
@@ -25,6 +44,80 @@ use crate::quant::{PublicParams, QuantizedModel};
 
 const QUERY_MAGIC: &[u8; 4] = b"VCQ1";
 const RESPONSE_MAGIC: &[u8; 4] = b"VCR1";
+
+/// The context string of the client's [`ModulusProof`] in fast mode.
+pub const KEY_PROOF_CONTEXT: &[u8] = b"veil-cryptorec/fast/client-key/v1";
+
+/// Which client keys a fast-mode server accepts (besides a valid [`ModulusProof`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyPolicy {
+    /// Smallest modulus in bits: 2048 by default (about 112-bit security); lower only in tests.
+    pub min_bits: u32,
+    /// Largest modulus in bits: bounds the server's work per query (a query costs about m d
+    /// operations mod n^2, cubic in the key size); 4096 by default.
+    pub max_bits: u32,
+}
+
+impl Default for KeyPolicy {
+    fn default() -> Self {
+        KeyPolicy {
+            min_bits: veil_paillier::DEFAULT_MODULUS_BITS,
+            max_bits: 4096,
+        }
+    }
+}
+
+impl KeyPolicy {
+    /// The default maximum, with keys down to the crate's minimum (1024 bits) accepted: for tests
+    /// and benchmarks only, never for a deployment.
+    pub fn insecure_small_keys_for_tests() -> Self {
+        KeyPolicy {
+            min_bits: veil_paillier::MIN_MODULUS_BITS,
+            ..KeyPolicy::default()
+        }
+    }
+}
+
+/// A client public key the server has checked ([`TrustedKey::verify`]): the only key
+/// [`respond`] answers.
+#[derive(Clone, Debug)]
+pub struct TrustedKey {
+    pk: PublicKey,
+}
+
+impl TrustedKey {
+    /// Accepts `pk` if its size is within `policy` and `proof` shows gcd(n, phi(n)) = 1 (see
+    /// the module documentation). Costs 8 exponentiations mod n.
+    pub fn verify(pk: &PublicKey, proof: &ModulusProof, policy: &KeyPolicy) -> Result<Self> {
+        let bits = pk.bits();
+        if !(policy.min_bits..=policy.max_bits).contains(&bits) {
+            return Err(Error::Paillier(veil_paillier::Error::InvalidKeySize {
+                bits,
+                min: policy.min_bits,
+                max: policy.max_bits,
+            }));
+        }
+        pk.verify_modulus_proof(proof, KEY_PROOF_CONTEXT)?;
+        Ok(TrustedKey { pk: pk.clone() })
+    }
+
+    /// The checked public key.
+    pub fn public_key(&self) -> &PublicKey {
+        &self.pk
+    }
+}
+
+impl core::ops::Deref for TrustedKey {
+    type Target = PublicKey;
+    fn deref(&self) -> &PublicKey {
+        &self.pk
+    }
+}
+
+/// Client, once per key: the proof the server requires with the key ([`TrustedKey::verify`]).
+pub fn prove_key(sk: &PrivateKey) -> Result<ModulusProof> {
+    Ok(sk.prove_modulus(KEY_PROOF_CONTEXT)?)
+}
 
 /// The client's encrypted ratings: one ciphertext per item.
 #[derive(Clone, Debug)]
@@ -77,8 +170,10 @@ pub fn encrypt_query(
     Ok(Query { ciphertexts })
 }
 
-/// Server, step 2: the packed, re-randomized E(v_i) for every item (Alg. 2).
-pub fn respond(pk: &PublicKey, model: &QuantizedModel, query: &Query) -> Result<Response> {
+/// Server, step 2: the packed, re-randomized E(v_i) for every item (Alg. 2), under a client key
+/// the server has checked.
+pub fn respond(key: &TrustedKey, model: &QuantizedModel, query: &Query) -> Result<Response> {
+    let pk = key.public_key();
     let m = model.params.items;
     if query.ciphertexts.len() != m {
         return Err(Error::Message {
@@ -144,18 +239,10 @@ impl Query {
         write_cts(QUERY_MAGIC, pk, &self.ciphertexts)
     }
 
-    /// Parses and validates a query for a model of `params.items` items.
+    /// Parses and validates a query for a model of `params.items` items. The count and the
+    /// length are checked before any ciphertext is (each costs a gcd with n).
     pub fn from_bytes(pk: &PublicKey, params: &PublicParams, bytes: &[u8]) -> Result<Self> {
-        let ciphertexts = read_cts(QUERY_MAGIC, pk, bytes)?;
-        if ciphertexts.len() != params.items {
-            return Err(Error::Message {
-                reason: format!(
-                    "expected {} ciphertexts, got {}",
-                    params.items,
-                    ciphertexts.len()
-                ),
-            });
-        }
+        let ciphertexts = read_cts(QUERY_MAGIC, pk, bytes, params.items)?;
         Ok(Query { ciphertexts })
     }
 }
@@ -170,18 +257,9 @@ impl Response {
 
     /// Parses and validates a response for `params`.
     pub fn from_bytes(pk: &PublicKey, params: &PublicParams, bytes: &[u8]) -> Result<Self> {
-        let cts = read_cts(RESPONSE_MAGIC, pk, bytes)?;
         let layout = layout(pk, params)?;
         let slots = layout.slots();
-        if cts.len() != params.items.div_ceil(slots) {
-            return Err(Error::Message {
-                reason: format!(
-                    "expected {} packed ciphertexts, got {}",
-                    params.items.div_ceil(slots),
-                    cts.len()
-                ),
-            });
-        }
+        let cts = read_cts(RESPONSE_MAGIC, pk, bytes, params.items.div_ceil(slots))?;
         let packed = cts
             .into_iter()
             .enumerate()
@@ -209,7 +287,14 @@ fn write_cts(magic: &[u8; 4], pk: &PublicKey, cts: &[Ciphertext]) -> Result<Vec<
     Ok(out)
 }
 
-fn read_cts(magic: &[u8; 4], pk: &PublicKey, bytes: &[u8]) -> Result<Vec<Ciphertext>> {
+/// Parses `expected` ciphertexts: header, count and total length are checked before any
+/// ciphertext is parsed or validated.
+fn read_cts(
+    magic: &[u8; 4],
+    pk: &PublicKey,
+    bytes: &[u8],
+    expected: usize,
+) -> Result<Vec<Ciphertext>> {
     let bad = |reason: &str| Error::Message {
         reason: reason.to_string(),
     };
@@ -224,6 +309,11 @@ fn read_cts(magic: &[u8; 4], pk: &PublicKey, bytes: &[u8]) -> Result<Vec<Ciphert
         .and_then(|b| <[u8; 4]>::try_from(b).ok())
         .map(u32::from_le_bytes)
         .ok_or_else(|| bad("shorter than the header"))? as usize;
+    if count != expected {
+        return Err(Error::Message {
+            reason: format!("expected {expected} ciphertexts, got {count}"),
+        });
+    }
     let len = pk.ciphertext_len();
     if Some(body.len()) != count.checked_mul(len) {
         return Err(bad("length does not match the ciphertext count"));

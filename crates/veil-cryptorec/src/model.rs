@@ -47,6 +47,10 @@ pub fn by_user(ratings: &[Rating], users: usize) -> Vec<UserRatings> {
     out
 }
 
+/// Largest latent dimension d a model may have (the paper uses 500): a bound on what a model file
+/// or a training configuration can make this crate allocate per item.
+pub const MAX_DIM: usize = 4096;
+
 /// The number of ratings at which [`input_weight`] is 1.
 pub const INPUT_NORM_REFERENCE: f32 = 10.0;
 
@@ -278,6 +282,11 @@ impl Model {
         if count == 0 || items == 0 || cfg.dim == 0 || cfg.batch == 0 || cfg.epochs == 0 {
             return Err(Error::Invalid {
                 reason: "no training ratings, items, dimension, batch or epochs",
+            });
+        }
+        if cfg.dim > MAX_DIM {
+            return Err(Error::Invalid {
+                reason: "the latent dimension is above MAX_DIM",
             });
         }
         if !(cfg.bias_shrinkage.is_finite()

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::RatingScale;
 use crate::error::{Error, Result};
-use crate::model::Model;
+use crate::model::{MAX_DIM, Model};
 
 const FORMAT: &str = "veil-cryptorec-model/1";
 
@@ -58,7 +58,8 @@ impl Model {
     }
 
     /// Parses and validates a model: known format tag, A and Q of the same m x d shape with
-    /// d >= 1, m item biases, every number finite, a rating scale with min < max.
+    /// m >= 1 and 1 <= d <= [`MAX_DIM`], m item biases, every number finite, a rating scale with
+    /// min < max.
     pub fn from_json(text: &str) -> Result<Self> {
         Self::from_json_with_ids(text).map(|(m, _)| m)
     }
@@ -75,8 +76,15 @@ impl Model {
         if s.format != FORMAT {
             return Err(bad("unknown format tag"));
         }
-        if s.a.dim() != s.q.dim() || s.a.ncols() == 0 || s.a.nrows() != s.item_bias.len() {
+        if s.a.dim() != s.q.dim() || s.a.nrows() != s.item_bias.len() {
             return Err(bad("A, Q and the item biases disagree on m or d"));
+        }
+        // An m = 0 matrix holds no numbers whatever its d, so the file's size does not bound d:
+        // both are checked on their own before anything d-sized is allocated (issue 14).
+        if s.a.nrows() == 0 || !(1..=MAX_DIM).contains(&s.a.ncols()) {
+            return Err(bad(
+                "the model needs at least one item and 1 <= d <= MAX_DIM",
+            ));
         }
         let finite = |x: &f32| x.is_finite();
         if !(s.mu.is_finite()
@@ -125,5 +133,37 @@ impl Model {
             source,
         })?;
         Self::from_json_with_ids(&text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(m: usize, d: usize, data: &str) -> String {
+        format!(
+            r#"{{"format":"{FORMAT}","mu":3.5,"item_bias":{{"v":1,"dim":[{m}],"data":[{bias}]}},
+            "a":{{"v":1,"dim":[{m},{d}],"data":[{data}]}},
+            "q":{{"v":1,"dim":[{m},{d}],"data":[{data}]}}}}"#,
+            bias = vec!["0.0"; m].join(",")
+        )
+    }
+
+    #[test]
+    fn zero_items_or_a_huge_dimension_are_refused_before_any_allocation() {
+        // Issue 14: zero items and d = 2^40 passed every check (no numbers to check) and the
+        // quantizer then allocated d-sized vectors.
+        for d in [1_usize << 40, MAX_DIM + 1, 1, 0] {
+            assert!(Model::from_json(&file(0, d, "")).is_err(), "m = 0, d = {d}");
+        }
+        assert!(Model::from_json(&file(1, 0, "")).is_err(), "d = 0");
+        let ok = file(1, 2, "0.5,-0.25");
+        let model = Model::from_json(&ok).unwrap();
+        assert_eq!((model.items(), model.a.ncols()), (1, 2));
+        // d above MAX_DIM with all its numbers present is refused too.
+        let wide = file(1, MAX_DIM + 1, &vec!["0.0"; MAX_DIM + 1].join(","));
+        assert!(Model::from_json(&wide).is_err());
+        let widest = file(1, MAX_DIM, &vec!["0.0"; MAX_DIM].join(","));
+        assert!(Model::from_json(&widest).is_ok());
     }
 }

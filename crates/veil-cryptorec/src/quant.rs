@@ -11,7 +11,7 @@
 use ndarray::{Array1, Array2};
 
 use crate::error::{Error, Result};
-use crate::model::{Model, UserRatings, input_weight};
+use crate::model::{MAX_DIM, Model, UserRatings, input_weight};
 
 /// How to quantize a model.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -108,6 +108,19 @@ impl QuantizedModel {
     /// Quantizes `model` (sec. 3.2: prune, then share values; here the shared values are the
     /// 2^weight_bits - 1 uniform levels).
     pub fn new(model: &Model, cfg: &QuantConfig) -> Result<Self> {
+        // The fields of a `Model` are public, so its shape is checked here as well as on load:
+        // m >= 1, 1 <= d <= MAX_DIM, A and Q of the same shape, one bias per item.
+        let (m, d) = model.a.dim();
+        if m == 0
+            || !(1..=MAX_DIM).contains(&d)
+            || model.q.dim() != (m, d)
+            || model.item_bias.len() != m
+        {
+            return Err(Error::Invalid {
+                reason: "the model needs m >= 1 items, 1 <= d <= MAX_DIM, and A, Q and the \
+                         biases of one shape",
+            });
+        }
         if !(2..=16).contains(&cfg.weight_bits) || cfg.rating_frac_bits > 16 {
             return Err(Error::Invalid {
                 reason: "weight_bits must be in 2..=16 and rating_frac_bits at most 16",
@@ -255,4 +268,40 @@ pub fn dequantize(params: &PublicParams, v: &[i128], mean: f32) -> Vec<f32> {
     v.iter()
         .map(|&vi| mean + (vi as f64 / params.output_scale) as f32)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::RatingScale;
+
+    fn model(m: usize, d: usize) -> Model {
+        Model {
+            mu: 3.5,
+            item_bias: Array1::zeros(m),
+            a: Array2::zeros((m, d)),
+            q: Array2::zeros((m, d)),
+            scale: RatingScale::default(),
+            input_norm: 0.0,
+        }
+    }
+
+    #[test]
+    fn empty_or_oversized_models_are_refused() {
+        // Issue 14: m = 0 with d = 2^40 allocated d-sized bound vectors here.
+        let cfg = QuantConfig::default();
+        for (m, d) in [(0, 1 << 40), (0, 4), (3, 0), (1, MAX_DIM + 1)] {
+            assert!(
+                QuantizedModel::new(&model(m, d), &cfg).is_err(),
+                "m = {m}, d = {d}"
+            );
+        }
+        let mut skew = model(3, 4);
+        skew.q = Array2::zeros((3, 5));
+        assert!(QuantizedModel::new(&skew, &cfg).is_err());
+        skew = model(3, 4);
+        skew.item_bias = Array1::zeros(2);
+        assert!(QuantizedModel::new(&skew, &cfg).is_err());
+        assert!(QuantizedModel::new(&model(3, 4), &cfg).is_ok());
+    }
 }

@@ -7,7 +7,10 @@ use rand_chacha::ChaCha20Rng;
 use veil_cryptorec::Error;
 use veil_cryptorec::data::SyntheticConfig;
 use veil_cryptorec::eval::Split;
-use veil_cryptorec::fast::{Query, Randomness, Response, decrypt_response, encrypt_query, respond};
+use veil_cryptorec::fast::{
+    KeyPolicy, Query, Randomness, Response, TrustedKey, decrypt_response, encrypt_query, prove_key,
+    respond,
+};
 use veil_cryptorec::model::{Model, TrainConfig};
 use veil_cryptorec::quant::{QuantConfig, QuantizedModel};
 use veil_paillier::{KeyGenerator, PrivateKey, RandomnessPool};
@@ -16,6 +19,17 @@ fn key(seed: u64) -> PrivateKey {
     KeyGenerator::new(1024)
         .generate_with_rng(&mut ChaCha20Rng::seed_from_u64(seed))
         .unwrap()
+}
+
+/// The server's view of a client key: checked with its proof (1024-bit test keys allowed).
+fn trusted(sk: &PrivateKey) -> TrustedKey {
+    let proof = prove_key(sk).unwrap();
+    TrustedKey::verify(
+        sk.public_key(),
+        &proof,
+        &KeyPolicy::insecure_small_keys_for_tests(),
+    )
+    .unwrap()
 }
 
 fn small_model() -> (Model, Split) {
@@ -42,6 +56,7 @@ fn encrypted_predictions_equal_the_quantized_model_exactly() {
     let (model, split) = small_model();
     let sk = key(7);
     let pk = sk.public_key();
+    let server_key = trusted(&sk);
     for bits in [4, 8, 12] {
         let qm = QuantizedModel::new(
             &model,
@@ -54,7 +69,7 @@ fn encrypted_predictions_equal_the_quantized_model_exactly() {
         for (feed, _) in split.test.iter().take(2) {
             let query = encrypt_query(&sk, &qm.params, feed, Randomness::Fresh).unwrap();
             let query = Query::from_bytes(pk, &qm.params, &query.to_bytes(pk).unwrap()).unwrap();
-            let response = respond(pk, &qm, &query).unwrap();
+            let response = respond(&server_key, &qm, &query).unwrap();
             let response =
                 Response::from_bytes(pk, &qm.params, &response.to_bytes(pk).unwrap()).unwrap();
             let got = decrypt_response(&sk, &qm.params, &response).unwrap();
@@ -72,7 +87,8 @@ fn encrypted_predictions_equal_the_quantized_model_exactly() {
     pool.fill_with_private_key(&sk, qm.params.items).unwrap();
     let feed = &split.test[0].0;
     let query = encrypt_query(&sk, &qm.params, feed, Randomness::Pool(&mut pool)).unwrap();
-    let got = decrypt_response(&sk, &qm.params, &respond(pk, &qm, &query).unwrap()).unwrap();
+    let got =
+        decrypt_response(&sk, &qm.params, &respond(&server_key, &qm, &query).unwrap()).unwrap();
     let x = QuantizedModel::quantize_input(&qm.params, feed).unwrap();
     assert_eq!(got, qm.predict_integers(&x));
     // And with fixed-base randomness of a safe-prime key.
@@ -82,7 +98,7 @@ fn encrypted_predictions_equal_the_quantized_model_exactly() {
         .unwrap();
     let fb = safe.fixed_base_randomness_vartime().unwrap();
     let query = encrypt_query(&safe, &qm.params, feed, Randomness::FixedBaseVartime(&fb)).unwrap();
-    let response = respond(safe.public_key(), &qm, &query).unwrap();
+    let response = respond(&trusted(&safe), &qm, &query).unwrap();
     assert_eq!(
         decrypt_response(&safe, &qm.params, &response).unwrap(),
         qm.predict_integers(&x)
@@ -108,6 +124,7 @@ fn malformed_messages_are_errors() {
     let qm = QuantizedModel::new(&model, &QuantConfig::default()).unwrap();
     let sk = key(7);
     let pk = sk.public_key();
+    let server_key = trusted(&sk);
     let query = encrypt_query(&sk, &qm.params, &split.test[0].0, Randomness::Fresh).unwrap();
     let bytes = query.to_bytes(pk).unwrap();
     for bad in [
@@ -132,15 +149,15 @@ fn malformed_messages_are_errors() {
         ciphertexts: query.ciphertexts[1..].to_vec(),
     };
     assert!(matches!(
-        respond(pk, &qm, &short),
+        respond(&server_key, &qm, &short),
         Err(Error::Message { .. })
     ));
     let other = key(8);
     assert!(matches!(
-        respond(other.public_key(), &qm, &query),
+        respond(&trusted(&other), &qm, &query),
         Err(Error::Paillier(_))
     ));
-    let response = respond(pk, &qm, &query).unwrap();
+    let response = respond(&server_key, &qm, &query).unwrap();
     let rb = response.to_bytes(pk).unwrap();
     assert!(Response::from_bytes(pk, &qm.params, &rb[..rb.len() - pk.ciphertext_len()]).is_err());
 }
@@ -176,4 +193,66 @@ fn quantized_model_rmse_within_0_002_on_movielens_100k() {
             "float {float} vs quantized {quant}"
         );
     }
+}
+
+#[test]
+fn query_count_is_checked_before_any_ciphertext() {
+    // Issue 14: every ciphertext was validated (a gcd with n each) before the count was
+    // compared with the model's. A query announcing one item too few, made of invalid
+    // ciphertexts, must fail on the count: a count error, not a ciphertext error.
+    let (model, _) = small_model();
+    let qm = QuantizedModel::new(&model, &QuantConfig::default()).unwrap();
+    let sk = key(7);
+    let pk = sk.public_key();
+    let len = pk.ciphertext_len();
+    for items in [qm.params.items - 1, qm.params.items + 1] {
+        let mut bytes = b"VCQ1".to_vec();
+        bytes.extend_from_slice(&(items as u32).to_le_bytes());
+        bytes.resize(8 + items * len, 0);
+        assert!(matches!(
+            Query::from_bytes(pk, &qm.params, &bytes),
+            Err(Error::Message { .. })
+        ));
+    }
+    // The right count with invalid ciphertexts still reaches the ciphertext check.
+    let mut bytes = b"VCQ1".to_vec();
+    bytes.extend_from_slice(&(qm.params.items as u32).to_le_bytes());
+    bytes.resize(8 + qm.params.items * len, 0);
+    assert!(matches!(
+        Query::from_bytes(pk, &qm.params, &bytes),
+        Err(Error::Paillier(_))
+    ));
+}
+
+#[test]
+fn server_refuses_keys_it_cannot_trust() {
+    // Issue 14: any modulus that passed `from_modulus` was answered.
+    let sk = key(7);
+    let pk = sk.public_key();
+    let proof = prove_key(&sk).unwrap();
+    let tests = KeyPolicy::insecure_small_keys_for_tests();
+    assert!(TrustedKey::verify(pk, &proof, &tests).is_ok());
+    // 1024 bits is below the default policy's 2048.
+    assert!(matches!(
+        TrustedKey::verify(pk, &proof, &KeyPolicy::default()),
+        Err(Error::Paillier(veil_paillier::Error::InvalidKeySize {
+            bits: 1024,
+            ..
+        }))
+    ));
+    // Above the configured maximum.
+    let small_max = KeyPolicy {
+        min_bits: 512,
+        max_bits: 1000,
+    };
+    assert!(TrustedKey::verify(pk, &proof, &small_max).is_err());
+    // Another key's proof, or a proof for another context, does not vouch for this key.
+    let other = key(8);
+    assert!(TrustedKey::verify(pk, &prove_key(&other).unwrap(), &tests).is_err());
+    let elsewhere = sk.prove_modulus(b"some other protocol").unwrap();
+    assert!(TrustedKey::verify(pk, &elsewhere, &tests).is_err());
+    // A proof that went through the wire intact still verifies.
+    let bytes = proof.to_bytes(pk).unwrap();
+    let parsed = veil_paillier::ModulusProof::from_bytes(pk, &bytes).unwrap();
+    assert!(TrustedKey::verify(pk, &parsed, &tests).is_ok());
 }

@@ -16,6 +16,7 @@ mod ops;
 mod packing;
 pub mod phe;
 mod pool;
+mod proof;
 mod random;
 mod secret;
 mod serde_int;
@@ -34,3 +35,6 @@ pub use matvec::MATVEC_MAX_WEIGHT;
 pub use multiexp::PrecomputedCiphertext;
 pub use packing::{PackedCiphertext, PackingLayout};
 pub use pool::RandomnessPool;
+pub use proof::{
+    MAX_CONTEXT_BYTES, MODULUS_PROOF_ROUNDS, MODULUS_PROOF_SMALL_PRIME_BOUND, ModulusProof,
+};
