@@ -10,6 +10,7 @@ mod ops;
 mod parameters;
 mod polynomial;
 mod rotation;
+mod sanitize;
 mod serialization;
 
 pub use ciphertext::{Ciphertext, Plaintext};
@@ -23,5 +24,6 @@ pub use parameters::{CkksParameters, CkksParametersBuilder, Preset};
 pub use polynomial::{
     chebyshev_basis, evaluate_chebyshev, linear_combination, linear_combination_to,
 };
+pub use sanitize::{SANITIZE_SECURITY_BITS, flooding_bits};
 /// The sampler of all randomness (seed it for reproducible keys and ciphertexts).
 pub use veil_ring::sample::Sampler;

@@ -64,23 +64,38 @@ pub fn error(ctx: &Arc<Context>, sampler: &mut Sampler) -> Result<Poly<Coeff>> {
 /// A flooding polynomial: N coefficients drawn exactly uniformly from [-B, B] with
 /// B = floor(Q / divisor), Q the product of `ctx`'s primes (the smudging noise of circuit
 /// privacy: adding it to a value e changes the distribution by at most |e| / (2B + 1) in
-/// statistical distance per coefficient). Each coefficient is drawn by rejection from the bits of
-/// 2B (fewer than two draws on average), so the running time depends on the random draws only.
+/// statistical distance per coefficient). See [`uniform_symmetric`].
 pub fn flooding(ctx: &Arc<Context>, divisor: u64, sampler: &mut Sampler) -> Result<Poly<Coeff>> {
+    let q: BigUint = ctx
+        .moduli()
+        .iter()
+        .map(|q| BigUint::from(q.value()))
+        .product();
+    uniform_symmetric(ctx, &(q / divisor.max(1)), sampler)
+}
+
+/// N coefficients drawn exactly uniformly from [-B, B], for 2 <= B < Q / 2 (Q the product of
+/// `ctx`'s primes). Each is drawn by rejection from the bits of 2B (fewer than two draws on
+/// average), so the running time depends on the random draws only.
+pub fn uniform_symmetric(
+    ctx: &Arc<Context>,
+    bound: &BigUint,
+    sampler: &mut Sampler,
+) -> Result<Poly<Coeff>> {
     let moduli = ctx.moduli();
     let q: BigUint = moduli.iter().map(|q| BigUint::from(q.value())).product();
-    let b = q / divisor.max(1);
-    if b.bits() < 2 {
+    let b = bound;
+    if b.bits() < 2 || b * 2u32 >= q {
         return Err(Error::InvalidBasis {
-            reason: "modulus too small for flooding noise",
+            reason: "flooding bound must be in [2, Q/2)",
         });
     }
-    let width = (&b * 2u32).to_u64_digits(); // 2B, little-endian words
+    let width = (b * 2u32).to_u64_digits(); // 2B, little-endian words
     let top = width.last().copied().unwrap_or(0);
     let top_mask = u64::MAX >> top.leading_zeros();
     let b_mod: Vec<u64> = moduli
         .iter()
-        .map(|q| (&b % q.value()).iter_u64_digits().next().unwrap_or(0))
+        .map(|q| (b % q.value()).iter_u64_digits().next().unwrap_or(0))
         .collect();
     let n = ctx.degree();
     const CHUNK: usize = 1024;
