@@ -45,6 +45,40 @@ pub enum Error {
         /// What is wrong.
         reason: &'static str,
     },
+    /// A network peer announced or sent more bytes than the configured limit (`service`).
+    #[error("{what}: {len} bytes, over the limit of {max}")]
+    TooLarge {
+        /// Which message or field.
+        what: &'static str,
+        /// The size announced or reached.
+        len: u64,
+        /// The limit.
+        max: u64,
+    },
+    /// A network peer did not complete a message in time (`service`).
+    #[error("{what}: no complete message within {after:?}")]
+    Timeout {
+        /// What was being read or written.
+        what: &'static str,
+        /// The deadline that passed.
+        after: std::time::Duration,
+    },
+    /// The CryptoRec server answered with an error message (`service`).
+    #[error("the server refused the request ({code}): {reason}")]
+    Refused {
+        /// The error code of the server's message.
+        code: crate::service::ErrorCode,
+        /// The server's explanation.
+        reason: String,
+    },
+    /// A mode or scheme that this build or this server does not offer (`service`).
+    #[error("{what} is not available {reason}")]
+    Unavailable {
+        /// The mode and scheme asked for.
+        what: &'static str,
+        /// Why (in this build, on this server).
+        reason: &'static str,
+    },
 }
 
 /// `Result` with this crate's [`Error`].

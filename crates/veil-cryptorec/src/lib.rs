@@ -13,6 +13,7 @@ mod persist;
 pub mod quant;
 pub mod report;
 pub mod select;
+pub mod service;
 pub mod sqr;
 pub mod topn;
 
