@@ -2,7 +2,8 @@
 //! MNIST CNN with the three parties as threads over loopback TCP, alternately over Noise and over
 //! plaintext TCP (so that both see the same machine load), and the median of each.
 //!
-//! `cargo run --release -p veil-rtas --example channel_overhead -- [rounds] [steps] [infer] [rtas|fast]`
+//! `cargo run --release -p veil-rtas --example channel_overhead -- [rounds] [steps] [infer] [rtas|fast] [both|noise|plain]`
+//! (the last argument runs one channel only, for profiling).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use veil_rtas::ProtocolConfig;
@@ -11,7 +12,23 @@ use veil_rtas::transport::{Security, TcpOptions};
 
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// CPU seconds of this process so far (all threads: the three parties, their readers), from
+/// /proc/self/stat (Linux; 0 elsewhere). Clock ticks are taken as 1/100 s.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let tick = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the command name.
+    (tick(11) + tick(12)) / 100.0
 }
 
 fn main() {
@@ -25,16 +42,22 @@ fn main() {
     } else {
         Mode::Rtas
     };
+    let only = arg(4, "both");
     let config = TrainConfig::paper(ModelSpec::Cnn(CnnSpec::mnist()), mode, 1);
     let train = synthetic_mnist(steps * 32, 1);
     let test = synthetic_mnist(infer, 2);
     let mut times = [(Vec::new(), Vec::new()), (Vec::new(), Vec::new())];
     let mut traffic = [(0_u64, 0_u64); 2];
+    let mut cpu = [Vec::new(), Vec::new()];
     for _ in 0..rounds {
         for (i, sec) in [Security::Noise, Security::InsecurePlaintext]
             .into_iter()
             .enumerate()
         {
+            if only != "both" && only != ["noise", "plain"][i] {
+                continue;
+            }
+            let cpu_before = cpu_seconds();
             let r = train_tcp_local(
                 &config,
                 &ProtocolConfig::default(),
@@ -44,6 +67,7 @@ fn main() {
                 &test,
             )
             .unwrap();
+            cpu[i].push(cpu_seconds() - cpu_before);
             let p0 = &r.parties[0];
             times[i]
                 .0
@@ -61,8 +85,14 @@ fn main() {
         med[i] = (median(&mut times[i].0), median(&mut times[i].1));
         println!(
             "{:5}: train {:.2} ms/step (median of {rounds}), infer {} images {:.3} s; frames {} \
-             ({} bytes, all parties)",
-            names[i], med[i].0, infer, med[i].1, traffic[i].1, traffic[i].0
+             ({} bytes, all parties); CPU per run (all threads) {:.2} s",
+            names[i],
+            med[i].0,
+            infer,
+            med[i].1,
+            traffic[i].1,
+            traffic[i].0,
+            median(&mut cpu[i])
         );
     }
     // Wire bytes: plaintext adds a 4-byte length per frame; Noise a 4-byte length inside the
@@ -70,6 +100,8 @@ fn main() {
     let (bytes, frames) = traffic[1];
     let plain_wire = bytes + 4 * frames;
     let noise_wire_max = bytes + 4 * frames + 18 * (frames + bytes.div_ceil(65_519));
+    let (cpu_noise, cpu_plain) = (median(&mut cpu[0]), median(&mut cpu[1]));
+    println!("ratio noise/plain: CPU {:.3}", cpu_noise / cpu_plain);
     println!(
         "ratio noise/plain: train {:.3}, infer {:.3}; wire bytes plain {plain_wire}, noise at most \
          {noise_wire_max} (+{:.3}%)",

@@ -10,7 +10,11 @@
 //! replayed, dropped, reordered or altered message fails decryption and ends the connection).
 //! A frame of n bytes travels as Noise messages of at most 65,535 bytes, each behind a 2-byte
 //! length: the first carries the 4-byte frame length and the frame's first bytes, the next ones
-//! the rest. Traffic overhead: 16 bytes of tag and 2 of length per 65,517 bytes of frame
+//! the rest (encrypted straight from the frame, and decrypted in place into the received frame,
+//! so that the only copies are the AEAD's own). The symmetric cipher is ring's assembly
+//! AES-256-GCM (snow's `ring-accelerated` resolver; AES-NI/VAES and CLMUL detected at run time):
+//! 3.8 GB/s encrypt + decrypt on this machine's EPYC core against 0.66 GB/s for the RustCrypto
+//! `aes-gcm` that snow uses without it (docs/rtas.md, "The Noise channel's cost"). Traffic overhead: 16 bytes of tag and 2 of length per 65,517 bytes of frame
 //! (0.03%), plus 4 bytes per frame.
 //!
 //! **Plaintext** (`Channel::InsecurePlaintext`): a 4-byte length and the frame, nothing else;
@@ -308,31 +312,29 @@ impl Link {
             }
             Link::Noise(state) => state,
         };
-        let mut plain = Vec::with_capacity(CHUNK.min(frame.len() + 4));
+        // The first message carries the 4-byte length and the frame's first bytes (one small
+        // copy); the others are encrypted straight from the frame.
+        let (head, mut rest) = frame.split_at(frame.len().min(CHUNK - 4));
+        let mut first = Zeroizing::new(Vec::with_capacity(4 + head.len()));
+        first.extend_from_slice(&len.to_le_bytes());
+        first.extend_from_slice(head);
         let mut out = vec![0_u8; NOISE_MAX + 2];
-        let mut rest = frame;
-        let mut first = true;
-        while first || !rest.is_empty() {
-            plain.clear();
-            if first {
-                plain.extend_from_slice(&len.to_le_bytes());
-            }
-            let take = (CHUNK - plain.len()).min(rest.len());
-            let (now, later) = rest.split_at(take);
-            plain.extend_from_slice(now);
-            rest = later;
+        let mut plain: &[u8] = &first;
+        loop {
             let body = out.get_mut(2..).unwrap_or(&mut []);
             let n = state
-                .write_message(*nonce, &plain, body)
+                .write_message(*nonce, plain, body)
                 .map_err(|e| Error::config(format!("Noise encryption: {e}")))?;
             *nonce += 1;
             let n16 = u16::try_from(n).map_err(|_| Error::config("Noise message too long"))?;
             out[..2].copy_from_slice(&n16.to_le_bytes());
             write_all_by(stream, out.get(..n + 2).unwrap_or(&[]), deadline, peer)?;
-            first = false;
+            if rest.is_empty() {
+                return Ok(());
+            }
+            let (now, later) = rest.split_at(CHUNK.min(rest.len()));
+            (plain, rest) = (now, later);
         }
-        plain.zeroize();
-        Ok(())
     }
 
     /// Reads the next frame; `admit(n)` is called with the announced length before anything is
@@ -364,39 +366,42 @@ impl Link {
             Link::Noise(state) => state,
         };
         let mut msg = vec![0_u8; NOISE_MAX];
-        let mut plain = vec![0_u8; NOISE_MAX];
-        let mut decrypt = |stream: &mut TcpStream, plain: &mut [u8]| -> Result<usize> {
-            let n = read_noise_message(stream, peer, &mut msg)?;
-            let got = state
-                .read_message(*nonce, msg.get(..n).unwrap_or(&[]), plain)
-                .map_err(|_| Error::malformed(peer, "a message failed authentication"))?;
-            *nonce += 1;
-            Ok(got)
-        };
-        let got = decrypt(stream, &mut plain)?;
-        let head = plain
+        let mut first = Zeroizing::new(vec![0_u8; NOISE_MAX]);
+        let n = read_noise_message(stream, peer, &mut msg)?;
+        let got = state
+            .read_message(*nonce, msg.get(..n).unwrap_or(&[]), &mut first)
+            .map_err(|_| Error::malformed(peer, "a message failed authentication"))?;
+        *nonce += 1;
+        let (head, part) = first
             .get(..got)
             .and_then(|p| p.split_first_chunk::<4>())
             .ok_or_else(|| Error::malformed(peer, "a frame's first message is too short"))?;
-        let n = u64::from(u32::from_le_bytes(*head.0));
+        let n = u64::from(u32::from_le_bytes(*head));
         admit(n)?;
-        let mut buf = Vec::with_capacity(n as usize);
-        let extend = |buf: &mut Vec<u8>, part: &[u8]| {
-            if (buf.len() + part.len()) as u64 > n {
-                return Err(Error::malformed(peer, "a frame longer than announced"));
-            }
-            buf.extend_from_slice(part);
-            Ok(())
-        };
-        extend(&mut buf, head.1)?;
-        while (buf.len() as u64) < n {
-            let got = decrypt(stream, &mut plain)?;
-            extend(&mut buf, plain.get(..got).unwrap_or(&[]))?;
-            if got == 0 {
-                return Err(Error::malformed(peer, "an empty message inside a frame"));
-            }
+        let n = n as usize;
+        if part.len() > n {
+            return Err(Error::malformed(peer, "a frame longer than announced"));
         }
-        plain.zeroize();
+        // The rest is decrypted in place into the frame: snow (ring) needs room for the tag
+        // behind each message's plaintext, so the buffer has TAG spare bytes at its end.
+        let mut buf = vec![0_u8; n + TAG];
+        buf.get_mut(..part.len())
+            .ok_or_else(|| Error::malformed(peer, "a frame longer than announced"))?
+            .copy_from_slice(part);
+        let mut filled = part.len();
+        while filled < n {
+            let len = read_noise_message(stream, peer, &mut msg)?;
+            let slot = buf
+                .get_mut(filled..filled + len)
+                .filter(|_| len > TAG)
+                .ok_or_else(|| Error::malformed(peer, "a message does not fit the frame"))?;
+            let got = state
+                .read_message(*nonce, msg.get(..len).unwrap_or(&[]), slot)
+                .map_err(|_| Error::malformed(peer, "a message failed authentication"))?;
+            *nonce += 1;
+            filled += got;
+        }
+        buf.truncate(n);
         Ok(buf)
     }
 }
@@ -479,7 +484,98 @@ pub fn parse_key_text(text: &str, private: bool) -> Result<[u8; 32]> {
 
 #[cfg(test)]
 mod tests {
+    use std::net::TcpListener;
+    use std::time::Duration;
+
     use super::*;
+
+    /// A Noise link between two local sockets: (P0's stream and link, P1's stream and link).
+    fn noise_pair() -> ((TcpStream, Link), (TcpStream, Link)) {
+        let [k0, k1, _] = NoiseKeys::generate_mesh().unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let hello = [1_u8; 8];
+        let dialer = std::thread::spawn(move || {
+            let mut s = TcpStream::connect(addr).unwrap();
+            let link = handshake(
+                &mut s,
+                &Channel::Noise(k1),
+                Role::P0,
+                true,
+                &hello,
+                deadline,
+            )
+            .unwrap();
+            (s, link)
+        });
+        let (mut s, _) = listener.accept().unwrap();
+        let link = handshake(
+            &mut s,
+            &Channel::Noise(k0),
+            Role::P1,
+            false,
+            &hello,
+            deadline,
+        )
+        .unwrap();
+        ((s, link), dialer.join().unwrap())
+    }
+
+    #[test]
+    fn frames_of_every_chunking_round_trip_and_forgeries_fail() {
+        let ((mut a, la), (mut b, lb)) = noise_pair();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let (mut send_nonce, mut recv_nonce) = (0_u64, 0_u64);
+        let mut admit = |_: u64| Ok(());
+        let sizes = [0, 1, CHUNK - 4, CHUNK - 3, CHUNK, CHUNK + 1, 3 * CHUNK + 5];
+        let writer = std::thread::spawn(move || {
+            for n in sizes {
+                let frame: Vec<u8> = (0..n).map(|i| (i * 7 + n) as u8).collect();
+                lb.send(&mut b, &mut send_nonce, Role::P0, &frame, deadline)
+                    .unwrap();
+            }
+            (b, lb, send_nonce)
+        });
+        for n in sizes {
+            let got = la
+                .recv(&mut a, &mut recv_nonce, Role::P1, &mut admit)
+                .unwrap();
+            let want: Vec<u8> = (0..n).map(|i| (i * 7 + n) as u8).collect();
+            assert_eq!(got, want, "frame of {n} bytes");
+        }
+        let (mut b, lb, nonce) = writer.join().unwrap();
+        // A message under a skipped nonce (a dropped or replayed message) fails.
+        let mut skipped = nonce + 1;
+        lb.send(&mut b, &mut skipped, Role::P0, b"late", deadline)
+            .unwrap();
+        assert!(
+            la.recv(&mut a, &mut recv_nonce, Role::P1, &mut admit)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn a_message_beyond_the_announced_length_is_refused() {
+        let ((mut a, la), (mut b, lb)) = noise_pair();
+        let Link::Noise(state) = &lb else {
+            panic!("a Noise link")
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        // First message: length 10 and 4 bytes; second: 100 bytes, more than the 6 left.
+        let mut out = vec![0_u8; NOISE_MAX];
+        let mut first = 10_u32.to_le_bytes().to_vec();
+        first.extend_from_slice(&[1, 2, 3, 4]);
+        for (nonce, plain) in [(0, first), (1, vec![9_u8; 100])] {
+            let n = state.write_message(nonce, &plain, &mut out).unwrap();
+            send_noise_message(&mut b, Role::P0, &out[..n], deadline).unwrap();
+        }
+        let mut nonce = 0;
+        let err = la
+            .recv(&mut a, &mut nonce, Role::P1, &mut |_| Ok(()))
+            .unwrap_err();
+        assert!(err.to_string().contains("does not fit"), "{err}");
+    }
 
     #[test]
     fn key_text_round_trip_and_rejections() {
