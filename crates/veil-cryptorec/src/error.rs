@@ -23,6 +23,9 @@ pub enum Error {
     /// A Paillier operation failed (bad key, bad ciphertext, slot overflow, ...).
     #[error("paillier: {0}")]
     Paillier(#[from] veil_paillier::Error),
+    /// A BFV operation failed (bad parameters, keys or ciphertext bytes, noise budget exhausted, ...).
+    #[error("bfv: {0}")]
+    Bfv(#[from] veil_bfv::Error),
     /// A protocol message that does not fit the model (wrong length, wrong header, ...).
     #[error("malformed message: {reason}")]
     Message {

@@ -8,6 +8,7 @@ mod error;
 pub mod eval;
 pub mod fast;
 pub mod finetune;
+pub mod lattice;
 pub mod model;
 mod persist;
 pub mod quant;
