@@ -53,6 +53,9 @@ pub enum Error {
     /// An error of the BFV layer.
     #[error(transparent)]
     Bfv(#[from] veil_bfv::Error),
+    /// An error of the CKKS layer.
+    #[error(transparent)]
+    Ckks(#[from] veil_ckks::Error),
 }
 
 /// `Result` with this crate's [`Error`].

@@ -2,11 +2,15 @@
 #![forbid(unsafe_code)]
 
 pub mod bfv;
+pub mod ckks;
+pub mod dct;
+pub mod eef;
 mod error;
 pub mod exact;
 pub mod fasttext;
 pub mod lookup;
 pub mod measure;
+pub mod measure_ckks;
 pub mod onehot;
 pub mod power;
 pub mod protocol;
@@ -14,6 +18,7 @@ pub mod scheme;
 pub mod table;
 pub mod wire;
 
+pub use dct::RealTable;
 pub use error::{Error, Result};
 pub use lookup::{IveTable, LookupTimings};
 pub use scheme::{CiphertextCodec, IveClient, IveScheme};

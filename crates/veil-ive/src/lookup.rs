@@ -84,6 +84,16 @@ impl<T: Copy + Send + Sync + PartialEq> IveTable<T> {
         self.cols
     }
 
+    /// M: `coefficients()[j][k]` is the weight of f_k in column j.
+    pub fn coefficients(&self) -> &[Vec<T>] {
+        &self.coefficients
+    }
+
+    /// The power rule of the basis.
+    pub fn rule(&self) -> PowerRule {
+        self.rule
+    }
+
     /// Products on the longest path of a lookup: ceil(log2(p - 1)).
     pub fn depth(&self) -> u32 {
         depth_of(self.rows - 1)

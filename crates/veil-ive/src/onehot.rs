@@ -1,6 +1,7 @@
 //! The one-hot baseline (the prior method, KPLC24): an equality test per table row, then the
 //! one-hot vector times E. Under BFV with t prime, [x == k] = 1 - (x - k)^(t - 1) (Fermat):
-//! about log2(t) products per row, O(p log t) in all (DESIGN.md, IVE, "Baseline").
+//! about log2(t) products per row, O(p log t) in all (DESIGN.md, IVE, "Baseline"). Under CKKS,
+//! KPLC24's encrypted equality function ([`crate::eef::eef_one_hot_lookup`]).
 
 use std::time::Instant;
 
@@ -73,17 +74,29 @@ pub fn one_hot_lookup<S: IveScheme<Scalar = u64>>(
         })
         .collect::<Result<Vec<_>>>()?;
     let vector_generation = start.elapsed();
+    // Column j = sum_k E[k][j] y_k = sum_k E[k][j] - sum_k E[k][j] (x - k)^(t - 1).
+    combine_one_hot(scheme, &powered, vector_generation, table.cols(), |j| {
+        let col = table.column(j);
+        let constant = scheme.scalar(col.iter().sum::<i64>());
+        (col.iter().map(|&e| scheme.scalar(-e)).collect(), constant)
+    })
+}
+
+/// The part both one-hot baselines share: column j = constant_j + sum_k w_jk y_k over the
+/// vector y, with `weights(j)` = (w_j, constant_j), timed as the combination.
+pub fn combine_one_hot<S: IveScheme>(
+    scheme: &S,
+    vector: &[S::Ciphertext],
+    vector_generation: std::time::Duration,
+    cols: usize,
+    weights: impl Fn(usize) -> (Vec<S::Scalar>, S::Scalar) + Sync,
+) -> Result<(Vec<S::Ciphertext>, LookupTimings)> {
     let start = Instant::now();
-    let columns = (0..table.cols())
+    let columns = (0..cols)
         .into_par_iter()
         .map(|j| {
-            let col = table.column(j);
-            let constant = scheme.scalar(col.iter().sum::<i64>());
-            let terms: Vec<(&S::Ciphertext, u64)> = powered
-                .iter()
-                .zip(&col)
-                .map(|(ct, &e)| (ct, scheme.scalar(-e)))
-                .collect();
+            let (w, constant) = weights(j);
+            let terms: Vec<(&S::Ciphertext, S::Scalar)> = vector.iter().zip(w).collect();
             scheme.linear_combination(&terms, constant)
         })
         .collect::<Result<Vec<_>>>()?;

@@ -83,7 +83,10 @@ pub fn power_vector<S: IveScheme>(
                 } else {
                     prod
                 };
-                let value = match rule {
+                // Settled before the Chebyshev step: a CKKS product must be rescaled before it
+                // can meet T_1 or a constant at a matching scale (BFV: the same switch, earlier).
+                let prod = scheme.settle(prod, total - depth)?;
+                Ok(match rule {
                     PowerRule::Monomial => prod,
                     PowerRule::Chebyshev => {
                         // T_(a+b) = 2 T_a T_b - T_(b-a), b - a in {0, 1}.
@@ -99,8 +102,7 @@ pub fn power_vector<S: IveScheme>(
                             scheme.sub(&doubled, f1)?
                         }
                     }
-                };
-                scheme.settle(value, total - depth)
+                })
             })
             .collect::<Result<_>>()?;
         for (k, ct) in (lo..=hi).zip(new) {

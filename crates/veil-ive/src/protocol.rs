@@ -1,5 +1,5 @@
 //! The lookup protocol end to end: a server holding a prepared table answers query bytes with
-//! response bytes; the BFV client builds queries from indices and reads rows back.
+//! response bytes; the BFV and CKKS clients build queries from indices and read rows back.
 
 use crate::bfv::BfvClient;
 use crate::error::{Error, Result};
@@ -74,6 +74,37 @@ impl BfvClient {
                 columns
                     .iter()
                     .map(|c| t.center(c.get(s).copied().unwrap_or(0)))
+                    .collect()
+            })
+            .collect())
+    }
+}
+
+impl crate::ckks::CkksClient {
+    /// The query bytes for `indices` (one per slot) into a p-row table with the DCT basis: the
+    /// Chebyshev nodes cos(pi (2i + 1) / 2p), encrypted at the client's query level.
+    pub fn query(&self, p: usize, indices: &[usize]) -> Result<Vec<u8>> {
+        let nodes = indices
+            .iter()
+            .map(|&i| crate::dct::chebyshev_node(i, p))
+            .collect::<Result<Vec<_>>>()?;
+        encode_query(self, p, &[nodes])
+    }
+
+    /// The rows of a response (untrusted bytes) with `cols` columns: one row per queried slot,
+    /// approximate (CKKS): within the lookup's precision of the table rows.
+    pub fn read_response(&self, cols: usize, bytes: &[u8]) -> Result<Vec<Vec<f64>>> {
+        let response = Response::from_bytes(self, cols, bytes)?;
+        let columns = response
+            .columns
+            .iter()
+            .map(|c| self.decrypt(c))
+            .collect::<Result<Vec<_>>>()?;
+        Ok((0..response.count.min(self.slots()))
+            .map(|s| {
+                columns
+                    .iter()
+                    .map(|c| c.get(s).copied().unwrap_or(0.0))
                     .collect()
             })
             .collect())
