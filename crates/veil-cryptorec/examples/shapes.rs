@@ -3,7 +3,8 @@
 //! density 1% to 6%, items per user 0.5 to 15, whole and half stars.
 //!
 //! `cargo run --release -p veil-cryptorec --example shapes -- [--fast] [--repeats N]
-//! [--budget SECONDS] [--only NAME] [--data RATINGS_FILE]`
+//! [--budget SECONDS] [--margin STANDARD_ERRORS] [--bias-prior DELTA] [--only NAME]
+//! [--data RATINGS_FILE] [--no-baselines]`
 //!
 //! With `--data`, the same row for a ratings file (any format of `Dataset::load_any`) instead
 //! of the synthetic shapes.
@@ -15,6 +16,7 @@ use std::time::Instant;
 
 use veil_cryptorec::data::{Dataset, SyntheticConfig};
 use veil_cryptorec::eval::Figure;
+use veil_cryptorec::model::TrainConfig;
 use veil_cryptorec::report::{EvalOptions, evaluate};
 use veil_cryptorec::select::SelectOptions;
 
@@ -39,11 +41,14 @@ fn main() -> Result<(), veil_cryptorec::Error> {
             .cloned()
     };
     let fast = args.iter().any(|a| a == "--fast");
+    let baselines = !args.iter().any(|a| a == "--no-baselines");
     let repeats = value("--repeats").and_then(|s| s.parse().ok()).unwrap_or(5);
     let budget = value("--budget")
         .and_then(|s| s.parse().ok())
         .unwrap_or(60.0);
     let only = value("--only");
+    let margin = value("--margin").and_then(|s| s.parse().ok());
+    let bias_prior = value("--bias-prior").and_then(|s| s.parse().ok());
     println!(
         "| shape | users x items | density | I-AutoRec | BiasedMF | CryptoRec-f | CryptoRec-a(1) | \
          bias only | f / MF | f / AutoRec | a(1) / MF | integer - float |"
@@ -75,10 +80,25 @@ fn main() -> Result<(), veil_cryptorec::Error> {
     for (name, data) in sets {
         let opts = EvalOptions {
             repeats,
-            select: (!fast).then(|| SelectOptions {
-                budget_seconds: budget,
-                ..SelectOptions::default()
+            baselines,
+            select: (!fast).then(|| {
+                let d = SelectOptions::default();
+                SelectOptions {
+                    budget_seconds: budget,
+                    margin_standard_errors: margin.unwrap_or(d.margin_standard_errors),
+                    // An explicit prior is kept, as the CLI keeps explicit options.
+                    keep: if bias_prior.is_some() {
+                        vec!["delta"]
+                    } else {
+                        vec![]
+                    },
+                    ..d
+                }
             }),
+            train: TrainConfig {
+                bias_prior: bias_prior.unwrap_or(TrainConfig::default().bias_prior),
+                ..TrainConfig::default()
+            },
             ..EvalOptions::default()
         };
         let t = Instant::now();
@@ -126,12 +146,25 @@ fn main() -> Result<(), veil_cryptorec::Error> {
             cell(&report.quant_change),
         );
         eprintln!("{name}: {:.0} s", t.elapsed().as_secs_f64());
+        for (((model, _), runs), se) in report
+            .rmse
+            .iter()
+            .zip(&report.runs)
+            .zip(&report.test_standard_error)
+        {
+            let runs: Vec<String> = runs.iter().map(|r| format!("{r:.4}")).collect();
+            chosen.push(format!(
+                "- {name}, {model} per split: {} (test-set standard error {:.4})",
+                runs.join(" "),
+                se.mean
+            ));
+        }
         for (k, s) in report.selections.iter().enumerate() {
             chosen.push(format!("- {name}, split {}: {}", k + 1, s.summary()));
         }
     }
     if !chosen.is_empty() {
-        println!("\nChosen settings:\n");
+        println!("\nPer split, and the chosen settings:\n");
         for line in chosen {
             println!("{line}");
         }

@@ -22,7 +22,7 @@ use rayon::prelude::*;
 
 use crate::data::RatingScale;
 use crate::error::{Error, Result};
-use crate::eval::{FeedTest, Split, rmse_with};
+use crate::eval::{FeedTest, PairErrors, Split, rmse_with};
 use crate::model::UserRatings;
 
 /// The known ratings of a split as (user, item, rating) triples, users indexed as in
@@ -333,6 +333,25 @@ impl BiasedMf {
     pub fn validation_rmse(&self, split: &Split) -> f64 {
         pairs_rmse(&split.validation, split.scale, first_users(split).0, |u| {
             self.predict(u)
+        })
+    }
+
+    /// Squared errors per validation user (for paired comparisons in [`crate::select`]).
+    pub fn validation_errors(&self, split: &Split) -> PairErrors {
+        let first = first_users(split).0;
+        PairErrors::with(
+            &split.validation,
+            split.scale.min,
+            split.scale.max,
+            |k, _| self.predict(first + k),
+        )
+    }
+
+    /// Squared errors per test user (for the standard error of the test RMSE).
+    pub fn test_errors(&self, split: &Split) -> PairErrors {
+        let first = first_users(split).1;
+        PairErrors::with(&split.test, split.scale.min, split.scale.max, |k, _| {
+            self.predict(first + k)
         })
     }
 
@@ -702,6 +721,25 @@ impl IAutoRec {
     pub fn validation_rmse(&self, split: &Split) -> f64 {
         pairs_rmse(&split.validation, split.scale, first_users(split).0, |u| {
             self.predict(u)
+        })
+    }
+
+    /// Squared errors per validation user (for paired comparisons in [`crate::select`]).
+    pub fn validation_errors(&self, split: &Split) -> PairErrors {
+        let first = first_users(split).0;
+        PairErrors::with(
+            &split.validation,
+            split.scale.min,
+            split.scale.max,
+            |k, _| self.predict(first + k),
+        )
+    }
+
+    /// Squared errors per test user (for the standard error of the test RMSE).
+    pub fn test_errors(&self, split: &Split) -> PairErrors {
+        let first = first_users(split).1;
+        PairErrors::with(&split.test, split.scale.min, split.scale.max, |k, _| {
+            self.predict(first + k)
         })
     }
 

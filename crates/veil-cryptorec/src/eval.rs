@@ -227,21 +227,107 @@ pub fn rmse_with(
     pairs: &[FeedTest],
     lo: f32,
     hi: f32,
-    mut predict: impl FnMut(usize, &UserRatings) -> Vec<f32>,
+    predict: impl FnMut(usize, &UserRatings) -> Vec<f32>,
 ) -> f64 {
-    let (mut sq, mut n) = (0f64, 0usize);
-    for (k, (feed, target)) in pairs.iter().enumerate() {
-        let pred = predict(k, feed);
-        for (&i, &v) in target.items.iter().zip(&target.values) {
-            // A missing prediction is a bug in `predict`: NaN makes it visible in the RMSE.
-            let p = pred
-                .get(i as usize)
-                .copied()
-                .unwrap_or(f32::NAN)
-                .clamp(lo, hi);
-            sq += f64::from(p - v).powi(2);
-            n += 1;
-        }
+    PairErrors::with(pairs, lo, hi, predict).rmse()
+}
+
+/// Squared errors per pair (per user): what a paired comparison of two models needs
+/// ([`PairErrors::improvement`]). Entry k is (sum of squared errors, number of ratings) of pair k.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PairErrors(pub Vec<(f64, usize)>);
+
+impl PairErrors {
+    /// The errors of `predict` (as in [`rmse_with`]) on `pairs`, clipped to [lo, hi].
+    pub fn with(
+        pairs: &[FeedTest],
+        lo: f32,
+        hi: f32,
+        mut predict: impl FnMut(usize, &UserRatings) -> Vec<f32>,
+    ) -> Self {
+        PairErrors(
+            pairs
+                .iter()
+                .enumerate()
+                .map(|(k, (feed, target))| {
+                    let pred = predict(k, feed);
+                    let sq = target
+                        .items
+                        .iter()
+                        .zip(&target.values)
+                        .map(|(&i, &v)| {
+                            // A missing prediction is a bug in `predict`: NaN makes it visible.
+                            let p = pred
+                                .get(i as usize)
+                                .copied()
+                                .unwrap_or(f32::NAN)
+                                .clamp(lo, hi);
+                            f64::from(p - v).powi(2)
+                        })
+                        .sum::<f64>();
+                    (sq, target.values.len())
+                })
+                .collect(),
+        )
     }
-    if n == 0 { 0.0 } else { (sq / n as f64).sqrt() }
+
+    /// The RMSE over all ratings (0 with none).
+    pub fn rmse(&self) -> f64 {
+        let (sq, n) = self
+            .0
+            .iter()
+            .fold((0f64, 0usize), |(s, c), &(e, k)| (s + e, c + k));
+        if n == 0 { 0.0 } else { (sq / n as f64).sqrt() }
+    }
+
+    /// The standard error of [`PairErrors::rmse`] from the sampling of users alone: how much the
+    /// RMSE would move if the same model were scored on another set of as many users drawn from
+    /// the same population. Users are the independent units (a user's ratings are correlated),
+    /// so the mean squared error sum e_u / sum k_u is a ratio estimator with variance
+    /// n / (n - 1) sum (e_u - MSE k_u)^2 / N^2 (n users, N ratings), and the RMSE's standard
+    /// error is the MSE's over 2 RMSE (delta method). NaN with fewer than two users.
+    pub fn rmse_standard_error(&self) -> f64 {
+        let n = self.0.len() as f64;
+        let ratings: usize = self.0.iter().map(|&(_, k)| k).sum();
+        if self.0.len() < 2 || ratings == 0 {
+            return f64::NAN;
+        }
+        let rmse = self.rmse();
+        let mse = rmse * rmse;
+        let ss: f64 = self
+            .0
+            .iter()
+            .map(|&(e, k)| (e - mse * k as f64).powi(2))
+            .sum();
+        let se_mse = (n / (n - 1.0) * ss).sqrt() / ratings as f64;
+        se_mse / (2.0 * rmse.max(1e-12))
+    }
+
+    /// How much lower `self`'s mean squared error is than `other`'s on the same pairs, and the
+    /// standard error of that difference: users are the independent units, so with
+    /// d_u = SSE_u(other) - SSE_u(self) over n users and N ratings the difference is
+    /// D = sum d_u / N and its standard error sqrt(n / (n - 1) sum (d_u - D k_u)^2) / N (the
+    /// ratio estimator, as in [`PairErrors::rmse_standard_error`]). `None` if the pairs differ
+    /// in number or there are fewer than two, or a value is not finite.
+    pub fn improvement(&self, other: &PairErrors) -> Option<(f64, f64)> {
+        if self.0.len() != other.0.len() || self.0.len() < 2 {
+            return None;
+        }
+        let ratings: usize = self.0.iter().map(|&(_, k)| k).sum();
+        let d: Vec<f64> = self
+            .0
+            .iter()
+            .zip(&other.0)
+            .map(|(&(mine, _), &(theirs, _))| theirs - mine)
+            .collect();
+        let n = d.len() as f64;
+        let diff = d.iter().sum::<f64>() / ratings.max(1) as f64;
+        let ss: f64 = d
+            .iter()
+            .zip(&self.0)
+            .map(|(x, &(_, k))| (x - diff * k as f64).powi(2))
+            .sum();
+        let se = (n / (n - 1.0) * ss).sqrt() / ratings.max(1) as f64;
+        (diff.is_finite() && se.is_finite()).then_some((diff, se))
+    }
 }

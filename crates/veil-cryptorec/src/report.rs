@@ -11,7 +11,7 @@ use rand_chacha::ChaCha20Rng;
 use crate::baselines::{BiasedMf, BiasedMfConfig, IAutoRec, IAutoRecConfig};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
-use crate::eval::{Figure, MeanStd, Split, rmse_with};
+use crate::eval::{Figure, MeanStd, PairErrors, Split};
 use crate::finetune::FineTune;
 use crate::model::{EpochReport, Model, TrainConfig, by_user, split_user};
 use crate::quant::{QuantConfig, QuantizedModel};
@@ -71,6 +71,10 @@ pub struct EvalReport {
     pub rmse: Vec<(&'static str, Figure)>,
     /// Per-repeat RMSE of each model, same order (NaN where a repeat had none).
     pub runs: Vec<Vec<f64>>,
+    /// Per model (same order), the standard error of each repeat's test RMSE from the sampling
+    /// of test users alone ([`PairErrors::rmse_standard_error`]), as mean and std over the
+    /// repeats: the spread across splits to expect even from a perfectly stable model.
+    pub test_standard_error: Vec<MeanStd>,
     /// Table 2: pruning ratio, reuse ratio, and RMSE change of CryptoRec-f after SQR.
     pub sqr_pruning: MeanStd,
     /// Reuse ratio after SQR.
@@ -215,6 +219,7 @@ pub fn evaluate(
         ]
     };
     let mut runs: Vec<Vec<std::result::Result<f64, String>>> = vec![Vec::new(); names.len()];
+    let mut standard_errors: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
     let (mut pruning, mut reuse, mut sqr_change) = (vec![], vec![], vec![]);
     let (mut quant_change, mut zeros, mut epochs) = (vec![], vec![], vec![]);
     let mut selections = Vec::new();
@@ -262,13 +267,13 @@ pub fn evaluate(
         if opts.baselines {
             progress(&format!("repeat {}: I-AutoRec", seed + 1), None);
             let m = IAutoRec::train(&split, &ar_cfg)?;
-            row.push(m.test_rmse(&split));
+            row.push(m.test_errors(&split));
             top.push(top_n_with(&split.test, TOP_N, liked, |k, _| {
                 m.predict(first + k)
             }));
             progress(&format!("repeat {}: BiasedMF", seed + 1), None);
             let m = BiasedMf::train(&split, &mf_cfg)?;
-            row.push(m.test_rmse(&split));
+            row.push(m.test_errors(&split));
             top.push(top_n_with(&split.test, TOP_N, liked, |k, _| {
                 m.predict(first + k)
             }));
@@ -286,14 +291,15 @@ pub fn evaluate(
             },
         )?;
         epochs.push(best_epoch(&reports));
-        let f = model.rmse(&split.test);
-        row.push(f);
+        let (lo, hi) = (model.scale.min, model.scale.max);
+        let f_errors = PairErrors::with(&split.test, lo, hi, |_, u| model.predict(u).to_vec());
+        let f = f_errors.rmse();
+        row.push(f_errors);
         // Lists are ranked by the unclamped scores: clamping would tie every item above the
         // top of the scale.
         top.push(top_n_with(&split.test, TOP_N, liked, |_, u| {
             model.predict(u).to_vec()
         }));
-        let (lo, hi) = (model.scale.min, model.scale.max);
         for (k, ft) in [
             FineTune {
                 user_step: a1_step,
@@ -304,7 +310,7 @@ pub fn evaluate(
         .iter()
         .enumerate()
         {
-            row.push(rmse_with(&split.test, lo, hi, |_, u| {
+            row.push(PairErrors::with(&split.test, lo, hi, |_, u| {
                 model.fine_tune(u, ft).predictions.to_vec()
             }));
             if k == 0 {
@@ -320,9 +326,14 @@ pub fn evaluate(
         for (r, v) in top_runs.iter_mut().zip(top) {
             r.push(v);
         }
-        row.push(model.bias_only_rmse(&split.test));
-        for (r, v) in runs.iter_mut().zip(row) {
-            r.push(finite_rmse(v));
+        // The bias-only predictor of `Model::bias_only_rmse`: the user's mean plus b_i.
+        row.push(PairErrors::with(&split.test, lo, hi, |_, u| {
+            let mean = u.mean();
+            model.item_bias.iter().map(|b| mean + b).collect()
+        }));
+        for ((r, se), v) in runs.iter_mut().zip(&mut standard_errors).zip(row) {
+            r.push(finite_rmse(v.rmse()));
+            se.push(v.rmse_standard_error());
         }
         let (compressed, rep) = compress(&model, &opts.sqr);
         pruning.push(rep.pruning_ratio);
@@ -342,6 +353,7 @@ pub fn evaluate(
             .iter()
             .map(|r| r.iter().map(|v| v.clone().unwrap_or(f64::NAN)).collect())
             .collect(),
+        test_standard_error: standard_errors.iter().map(|s| MeanStd::of(s)).collect(),
         sqr_pruning: MeanStd::of(&pruning),
         sqr_reuse: MeanStd::of(&reuse),
         sqr_change: Figure::of(&sqr_change),
@@ -365,15 +377,29 @@ impl fmt::Display for EvalReport {
             .find(|(n, _)| *n == "I-AutoRec")
             .and_then(|(_, r)| r.measured())
             .map(|r| r.mean);
-        writeln!(f, "| model | RMSE (mean ± std) | / I-AutoRec |")?;
-        writeln!(f, "|---|---:|---:|")?;
-        for (name, r) in &self.rmse {
+        writeln!(
+            f,
+            "| model | RMSE (mean ± std) | / I-AutoRec | test-set standard error |"
+        )?;
+        writeln!(f, "|---|---:|---:|---:|")?;
+        for (k, (name, r)) in self.rmse.iter().enumerate() {
             let ratio = match (reference, r.measured()) {
                 (Some(x), Some(m)) => format!("{:.3}", m.mean / x),
                 _ => "—".to_string(),
             };
-            writeln!(f, "| {name} | {r} | {ratio} |")?;
+            let se = self
+                .test_standard_error
+                .get(k)
+                .filter(|s| s.mean.is_finite())
+                .map_or("—".to_string(), |s| format!("{:.4}", s.mean));
+            writeln!(f, "| {name} | {r} | {ratio} | {se} |")?;
         }
+        writeln!(
+            f,
+            "\n(The test-set standard error is that of one split's RMSE from the sampling of its \
+             test users alone, mean over the splits: the spread across splits to expect from a \
+             model that is perfectly stable.)"
+        )?;
         writeln!(f)?;
         writeln!(f, "| Sparse-Quantization-Reuse | value |")?;
         writeln!(f, "|---|---:|")?;
