@@ -2,7 +2,6 @@
 //! fast-mode protocol over Paillier (client and server in one process, messages through their
 //! byte encodings), and the top of the list with titles, scores clamped to the rating scale.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -81,56 +80,24 @@ pub(crate) fn predict(a: &PredictArgs) -> CliResult<()> {
 }
 
 /// Reads `item,rating` lines (tabs or commas; `#` comments) and maps item identifiers; refuses
-/// unknown items, ratings outside `scale`, repeated items and extra columns.
-fn read_user(
+/// unknown items, ratings outside `scale`, repeated items and extra columns
+/// ([`UserRatings::parse_lines`], fuzzed by `cryptorec_user_ratings`).
+pub(crate) fn read_user(
     path: &Path,
     item_ids: &[u64],
     items: usize,
     scale: &RatingScale,
 ) -> CliResult<UserRatings> {
     let text = read_input(path)?;
-    let mut user = UserRatings::default();
-    let mut seen = HashSet::new();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
+    UserRatings::parse_lines(&text, item_ids, items, scale).map_err(|e| match e {
+        veil_cryptorec::Error::Parse { line: 0, reason } => {
+            CliError::Input(format!("{}: {reason}", path.display()))
         }
-        let bad = |why: &str| CliError::Input(format!("{}:{}: {why}", path.display(), n + 1));
-        let parts: Vec<&str> = line.split([',', '\t']).map(str::trim).collect();
-        let [id, value] = parts[..] else {
-            return Err(bad(&format!(
-                "expected two fields, item,rating; found {}",
-                parts.len()
-            )));
-        };
-        let id: u64 = id.parse().map_err(|_| bad("expected an item identifier"))?;
-        let value: f32 = value
-            .parse()
-            .ok()
-            .filter(|v: &f32| v.is_finite())
-            .ok_or_else(|| bad("expected a rating"))?;
-        if !scale.contains(value) {
-            return Err(bad(&format!(
-                "rating {value} is outside the model's rating scale {scale}"
-            )));
+        veil_cryptorec::Error::Parse { line, reason } => {
+            CliError::Input(format!("{}:{line}: {reason}", path.display()))
         }
-        let index = if item_ids.is_empty() {
-            usize::try_from(id).ok().filter(|&i| i < items)
-        } else {
-            item_ids.iter().position(|&x| x == id)
-        }
-        .ok_or_else(|| bad("unknown item"))?;
-        if !seen.insert(index) {
-            return Err(bad(&format!("item {id} is rated twice")));
-        }
-        user.items.push(index as u32);
-        user.values.push(value);
-    }
-    if user.items.is_empty() {
-        return Err(CliError::Input(format!("{}: no ratings", path.display())));
-    }
-    Ok(user)
+        other => CliError::from(other),
+    })
 }
 
 /// One run of the fast-mode protocol with its timings and sizes.

@@ -35,6 +35,77 @@ impl UserRatings {
     }
 }
 
+impl UserRatings {
+    /// Parses one user's ratings as the CLI reads them: `item,rating` lines (commas or tabs,
+    /// `#` comments, blank lines skipped), item identifiers mapped through `item_ids` (dense
+    /// indices below `items` when it is empty). Refuses unknown items, ratings outside `scale`
+    /// or not finite, an item rated twice, lines without exactly two fields, and a file without
+    /// ratings. Work and memory are linear in the text (one hash map of the identifiers).
+    pub fn parse_lines(
+        text: &str,
+        item_ids: &[u64],
+        items: usize,
+        scale: &RatingScale,
+    ) -> Result<Self> {
+        let index_of: std::collections::HashMap<u64, usize> = item_ids
+            .iter()
+            .enumerate()
+            .map(|(i, &id)| (id, i))
+            .collect();
+        let mut user = UserRatings::default();
+        let mut seen = std::collections::HashSet::new();
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let bad = |reason: String| Error::Parse {
+                line: n + 1,
+                reason,
+            };
+            let parts: Vec<&str> = line.split([',', '\t']).map(str::trim).collect();
+            let [id, value] = parts[..] else {
+                return Err(bad(format!(
+                    "expected two fields, item,rating; found {}",
+                    parts.len()
+                )));
+            };
+            let id: u64 = id
+                .parse()
+                .map_err(|_| bad("expected an item identifier".into()))?;
+            let value: f32 = value
+                .parse()
+                .ok()
+                .filter(|v: &f32| v.is_finite())
+                .ok_or_else(|| bad("expected a rating".into()))?;
+            if !scale.contains(value) {
+                return Err(bad(format!(
+                    "rating {value} is outside the model's rating scale {scale}"
+                )));
+            }
+            let index = if item_ids.is_empty() {
+                usize::try_from(id).ok().filter(|&i| i < items)
+            } else {
+                index_of.get(&id).copied()
+            }
+            .and_then(|i| u32::try_from(i).ok())
+            .ok_or_else(|| bad("unknown item".into()))?;
+            if !seen.insert(index) {
+                return Err(bad(format!("item {id} is rated twice")));
+            }
+            user.items.push(index);
+            user.values.push(value);
+        }
+        if user.items.is_empty() {
+            return Err(Error::Parse {
+                line: 0,
+                reason: "no ratings".into(),
+            });
+        }
+        Ok(user)
+    }
+}
+
 /// Groups ratings by user (dense indices, `users` of them).
 pub fn by_user(ratings: &[Rating], users: usize) -> Vec<UserRatings> {
     let mut out = vec![UserRatings::default(); users];
@@ -504,4 +575,37 @@ pub fn split_user(user: &UserRatings, feed: f64, rng: &mut impl Rng) -> (UserRat
         pick(idx.get(..cut).unwrap_or(&[])),
         pick(idx.get(cut..).unwrap_or(&[])),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_ratings_lines_parse_and_refuse_what_they_should() {
+        let scale = RatingScale::default();
+        let ids = [10_u64, 20, u64::MAX];
+        let user = UserRatings::parse_lines("# mine\n20, 4\n\n10\t1.5\n", &ids, 3, &scale).unwrap();
+        assert_eq!((user.items, user.values), (vec![1, 0], vec![4.0, 1.5]));
+        let dense = UserRatings::parse_lines("2,5", &[], 3, &scale).unwrap();
+        assert_eq!(dense.items, vec![2]);
+        for bad in [
+            "",
+            "# nothing\n",
+            "30,4",
+            "10,4\n10,3",
+            "10,4,5",
+            "10",
+            "10,NaN",
+            "10,inf",
+            "10,9",
+            "x,4",
+        ] {
+            assert!(
+                UserRatings::parse_lines(bad, &ids, 3, &scale).is_err(),
+                "{bad:?}"
+            );
+        }
+        assert!(UserRatings::parse_lines("3,4", &[], 3, &scale).is_err());
+    }
 }
