@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
-use veil_ckks::{CkksParameters, Preset};
+use veil_ckks::{CkksParameters, CkksParametersBuilder, Preset};
 use veil_reacthe::experiment::{depth_table, encrypted_run, resolve_data};
 use veil_reacthe::{Architecture, Dataset, Network, Task, TrainConfig, score, train};
 
@@ -43,6 +43,12 @@ pub(crate) struct ExactArgs {
     /// Split seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Residual blocks (two or more need CRT over several plaintext primes).
+    #[arg(long, default_value_t = 1, value_parser = positive)]
+    depth: usize,
+    /// Send the replies unsanitized (default: sanitized, the flooding of veil-bfv).
+    #[arg(long)]
+    no_sanitize: bool,
 }
 
 /// Data and training options shared by the commands.
@@ -125,6 +131,9 @@ pub(crate) enum PresetArg {
     N16384,
     /// N = 32768, depth 19.
     N32768,
+    /// N = 32768 with scale 2^60: q_0 of 62 bits, 12 rescaling primes of 60 bits, P of 62 bits
+    /// (844 <= 881 bits: 128-bit security), depth 12; for sanitized replies.
+    N32768S60,
 }
 
 /// `veil reacthe infer`.
@@ -141,9 +150,11 @@ pub(crate) struct InferArgs {
     /// CKKS parameters (the network needs 2 + 3 x blocks levels).
     #[arg(long, value_enum, default_value = "n16384")]
     preset: PresetArg,
-    /// Standard deviation of the flooding noise added to each output (0: none).
-    #[arg(long, default_value_t = 0.0)]
-    flood: f64,
+    /// Sanitize the replies (veil-ckks flooding) for statistical distance 2^-BITS (40: the
+    /// smudging lemma's 2^-40; smaller values are weaker guarantees), with the error bound
+    /// calibrated on the raw outputs with the client's key.
+    #[arg(long)]
+    privacy_bits: Option<u32>,
     /// Split seed (the test part is encrypted).
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -276,13 +287,7 @@ fn run_infer(a: &InferArgs) -> CliResult<()> {
     let (train_part, test_part) = data.split(0.2, a.seed);
     let progress = Progress::spinner();
     let net = match &a.model {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|source| CliError::Io {
-                path: path.display().to_string(),
-                source,
-            })?;
-            Network::from_json(&text).map_err(lib)?
-        }
+        Some(path) => Network::from_json_file(path).map_err(lib)?,
         None => {
             progress.stage("training");
             let arch = Architecture::reacthe(a.common.width, a.depth, a.common.alpha);
@@ -298,29 +303,43 @@ fn run_infer(a: &InferArgs) -> CliResult<()> {
             "the model does not fit this data set".into(),
         ));
     }
-    let preset = match a.preset {
-        PresetArg::N8192 => Preset::N8192,
-        PresetArg::N16384 => Preset::N16384,
-        PresetArg::N32768 => Preset::N32768,
+    let ckks = |e: veil_ckks::Error| CliError::Input(e.to_string());
+    let params = match a.preset {
+        PresetArg::N8192 => CkksParameters::preset(Preset::N8192).map_err(ckks)?,
+        PresetArg::N16384 => CkksParameters::preset(Preset::N16384).map_err(ckks)?,
+        PresetArg::N32768 => CkksParameters::preset(Preset::N32768).map_err(ckks)?,
+        PresetArg::N32768S60 => {
+            let mut sizes = vec![62];
+            sizes.extend([60; 12]);
+            sizes.push(62);
+            CkksParametersBuilder::new()
+                .degree(32768)
+                .moduli_sizes(&sizes)
+                .log_scale(60)
+                .build()
+                .map_err(ckks)?
+        }
     };
-    let params = CkksParameters::preset(preset).map_err(|e| CliError::Input(e.to_string()))?;
     progress.stage("encrypted inference");
-    let flood = (a.flood > 0.0).then_some(a.flood);
-    let r = encrypted_run(&net, &test_part, &params, flood).map_err(lib)?;
+    let r = encrypted_run(&net, &test_part, &params, a.privacy_bits).map_err(lib)?;
     progress.finish();
     let [keygen, enc, eval, dec] = r.seconds;
     say!(
-        "{}: ReActHE width {} blocks {}, CKKS N = {}, levels {}/{}, {} test samples in {} batch(es) of up to {} (one sample per slot), flooding sigma {}",
+        "{}: ReActHE width {} blocks {}, CKKS N = {}, scale 2^{}, levels {}/{}, {} test samples in {} batch(es) of up to {} (one sample per slot), replies {}",
         a.common.data,
         net.arch.width,
         net.arch.depth,
         params.degree(),
+        params.log_scale(),
         r.levels.0,
         r.levels.1,
         r.samples,
         r.batches,
         params.slots(),
-        a.flood
+        a.privacy_bits
+            .map_or("at level 0, not sanitized".into(), |k| format!(
+                "sanitized for 2^-{k}"
+            ))
     )?;
     let (l1, l5, _) = load_average();
     say!(
@@ -346,6 +365,25 @@ fn run_infer(a: &InferArgs) -> CliResult<()> {
         r.score.0,
         r.score.1
     )?;
+    if let Some(z) = &r.sanitize {
+        say!()?;
+        say!(
+            "| security | measured error bits | error_bits given | flooding bits | reply level | estimated slot error | sanitize s | flipped |"
+        )?;
+        say!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")?;
+        say!(
+            "| 2^-{} | {} | {} | {} | {} | {:.2e} | {:.2} | {}/{} |",
+            z.security_bits,
+            z.measured_error_bits,
+            z.error_bits,
+            z.flooding_bits,
+            z.reply_level,
+            z.estimated_slot_error,
+            z.seconds,
+            r.flipped,
+            r.samples
+        )?;
+    }
     Ok(())
 }
 
@@ -358,33 +396,37 @@ fn load_average() -> (String, String, String) {
 }
 
 fn run_exact(a: &ExactArgs) -> CliResult<()> {
-    use veil_reacthe::exact::{QuantizedNetwork, bfv_parameters, run_exact as exact};
+    use veil_reacthe::exact::{ExactOptions, QuantizedNetwork, run_exact as exact};
     let [sx, sw, sa] = a.bits[..] else {
         return Err(CliError::Input("--bits takes three exponents".into()));
     };
     let data = a.common.load()?;
     let (train_part, test_part) = data.split(0.2, a.seed);
     let progress = Progress::spinner();
-    progress.stage("training a one-block network");
-    let arch = Architecture::reacthe(a.common.width, 1, a.common.alpha);
+    progress.stage("training");
+    let arch = Architecture::reacthe(a.common.width, a.depth, a.common.alpha);
     let cfg = TrainConfig {
         seed: a.seed,
         ..a.common.config()
     };
     let net = train(arch, &train_part, &cfg).map_err(lib)?.network;
     let q = QuantizedNetwork::new(&net, (sx, sw, sa), a.clip).map_err(lib)?;
-    let params = bfv_parameters(&q).map_err(lib)?;
     let x = net.standardizer.transform(&test_part.x);
     let want = q.forward(&q.quantize_inputs(&x));
     progress.stage("BFV inference");
+    let options = ExactOptions {
+        sanitize: !a.no_sanitize,
+        ..ExactOptions::default()
+    };
     let t = std::time::Instant::now();
-    let (got, budget) = exact(&q, &x).map_err(lib)?;
+    let report = exact(&q, &x, &options).map_err(lib)?;
     let seconds = t.elapsed().as_secs_f64();
     progress.finish();
-    let equal = got
+    let equal = report
+        .outputs
         .iter()
         .zip(&want)
-        .filter(|(g, w)| g.iter().zip(w.iter()).all(|(a, b)| i128::from(*a) == *b))
+        .filter(|(g, w)| g == w)
         .count();
     let scale = 2f64.powi(q.output_scale_bits() as i32);
     let int_out =
@@ -408,25 +450,40 @@ fn run_exact(a: &ExactArgs) -> CliResult<()> {
                 / test_part.len() as f64
         }
     };
+    let prime_bits: Vec<String> = report
+        .primes
+        .iter()
+        .map(|t| (t.ilog2() + 1).to_string())
+        .collect();
     say!(
-        "{}: one-block ReActHE width {}, scales 2^({sx},{sw},{sa}), clip {}; bound 2^{:.1}, t of {} bits (N = {}), output scale 2^{}",
+        "{}: ReActHE width {}, {} block(s), scales 2^({sx},{sw},{sa}), clip {}; bound 2^{:.1}, {} plaintext prime(s) of {} bits (N = {}), output scale 2^{}, replies {}",
         a.common.data,
         a.common.width,
+        q.blocks(),
         a.clip,
         (q.bound as f64).log2(),
-        params.plaintext_modulus().ilog2() + 1,
-        params.degree(),
-        q.output_scale_bits()
+        report.primes.len(),
+        prime_bits.join(" + "),
+        options.degree,
+        q.output_scale_bits(),
+        if options.sanitize {
+            "sanitized"
+        } else {
+            "not sanitized"
+        }
     )?;
     say!()?;
     say!(
-        "| samples | BFV s (keys, encrypt, server, decrypt) | noise budget left | outputs equal to the integer model | float {m} | integer {m} |",
+        "| samples | BFV s (keys, encrypt, server, sanitize, decrypt; all primes) | budget before sanitizing (reserve) | after | outputs equal to the integer model | float {m} | integer {m} |",
         m = metric_name(net.task)
     )?;
-    say!("| ---: | ---: | ---: | ---: | ---: | ---: |")?;
+    say!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")?;
     say!(
-        "| {} | {seconds:.2} | {budget} bits | {equal}/{} | {:.4} | {:.4} |",
+        "| {} | {seconds:.2} | {} bits ({}) | {} bits | {equal}/{} | {:.4} | {:.4} |",
         want.len(),
+        report.budget_before,
+        report.reserve,
+        report.budget_after,
         want.len(),
         metric(net.decide(&float_out)),
         metric(net.decide(&int_out))

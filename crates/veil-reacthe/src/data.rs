@@ -14,6 +14,9 @@ use crate::error::{Error, Result};
 /// Largest data file read (bytes): the files are local, but a wrong path should not fill memory.
 pub const MAX_FILE_BYTES: u64 = 256 << 20;
 
+/// Most columns (features and the target) of a data file.
+pub const MAX_COLUMNS: usize = 1 << 16;
+
 /// What the network predicts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Task {
@@ -97,6 +100,9 @@ impl Dataset {
         let cols = header.split(',').count();
         if cols < 2 {
             return Err(err(1, "need at least one feature and a target".into()));
+        }
+        if cols > MAX_COLUMNS {
+            return Err(err(1, format!("{cols} columns (at most {MAX_COLUMNS})")));
         }
         let mut values = Vec::new();
         let mut rows = 0;

@@ -13,22 +13,24 @@
 //! plus the head. a(z) = c0 + c1 z + c2 z^2 with the ReActHE activation z + alpha z^2 as
 //! (c0, c1, c2) = (0, 1, alpha).
 //!
-//! **Reply privacy.** The reply's noise depends on the model; [`Server::evaluate`] drops every
-//! output to level 0 and, if asked, adds a fresh public-key encryption of Gaussian noise of a
-//! chosen standard deviation (in output units). The bound that flooding gives, and why it is not
-//! the 2^-40 statistical flooding of DESIGN.md, is in `docs/reacthe.md`.
+//! **Reply privacy.** The reply's noise depends on the model. Without sanitization,
+//! [`Server::evaluate`] drops every output to level 0. With [`Server::with_sanitization`], each
+//! output is sanitized by the library ([`veil_ckks::PublicKey::sanitize`]: a fresh encryption of
+//! zero plus uniform coefficient flooding of 2^([`veil_ckks::flooding_bits`]) for a coefficient
+//! error below 2^error_bits, 2^-40 statistical by the smudging lemma) at the lowest level whose
+//! modulus holds the flooding. What that costs in precision, measured, is in `docs/reacthe.md`.
 
 use std::sync::Arc;
 
 use ndarray::Array2;
 use rayon::prelude::*;
 use veil_ckks::{
-    Ciphertext, CkksParameters, Plaintext, PublicKey, RelinearizationKey, SecretKey,
+    Ciphertext, CkksParameters, Plaintext, PublicKey, RelinearizationKey, Sampler, SecretKey,
     linear_combination_to,
 };
 
 use crate::error::{Error, Result};
-use crate::model::{Activation, Dense, Network, gaussian};
+use crate::model::{Activation, Dense, Network};
 
 /// The levels `net` consumes under this module's circuit, or an error for ReLU or powers other
 /// than 2.
@@ -79,7 +81,24 @@ impl Client {
         })
     }
 
-    /// The public key (the server uses it for flooding only).
+    /// log2 of the largest coefficient error of `reply` against `expected` (rows = samples,
+    /// one column per output ciphertext): the `error_bits` that sanitization must hide. A
+    /// key-holder diagnostic for calibrating a server's noise model; variable time.
+    pub fn reply_error_bits_vartime(
+        &self,
+        reply: &[Ciphertext],
+        expected: &Array2<f64>,
+    ) -> Result<u32> {
+        let mut bits = 0;
+        for (ct, column) in reply.iter().zip(expected.columns()) {
+            let pt =
+                Plaintext::encode_real(&self.params, &column.to_vec(), ct.level(), ct.scale())?;
+            bits = bits.max(self.secret.error_bits_vartime(ct, &pt)?);
+        }
+        Ok(bits)
+    }
+
+    /// The public key (the server uses it for sanitization only).
     pub fn public_key(&self) -> &PublicKey {
         &self.public
     }
@@ -153,7 +172,7 @@ impl Client {
 pub struct Server<'a> {
     net: &'a Network,
     relin: &'a RelinearizationKey,
-    flood: Option<(&'a PublicKey, f64)>,
+    sanitize: Option<(&'a PublicKey, u32)>,
 }
 
 impl<'a> Server<'a> {
@@ -163,14 +182,17 @@ impl<'a> Server<'a> {
         Ok(Server {
             net,
             relin,
-            flood: None,
+            sanitize: None,
         })
     }
 
-    /// Adds to each output a fresh encryption (under `pk`) of Gaussian noise of standard
-    /// deviation `sigma` in output units before replying.
-    pub fn with_flooding(mut self, pk: &'a PublicKey, sigma: f64) -> Self {
-        self.flood = Some((pk, sigma));
+    /// Sanitizes every output before replying ([`PublicKey::sanitize`] under the client's `pk`)
+    /// for a computation error below 2^`error_bits` per coefficient: statistical distance 2^-40
+    /// when the bound holds (a smaller `error_bits` than the true error gives a weaker
+    /// guarantee: 2^-(40 - deficit)). The reply stays at the lowest level whose modulus holds
+    /// the flooding, so the client must encrypt that many levels above [`depth_needed`].
+    pub fn with_sanitization(mut self, pk: &'a PublicKey, error_bits: u32) -> Self {
+        self.sanitize = Some((pk, error_bits));
         self
     }
 
@@ -226,8 +248,14 @@ impl<'a> Server<'a> {
     }
 
     /// Evaluates the network on the encrypted features and returns the encrypted outputs (logits
-    /// or the standardised regression value), at level 0, flooded if configured.
+    /// or the standardised regression value) as sent: [`Server::evaluate_raw`] then
+    /// [`Server::finish`].
     pub fn evaluate(&self, features: &[Ciphertext]) -> Result<Vec<Ciphertext>> {
+        self.finish(self.evaluate_raw(features)?)
+    }
+
+    /// The outputs at the level the circuit leaves them, not yet fit to send.
+    pub fn evaluate_raw(&self, features: &[Ciphertext]) -> Result<Vec<Ciphertext>> {
         let net = self.net;
         if features.len() != net.features() {
             return Err(Error::Config {
@@ -259,20 +287,33 @@ impl<'a> Server<'a> {
                 a
             };
         }
-        let out = Self::dense(&net.head, &h)?;
-        out.par_iter()
-            .map(|ct| {
-                let ct = ct.mod_drop_to(0)?;
-                match self.flood {
-                    None => Ok(ct),
-                    Some((pk, sigma)) => {
-                        let mut rng = rand::rng();
-                        let slots = ct.parameters().slots();
-                        let noise: Vec<f64> =
-                            (0..slots).map(|_| sigma * gaussian(&mut rng)).collect();
-                        let pt = Plaintext::encode_real(ct.parameters(), &noise, 0, ct.scale())?;
-                        Ok(ct.add(&pk.encrypt(&pt)?)?)
+        Self::dense(&net.head, &h)
+    }
+
+    /// Makes raw outputs fit to send: sanitized at the lowest level that holds the flooding if
+    /// configured (an error if none does), else dropped to level 0.
+    pub fn finish(&self, outputs: Vec<Ciphertext>) -> Result<Vec<Ciphertext>> {
+        outputs
+            .par_iter()
+            .map(|ct| match self.sanitize {
+                None => Ok(ct.mod_drop_to(0)?),
+                Some((pk, error_bits)) => {
+                    let mut sampler = Sampler::from_entropy();
+                    let mut last = None;
+                    for level in 0..=ct.level() {
+                        match pk.sanitize(&ct.mod_drop_to(level)?, error_bits, &mut sampler) {
+                            Ok(reply) => return Ok(reply),
+                            Err(e @ veil_ckks::Error::InvalidParameters { .. }) => last = Some(e),
+                            Err(e) => return Err(e.into()),
+                        }
                     }
+                    Err(last.map_or(
+                        Error::Depth {
+                            needed: 1,
+                            available: 0,
+                        },
+                        Error::from,
+                    ))
                 }
             })
             .collect()
@@ -283,7 +324,7 @@ impl<'a> Server<'a> {
 mod tests {
     use super::*;
     use crate::data::{Standardizer, Task};
-    use crate::model::Architecture;
+    use crate::model::{Architecture, gaussian};
     use ndarray::Array2;
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
@@ -354,7 +395,7 @@ mod tests {
     }
 
     #[test]
-    fn flooding_keeps_outputs_within_its_sigma() -> Result<()> {
+    fn sanitized_replies_decrypt_within_the_flooding_estimate() -> Result<()> {
         let params = small_params()?;
         let client = Client::new(&params)?;
         let std = Standardizer {
@@ -364,12 +405,37 @@ mod tests {
         let net = Network::new(Architecture::reacthe(4, 1, 0.1), Task::Binary, 3, std, 2)?;
         let x = Array2::from_shape_fn((20, 3), |(i, j)| (i as f64 - 10.0) / 10.0 + j as f64 / 5.0);
         let want = net.forward_standardized(&x);
-        let server = Server::new(&net, client.relinearization_key())?
-            .with_flooding(client.public_key(), 1e-3);
-        let got = client.decrypt_outputs(&server.evaluate(&client.encrypt_batch(&x)?)?, 20)?;
+        // One spare level above the circuit so that the flooding fits the reply's modulus.
+        let features = client.encrypt_batch_at(&x, depth_needed(&net)? + 1)?;
+        let server = Server::new(&net, client.relinearization_key())?;
+        let raw = server.evaluate_raw(&features)?;
+        let bits = client.reply_error_bits_vartime(&raw, &want)?;
+        assert!(bits > 0 && bits < 30, "error bits {bits}");
+        // A deliberately weak setting (error_bits 0: distance bound 2^-(40 - bits)) keeps the
+        // flooding small enough to check the decryption against the estimate.
+        let weak = Server::new(&net, client.relinearization_key())?
+            .with_sanitization(client.public_key(), 0);
+        let reply = weak.finish(raw.clone())?;
+        assert!(reply[0].level() >= 1);
+        let got = client.decrypt_outputs(&reply, 20)?;
         let err = (&got - &want).mapv(f64::abs).fold(0.0f64, |a, &b| a.max(b));
-        // Larger than the unflooded error (~1e-6), below 6 sigma.
-        assert!(err > 1e-5 && err < 6e-3, "max error {err}");
+        // Slot error about 2^(flooding bits) sqrt(N / 3) / scale; 8 sigma of slack.
+        let flood = 2f64.powi(veil_ckks::flooding_bits(params.degree(), 0) as i32);
+        let estimate = flood * (params.degree() as f64 / 3.0).sqrt() / params.scale();
+        assert!(
+            err > 1e-6 && err < 8.0 * estimate,
+            "max error {err}, estimate {estimate}"
+        );
+        // The full 2^-40 setting with the measured bound: at scale 2^40 the flooding swamps the
+        // outputs (about 2^(bits + 16) per slot).
+        let strong = server.with_sanitization(client.public_key(), bits);
+        let got = client.decrypt_outputs(&strong.finish(raw.clone())?, 20)?;
+        let err = (&got - &want).mapv(f64::abs).fold(0.0f64, |a, &b| a.max(b));
+        assert!(err > 1e3, "max error {err}");
+        // A bound too large for every level of the chain is refused.
+        let impossible = Server::new(&net, client.relinearization_key())?
+            .with_sanitization(client.public_key(), 100);
+        assert!(impossible.finish(raw).is_err());
         Ok(())
     }
 }

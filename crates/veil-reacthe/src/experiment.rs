@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use veil_ckks::CkksParameters;
+use veil_ckks::{Ciphertext, CkksParameters};
 
 use crate::data::{Dataset, Task};
 use crate::encrypted::{Client, Server};
@@ -123,6 +123,39 @@ pub fn process_cpu_seconds() -> Option<f64> {
     Some((utime + stime) / 100.0)
 }
 
+/// What sanitization did in one encrypted run.
+#[derive(Clone, Debug)]
+pub struct SanitizeReport {
+    /// Statistical security asked for: distance 2^-bits between replies of two computations
+    /// with the same outputs, when the calibrated error bound holds.
+    pub security_bits: u32,
+    /// log2 of the largest coefficient error of the raw outputs, measured with the key.
+    pub measured_error_bits: u32,
+    /// The `error_bits` given to the library: measured + 1 (margin) + security_bits - 40.
+    pub error_bits: u32,
+    /// log2 of the flooding bound B.
+    pub flooding_bits: u32,
+    /// The replies' level (the lowest whose modulus holds the flooding).
+    pub reply_level: usize,
+    /// The estimated slot error the flooding adds: B sqrt(N / 3) / scale (output units).
+    pub estimated_slot_error: f64,
+    /// Seconds the server spent sanitizing.
+    pub seconds: f64,
+}
+
+/// The lowest level whose modulus holds flooding of 2^`flooding_bits` (with the library's two
+/// bits of room): where a sanitized reply can stay.
+pub fn reply_level(params: &CkksParameters, flooding_bits: u32) -> Option<usize> {
+    let mut bits = 0.0;
+    for (level, q) in params.moduli().iter().enumerate() {
+        bits += (*q as f64).log2();
+        if bits > f64::from(flooding_bits) + 3.0 {
+            return Some(level);
+        }
+    }
+    None
+}
+
 /// What one encrypted run of a test set measured.
 #[derive(Clone, Debug)]
 pub struct InferReport {
@@ -142,42 +175,90 @@ pub struct InferReport {
     pub score: (f64, f64),
     /// Levels consumed and available.
     pub levels: (usize, usize),
+    /// Sanitization, when asked for.
+    pub sanitize: Option<SanitizeReport>,
 }
 
-/// Encrypts the standardised `test` features, evaluates `net` as the server (with flooding of
-/// standard deviation `flood` if given), decrypts, and compares with the float model.
+/// Encrypts the standardised `test` features, evaluates `net` as the server, decrypts, and
+/// compares with the float model. With `security_bits` = Some(k), the replies are sanitized by
+/// the library for statistical distance 2^-k: the computation's error bound is calibrated on
+/// the raw outputs with the client's key ([`Client::reply_error_bits_vartime`], plus one bit),
+/// which stands in for the noise model a deployed server would need; the client encrypts
+/// enough levels above the circuit for the flooding to fit (assuming the error stays below the
+/// scale).
 pub fn encrypted_run(
     net: &Network,
     test: &Dataset,
     params: &Arc<CkksParameters>,
-    flood: Option<f64>,
+    security_bits: Option<u32>,
 ) -> Result<InferReport> {
     let t = Instant::now();
     let client = Client::new(params)?;
     let keygen = t.elapsed().as_secs_f64();
     let x = net.standardizer.transform(&test.x);
     let want = net.forward_standardized(&x);
-    let mut server = Server::new(net, client.relinearization_key())?;
-    if let Some(sigma) = flood {
-        server = server.with_flooding(client.public_key(), sigma);
-    }
+    let depth = crate::encrypted::depth_needed(net)?;
+    let spare = match security_bits {
+        None => 0,
+        Some(k) => {
+            let worst = (params.log_scale() + 1 + k).saturating_sub(40);
+            reply_level(params, veil_ckks::flooding_bits(params.degree(), worst)).ok_or(
+                Error::Config {
+                    reason: "the chain cannot hold the flooding at any level".into(),
+                },
+            )?
+        }
+    };
+    let server = Server::new(net, client.relinearization_key())?;
     let capacity = client.batch_capacity();
     let mut got = ndarray::Array2::zeros(want.raw_dim());
-    let (mut enc, mut eval, mut dec) = (0.0, 0.0, 0.0);
+    let (mut enc, mut eval, mut dec, mut sanitizing) = (0.0, 0.0, 0.0, 0.0);
     let mut server_cpu = Some(0.0);
     let mut batches = 0;
+    let mut sanitize = None;
     for start in (0..x.nrows()).step_by(capacity.max(1)) {
         let end = (start + capacity).min(x.nrows());
-        let chunk = x
-            .slice_axis(ndarray::Axis(0), ndarray::Slice::from(start..end))
-            .to_owned();
+        let range = ndarray::Slice::from(start..end);
+        let chunk = x.slice_axis(ndarray::Axis(0), range).to_owned();
         let t = Instant::now();
-        let cts = client.encrypt_batch_at(&chunk, crate::encrypted::depth_needed(net)?)?;
+        let cts = client.encrypt_batch_at(&chunk, depth + spare)?;
         enc += t.elapsed().as_secs_f64();
         let t = Instant::now();
         let cpu = process_cpu_seconds();
-        let reply = server.evaluate(&cts)?;
+        let raw = server.evaluate_raw(&cts)?;
         eval += t.elapsed().as_secs_f64();
+        let reply = match security_bits {
+            None => {
+                let t = Instant::now();
+                let reply = server.finish(raw)?;
+                eval += t.elapsed().as_secs_f64();
+                reply
+            }
+            Some(k) => {
+                let expected = want.slice_axis(ndarray::Axis(0), range).to_owned();
+                let measured = client.reply_error_bits_vartime(&raw, &expected)?;
+                let error_bits = (measured + 1 + k).saturating_sub(40);
+                let t = Instant::now();
+                let reply = Server::new(net, client.relinearization_key())?
+                    .with_sanitization(client.public_key(), error_bits)
+                    .finish(raw)?;
+                sanitizing += t.elapsed().as_secs_f64();
+                let flooding_bits = veil_ckks::flooding_bits(params.degree(), error_bits);
+                let scale = reply.first().map_or(params.scale(), Ciphertext::scale);
+                sanitize = Some(SanitizeReport {
+                    security_bits: k,
+                    measured_error_bits: measured,
+                    error_bits,
+                    flooding_bits,
+                    reply_level: reply.first().map_or(0, Ciphertext::level),
+                    estimated_slot_error: 2f64.powi(flooding_bits as i32)
+                        * (params.degree() as f64 / 3.0).sqrt()
+                        / scale,
+                    seconds: sanitizing,
+                });
+                reply
+            }
+        };
         server_cpu = match (server_cpu, cpu, process_cpu_seconds()) {
             (Some(acc), Some(a), Some(b)) => Some(acc + b - a),
             _ => None,
@@ -185,8 +266,7 @@ pub fn encrypted_run(
         let t = Instant::now();
         let out = client.decrypt_outputs(&reply, end - start)?;
         dec += t.elapsed().as_secs_f64();
-        got.slice_axis_mut(ndarray::Axis(0), ndarray::Slice::from(start..end))
-            .assign(&out);
+        got.slice_axis_mut(ndarray::Axis(0), range).assign(&out);
         batches += 1;
     }
     if batches == 0 {
@@ -228,6 +308,7 @@ pub fn encrypted_run(
         error: (max, mean),
         flipped,
         score: (metric(&float_pred), metric(&enc_pred)),
-        levels: (crate::encrypted::depth_needed(net)?, params.max_level()),
+        levels: (depth + spare, params.max_level()),
+        sanitize,
     })
 }

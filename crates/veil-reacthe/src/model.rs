@@ -14,6 +14,19 @@ use serde::{Deserialize, Serialize};
 use crate::data::{Standardizer, Task};
 use crate::error::{Error, Result};
 
+/// Largest model file [`Network::from_json_file`] reads (bytes).
+pub const MAX_MODEL_BYTES: u64 = 64 << 20;
+/// Largest input dimension of a decoded model.
+pub const MAX_FEATURES: usize = 1 << 16;
+/// Largest hidden width of a decoded model.
+pub const MAX_WIDTH: usize = 4096;
+/// Most hidden layers of a decoded model.
+pub const MAX_DEPTH: usize = 64;
+/// Most classes of a decoded multi-class model.
+pub const MAX_CLASSES: usize = 1024;
+/// Largest power of a decoded power activation.
+pub const MAX_POWER: u32 = 8;
+
 /// Elementwise activations.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Activation {
@@ -368,6 +381,31 @@ impl Network {
         Ok(net)
     }
 
+    /// Reads a model file written by [`Network::to_json`]: at most [`MAX_MODEL_BYTES`], checked
+    /// as [`Network::from_json`] does.
+    pub fn from_json_file(path: &std::path::Path) -> Result<Network> {
+        use std::io::Read;
+        let name = path.display().to_string();
+        let io = |source| Error::Io {
+            path: name.clone(),
+            source,
+        };
+        let mut text = String::new();
+        std::fs::File::open(path)
+            .map_err(io)?
+            .take(MAX_MODEL_BYTES + 1)
+            .read_to_string(&mut text)
+            .map_err(io)?;
+        if text.len() as u64 > MAX_MODEL_BYTES {
+            return Err(Error::Model {
+                reason: format!("{name}: larger than {MAX_MODEL_BYTES} bytes"),
+            });
+        }
+        Self::from_json(&text)
+    }
+
+    /// The invariants every constructor of `Network` keeps, checked on decoded models: bounded
+    /// sizes, layer shapes that chain, finite numbers, a power activation of a small power.
     fn check(&self) -> Result<()> {
         let bad = |reason: &str| {
             Err(Error::Model {
@@ -377,6 +415,57 @@ impl Network {
         let d = self.features();
         if self.standardizer.std.len() != d || self.arch.depth != self.hidden.len() {
             return bad("standardiser or depth mismatch");
+        }
+        if d == 0 || d > MAX_FEATURES || self.arch.width == 0 || self.arch.width > MAX_WIDTH {
+            return bad("feature count or width out of range");
+        }
+        if self.arch.depth > MAX_DEPTH {
+            return bad("too many hidden layers");
+        }
+        match self.task {
+            Task::MultiClass(k) if !(2..=MAX_CLASSES).contains(&k) => {
+                return bad("class count out of range");
+            }
+            _ => {}
+        }
+        // A residual network projects its input first; a plain one does not (the forward pass
+        // adds h to a(W h + b), which needs the width on both sides).
+        if self.arch.residual != self.input.is_some() {
+            return bad("an input projection exactly when residual");
+        }
+        if !self.arch.residual && self.arch.depth == 0 {
+            return bad("a plain network needs a hidden layer");
+        }
+        let finite = |v: &f64| v.is_finite();
+        match self.arch.activation {
+            Activation::Power { alpha, power }
+                if !(alpha.is_finite() && (1..=MAX_POWER).contains(&power)) =>
+            {
+                return bad("power activation: alpha must be finite and the power in 1..=8");
+            }
+            Activation::Quadratic { c0, c1, c2 } if ![c0, c1, c2].iter().all(finite) => {
+                return bad("non-finite activation coefficient");
+            }
+            _ => {}
+        }
+        let layers_finite = self
+            .input
+            .iter()
+            .chain(&self.hidden)
+            .chain(core::iter::once(&self.head))
+            .all(|l| l.w.iter().all(finite) && l.b.iter().all(finite));
+        let numbers_ok = layers_finite
+            && self.standardizer.mean.iter().all(finite)
+            && self
+                .standardizer
+                .std
+                .iter()
+                .all(|s| s.is_finite() && *s > 0.0)
+            && self.target_scale.0.is_finite()
+            && self.target_scale.1.is_finite()
+            && self.target_scale.1 > 0.0;
+        if !numbers_ok {
+            return bad("non-finite number, or a non-positive standard deviation");
         }
         let mut fan = d;
         if let Some(l) = &self.input {
@@ -481,6 +570,60 @@ mod tests {
         assert!(diff.iter().all(|d| d.abs() < 1e-15));
         assert_eq!(back.arch, net.arch);
         assert!(Network::from_json("{}").is_err());
+        Ok(())
+    }
+
+    /// Decoded models that pass the shape check must not panic later: each mutation below was
+    /// accepted before the check covered it (forward or decide panicked on it).
+    #[test]
+    fn rejects_models_that_would_panic() -> Result<()> {
+        let std = Standardizer {
+            mean: vec![0.0; 3],
+            std: vec![1.0; 3],
+        };
+        let net = Network::new(
+            Architecture::reacthe(4, 1, 0.1),
+            Task::MultiClass(3),
+            3,
+            std,
+            1,
+        )?;
+        let json: serde_json::Value =
+            serde_json::from_str(&net.to_json()?).map_err(|e| Error::Model {
+                reason: e.to_string(),
+            })?;
+        let mutate = |f: &dyn Fn(&mut serde_json::Value)| {
+            let mut v = json.clone();
+            f(&mut v);
+            Network::from_json(&v.to_string())
+        };
+        assert!(mutate(&|_| {}).is_ok());
+        // Residual without an input projection: h (3 wide) + a(W h + b) (4 wide) panicked.
+        let no_projection = |v: &mut serde_json::Value| {
+            v["input"] = serde_json::Value::Null;
+            v["hidden"][0]["w"]["dim"] = serde_json::json!([4, 3]);
+            v["hidden"][0]["w"]["data"] = serde_json::json!(vec![0.1; 12]);
+        };
+        assert!(mutate(&no_projection).is_err());
+        // Zero classes: decide indexed an empty row.
+        assert!(
+            mutate(&|v| {
+                v["task"] = serde_json::json!({"MultiClass": 0});
+                v["head"]["w"]["dim"] = serde_json::json!([0, 4]);
+                v["head"]["w"]["data"] = serde_json::json!([]);
+                v["head"]["b"]["dim"] = serde_json::json!([0]);
+                v["head"]["b"]["data"] = serde_json::json!([]);
+            })
+            .is_err()
+        );
+        // A power whose i32 conversion overflows in the derivative.
+        assert!(
+            mutate(&|v| v["arch"]["activation"] =
+                serde_json::json!({"Power": {"alpha": 0.1, "power": 2147483648u64}}))
+            .is_err()
+        );
+        // Zero standard deviation (division by zero in the standardiser).
+        assert!(mutate(&|v| v["standardizer"]["std"][0] = serde_json::json!(0.0)).is_err());
         Ok(())
     }
 }

@@ -31,6 +31,11 @@ pub struct TrainConfig {
     pub clip: f64,
     /// Seed of initialisation, shuffles and the validation split.
     pub seed: u64,
+    /// Label smoothing of the multi-class loss (Szegedy et al., CVPR 2016, sec. 7): the target
+    /// distribution puts 1 - eps on the label and eps / k on every class. 0 disables it; the
+    /// validation loss that early stopping watches is always the unsmoothed one.
+    #[serde(default)]
+    pub label_smoothing: f64,
 }
 
 impl Default for TrainConfig {
@@ -44,6 +49,7 @@ impl Default for TrainConfig {
             validation: 0.15,
             clip: 5.0,
             seed: 1,
+            label_smoothing: 0.0,
         }
     }
 }
@@ -63,6 +69,16 @@ pub struct Trained {
 
 /// Mean loss and d(loss)/d(outputs) of a batch (targets in training units).
 fn loss_and_gradient(task: Task, out: &Array2<f64>, y: &Array1<f64>) -> (f64, Array2<f64>) {
+    smoothed_loss_and_gradient(task, out, y, 0.0)
+}
+
+/// [`loss_and_gradient`] with label smoothing `eps` on the multi-class loss.
+fn smoothed_loss_and_gradient(
+    task: Task,
+    out: &Array2<f64>,
+    y: &Array1<f64>,
+    eps: f64,
+) -> (f64, Array2<f64>) {
     let n = out.nrows().max(1) as f64;
     let mut grad = Array2::zeros(out.raw_dim());
     let mut loss = 0.0;
@@ -80,9 +96,11 @@ fn loss_and_gradient(task: Task, out: &Array2<f64>, y: &Array1<f64>) -> (f64, Ar
                 let e: Vec<f64> = row.iter().map(|v| (v - m).exp()).collect();
                 let s: f64 = e.iter().sum();
                 let label = y[i] as usize;
-                loss += s.ln() - (row.get(label).copied().unwrap_or(m) - m);
+                let k = row.len() as f64;
                 for (j, ej) in e.iter().enumerate() {
-                    grad[[i, j]] = (ej / s - f64::from(u8::from(j == label))) / n;
+                    let target = (1.0 - eps) * f64::from(u8::from(j == label)) + eps / k;
+                    loss -= target * (row[j] - m - s.ln());
+                    grad[[i, j]] = (ej / s - target) / n;
                 }
             }
             Task::Regression => {
@@ -157,7 +175,8 @@ pub fn train(arch: Architecture, data: &Dataset, config: &TrainConfig) -> Result
             let xb = xf.select(Axis(0), chunk);
             let yb = yf.select(Axis(0), chunk);
             let (trace, out) = net.trace(&xb);
-            let (loss, d_out) = loss_and_gradient(net.task, &out, &yb);
+            let (loss, d_out) =
+                smoothed_loss_and_gradient(net.task, &out, &yb, config.label_smoothing);
             if !loss.is_finite() {
                 diverged = true;
                 break;
