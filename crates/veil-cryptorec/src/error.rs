@@ -26,6 +26,9 @@ pub enum Error {
     /// A BFV operation failed (bad parameters, keys or ciphertext bytes, noise budget exhausted, ...).
     #[error("bfv: {0}")]
     Bfv(#[from] veil_bfv::Error),
+    /// A CKKS operation failed (the lattice accurate mode).
+    #[error("ckks: {0}")]
+    Ckks(#[from] veil_ckks::Error),
     /// A protocol message that does not fit the model (wrong length, wrong header, ...).
     #[error("malformed message: {reason}")]
     Message {

@@ -99,7 +99,7 @@ impl FastLayout {
 
     /// The D_m x m band matrix of the first product (row s, column c: A'[c][s mod D_d] when
     /// (c - s) mod D_m < D_d and s mod D_d < d, else 0); `a(j, c)` reads A'.
-    pub fn band_matrix(&self, a: impl Fn(usize, usize) -> i64) -> Vec<Vec<i64>> {
+    pub fn band_matrix<T: Copy + Default>(&self, a: impl Fn(usize, usize) -> T) -> Vec<Vec<T>> {
         let (dm, dd) = (self.item_period(), self.dim_period());
         (0..dm)
             .map(|s| {
@@ -109,7 +109,7 @@ impl FastLayout {
                         if col < self.dim && (c + dm - s) % dm < dd {
                             a(c, col)
                         } else {
-                            0
+                            T::default()
                         }
                     })
                     .collect()

@@ -20,12 +20,16 @@
 //! # Ok(()) }
 //! ```
 
+mod accurate;
 mod fast;
 mod layout;
 mod params;
 mod session;
 mod wire;
 
+pub use accurate::{
+    AccurateClient, AccurateConfig, AccurateKeys, AccurateServer, AccurateSetup, AccurateState,
+};
 pub use fast::{FastClient, FastServer, QueryState};
 pub use layout::FastLayout;
 pub use params::{
