@@ -99,16 +99,17 @@ pub(crate) struct ModelArgs {
     #[arg(long, value_parser = non_negative)]
     bias_shrinkage: Option<f32>,
     /// delta, the prior mean of an item's bias (relative to the mean rating) that the
-    /// shrinkage pulls toward: below 0 ranks rarely rated items lower.
-    #[arg(long, default_value_t = -0.5, value_parser = finite, allow_negative_numbers = true)]
-    bias_prior: f32,
+    /// shrinkage pulls toward: below 0 ranks rarely rated items lower. Default -0.5; given, it
+    /// is not searched by the model selection.
+    #[arg(long, value_parser = finite, allow_negative_numbers = true)]
+    bias_prior: Option<f32>,
 }
 
 /// Model selection on the data at hand (`train`, `eval`).
 #[derive(Args)]
 pub(crate) struct SelectArgs {
     /// Keep the fixed defaults (chosen on MovieLens 100K) instead of choosing d, lambda, the step
-    /// size and beta (and in `eval` the baselines' settings and the integer model's bits) on
+    /// size, beta and delta (and in `eval` the baselines' settings and the integer model's bits) on
     /// validation users of the data at hand.
     #[arg(long)]
     fast: bool,
@@ -134,6 +135,9 @@ impl SelectArgs {
             ..SelectOptions::default()
         })
     }
+        if model.bias_prior.is_some() {
+            keep.push("delta");
+        }
 }
 
 impl ModelArgs {
@@ -143,7 +147,7 @@ impl ModelArgs {
             dim: self.dim.unwrap_or(d.dim),
             epochs: self.epochs,
             bias_shrinkage: self.bias_shrinkage.unwrap_or(d.bias_shrinkage),
-            bias_prior: self.bias_prior,
+            bias_prior: self.bias_prior.unwrap_or(d.bias_prior),
             scale: Some(scale),
             seed,
             ..TrainConfig::default()
