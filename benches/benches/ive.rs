@@ -1,11 +1,13 @@
-//! Criterion benchmarks of `veil-ive`: the server's lookup for one query ciphertext (N indices)
-//! with IVE, and the one-hot baseline's cost per table row, under the same 128-bit BFV
-//! parameters (t = 65537).
+//! Criterion benchmarks of `veil-ive`: the server's lookup for one query ciphertext (N indices
+//! under BFV, N/2 under CKKS) with IVE, and the one-hot baselines' cost per table row, under
+//! 128-bit parameters (BFV: t = 65537; CKKS: scale 2^49).
 //!
 //! | id                                     | what is timed                                                   |
 //! | -------------------------------------- | --------------------------------------------------------------- |
 //! | `lookup/n=N/method=ive/p=P/d=D`        | power vector, change of basis, relinearization, flooding, switch |
 //! | `onehot_row/n=32768/t=65537`           | one equality test 1 - (x - k)^(t-1) on a full ciphertext (16 squarings): the one-hot vector costs p of them |
+//! | `lookup/n=N/scheme=ckks/method=ive/p=P/d=D` | CKKS, DCT basis, scale 2^49 (`ive_ckks_parameters`): power vector, change of basis, reply (relinearize, rescale, flooding) |
+//! | `onehot_row/n=65536/scheme=ckks/p=P`   | one KPLC24 equality function for a domain of P values (scale 2^49): the CKKS one-hot vector costs P of them |
 //!
 //! Amortized time per lookup is the lookup time divided by N. Select with a filter:
 //! `cargo bench -p veil-benches --bench ive -- '^lookup/n=16384'`. One iteration takes seconds,
@@ -17,9 +19,13 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use veil_bfv::Ciphertext;
 use veil_ive::bfv::{BfvClient, BfvServer};
+use veil_ive::ckks::CkksServer;
+use veil_ive::dct::chebyshev_node;
+use veil_ive::eef::{EefRounds, equality};
 use veil_ive::measure::{preset_for, random_table, setup};
+use veil_ive::measure_ckks::{ckks_setup, random_real_table};
 use veil_ive::onehot::pow;
-use veil_ive::{ExactBasis, IveClient, IveScheme, IveTable};
+use veil_ive::{CiphertextCodec, ExactBasis, IveClient, IveScheme, IveTable};
 
 /// Keys, a prepared random p x d table and a query ciphertext of N random nodes.
 fn fixture(n: usize, p: usize, d: usize) -> (BfvClient, BfvServer, IveTable<u64>, Ciphertext) {
@@ -74,5 +80,54 @@ fn one_hot_row(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, lookups, one_hot_row);
+/// CKKS keys, a prepared random p x d table (DCT basis) and a query of N/2 random nodes.
+fn ckks_fixture(
+    n: usize,
+    p: usize,
+    d: usize,
+) -> (CkksServer, IveTable<f64>, veil_ckks::Ciphertext) {
+    let (client, server) = ckks_setup(n, 49).expect("keys");
+    let table = IveTable::dct(&random_real_table(p, d, 1).expect("table")).expect("M");
+    let nodes: Vec<f64> = (0..server.slots())
+        .map(|s| chebyshev_node((s * 7919) % p, p).expect("node"))
+        .collect();
+    let x = client.encrypt(&nodes).expect("query");
+    (server, table, x)
+}
+
+fn ckks_lookups(c: &mut Criterion) {
+    let mut g = c.benchmark_group("lookup");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(1))
+        .measurement_time(Duration::from_secs(1));
+    for (n, ps) in [
+        (32768usize, &[16usize, 64, 256, 1024][..]),
+        (65536, &[16, 64, 256, 1024][..]),
+    ] {
+        for &p in ps {
+            for d in [16usize, 64] {
+                g.bench_function(format!("n={n}/scheme=ckks/method=ive/p={p}/d={d}"), |b| {
+                    let (server, table, x) = ckks_fixture(n, p, d);
+                    b.iter(|| black_box(table.lookup(&server, &x).expect("lookup")))
+                });
+            }
+        }
+    }
+    g.finish();
+    let mut g = c.benchmark_group("onehot_row");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(1))
+        .measurement_time(Duration::from_secs(1));
+    for p in [16usize, 64, 256, 1024] {
+        g.bench_function(format!("n=65536/scheme=ckks/p={p}"), |b| {
+            let (client, server) = ckks_setup(65536, 49).expect("keys");
+            let rounds = EefRounds::kplc24(p, 49).expect("rounds");
+            let x = client.encrypt(&[1.0, 2.0, 3.0]).expect("query");
+            b.iter(|| black_box(equality(&server, &x, 2, p, rounds).expect("equality")))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, lookups, one_hot_row, ckks_lookups);
 criterion_main!(benches);

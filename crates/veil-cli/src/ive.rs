@@ -1,9 +1,11 @@
-//! `veil ive bench|fasttext`: private embedding lookup (veil-ive) over BFV.
+//! `veil ive bench|precision|fasttext`: private embedding lookup (veil-ive) over BFV and CKKS.
 //!
 //! `bench` times IVE and the one-hot baseline on random tables under the same 128-bit parameters
-//! and prints a Markdown table (amortized time per lookup, single-query latency, ratio). The
-//! one-hot vector is p identical equality tests: for large p, `--onehot-rows` runs a sample of
-//! rows and scales the measured time by p / rows (marked `est.`). `fasttext` trains the
+//! and prints a Markdown table (amortized time per lookup, single-query latency, ratio; under
+//! CKKS also the worst output error). The one-hot vector is p identical equality tests: for large
+//! p, `--onehot-rows` runs a sample of rows and scales the measured time by p / rows (marked
+//! `est.`). `precision` compares the CKKS output error of the DCT basis with monomials at the same
+//! nodes, in f64 and encrypted, with and without flooding. `fasttext` trains the
 //! FastText-style spam classifier on the SMS Spam Collection, quantizes it and runs encrypted
 //! inference with IVE lookups; it prints accuracy and F1 of the three models and where the
 //! server's time went.
@@ -14,11 +16,14 @@ use std::time::Instant;
 use clap::{Args, Subcommand, ValueEnum};
 use veil_ive::ExactBasis;
 use veil_ive::bfv::BfvClient;
+use veil_ive::ckks::{CkksClient, CkksServer, ive_ckks_parameters, reply_scale};
 use veil_ive::fasttext::encrypted::{FastTextServer, encrypted_scores, fasttext_parameters};
 use veil_ive::fasttext::{
     FloatModel, TrainConfig, load_sms_spam, metrics, stratified_split, tokenize,
 };
 use veil_ive::measure::{Method, measure, preset_for, setup};
+use veil_ive::measure_ckks::{ErrorStats, ckks_setup, measure_ckks};
+use veil_ive::power::PowerRule;
 
 use crate::args::{positive, positive_real};
 use crate::io::{CliError, CliResult};
@@ -32,6 +37,8 @@ const DEFAULT_DATA: &str = "shared/data/sms-spam/spam.csv";
 pub(crate) enum IveCommand {
     /// Times IVE against the one-hot baseline on random tables (amortized and single-query).
     Bench(BenchArgs),
+    /// CKKS output precision against p: DCT basis vs monomials at the same nodes.
+    Precision(PrecisionArgs),
     /// Encrypted FastText spam classification with IVE lookups on the SMS Spam Collection.
     Fasttext(FasttextArgs),
 }
@@ -40,7 +47,7 @@ pub(crate) enum IveCommand {
 pub(crate) enum SchemeArg {
     /// Exact lookups under BFV.
     Bfv,
-    /// Approximate lookups under CKKS (DCT basis): waits for veil-ckks.
+    /// Approximate lookups under CKKS (DCT basis; one-hot: KPLC24's equality function).
     Ckks,
 }
 
@@ -48,7 +55,7 @@ pub(crate) enum SchemeArg {
 pub(crate) enum MethodArg {
     /// Power vector and change of basis.
     Ive,
-    /// An equality test per row (Fermat), then one-hot times E.
+    /// An equality test per row (BFV: Fermat; CKKS: KPLC24), then one-hot times E.
     Onehot,
     /// Both, side by side, with the ratio.
     Both,
@@ -69,12 +76,36 @@ pub(crate) struct BenchArgs {
     /// Embedding dimensions d, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "16", value_parser = positive)]
     d: Vec<usize>,
-    /// Ring degree N (4096, 8192, 16384 or 32768; the one-hot baseline needs 32768: depth 16).
-    #[arg(long, default_value_t = 32768)]
-    n: usize,
+    /// Ring degree N (BFV: 4096..32768, default 32768, the one-hot baseline's depth 16 needs it;
+    /// CKKS: 16384..65536, default 65536, KPLC24's depth 17-29 needs it).
+    #[arg(long)]
+    n: Option<usize>,
+    /// CKKS: log2 of the scale (rescaling primes of this size; 49 or 40).
+    #[arg(long, default_value_t = 49)]
+    log_scale: u32,
     /// One-hot rows actually evaluated when p is larger (time scaled by p / rows).
     #[arg(long, default_value_t = 16, value_parser = positive)]
     onehot_rows: usize,
+    /// Seed of the random tables and indices.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+/// `veil ive precision`.
+#[derive(Args)]
+pub(crate) struct PrecisionArgs {
+    /// Table heights p, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "16,64,256,1024", value_parser = positive)]
+    p: Vec<usize>,
+    /// Embedding dimension d.
+    #[arg(long, default_value_t = 16, value_parser = positive)]
+    d: usize,
+    /// Ring degree N.
+    #[arg(long, default_value_t = 32768)]
+    n: usize,
+    /// log2 of the scale, comma-separated (one table block each).
+    #[arg(long, value_delimiter = ',', default_value = "49")]
+    log_scale: Vec<u32>,
     /// Seed of the random tables and indices.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -123,7 +154,9 @@ fn ive_err(e: veil_ive::Error) -> CliError {
 
 pub(crate) fn run(cmd: IveCommand) -> CliResult<()> {
     match cmd {
+        IveCommand::Bench(a) if a.scheme == SchemeArg::Ckks => bench_ckks(&a),
         IveCommand::Bench(a) => bench(&a),
+        IveCommand::Precision(a) => precision(&a),
         IveCommand::Fasttext(a) => fasttext(&a),
     }
 }
@@ -133,16 +166,12 @@ fn ms(d: std::time::Duration) -> f64 {
 }
 
 fn bench(a: &BenchArgs) -> CliResult<()> {
-    if a.scheme == SchemeArg::Ckks {
-        return Err(fail(
-            "--scheme ckks: the CKKS backend waits for veil-ckks (issue 10); only bfv is available",
-        ));
-    }
-    let params = preset_for(a.n).map_err(ive_err)?;
+    let n = a.n.unwrap_or(32768);
+    let params = preset_for(n).map_err(ive_err)?;
     let progress = Progress::spinner();
     say!(
         "IVE over BFV, N = {}, t = {}, log Q = {}; amortized = latency / N lookups",
-        a.n,
+        n,
         params.plaintext_modulus(),
         params.ciphertext_context().modulus_bits()
     )?;
@@ -156,12 +185,7 @@ fn bench(a: &BenchArgs) -> CliResult<()> {
         let (client, server) = setup(&params, p).map_err(ive_err)?;
         for &d in &a.d {
             let mut ive_amortized = None;
-            let methods: &[Method] = match a.method {
-                MethodArg::Ive => &[Method::Ive],
-                MethodArg::Onehot => &[Method::OneHot],
-                MethodArg::Both => &[Method::Ive, Method::OneHot],
-            };
-            for &m in methods {
+            for &m in methods(a.method) {
                 progress.stage(&format!("p = {p}, d = {d}, {m:?}"));
                 let rows = (m == Method::OneHot && p > a.onehot_rows).then_some(a.onehot_rows);
                 let r = measure(&client, &server, m, p, d, rows, a.seed).map_err(ive_err)?;
@@ -187,6 +211,184 @@ fn bench(a: &BenchArgs) -> CliResult<()> {
                     r.cpu
                         .map_or("-".into(), |c| format!("{:.1}", c.as_secs_f64())),
                     ms(r.amortized()),
+                )?;
+            }
+        }
+    }
+    progress.finish();
+    Ok(())
+}
+
+fn methods(m: MethodArg) -> &'static [Method] {
+    match m {
+        MethodArg::Ive => &[Method::Ive],
+        MethodArg::Onehot => &[Method::OneHot],
+        MethodArg::Both => &[Method::Ive, Method::OneHot],
+    }
+}
+
+fn bench_ckks(a: &BenchArgs) -> CliResult<()> {
+    let n = a.n.unwrap_or(65536);
+    let progress = Progress::spinner();
+    progress.stage("CKKS keys");
+    let (client, server) = ckks_setup(n, a.log_scale).map_err(ive_err)?;
+    let params = client.parameters().clone();
+    say!(
+        "IVE over CKKS (DCT basis) vs KPLC24 one-hot, N = {n} ({} slots), scale 2^{}, {} levels, log QP = {}, reply scale 2^{:.0}, flooding std {}; amortized = latency / slots",
+        params.slots(),
+        params.log_scale(),
+        params.max_level(),
+        params.log_qp(),
+        reply_scale(&params).log2(),
+        server
+            .flood_std()
+            .map_or("off".into(), |s| format!("2^{:.0}", s.log2())),
+    )?;
+    say!()?;
+    say!(
+        "| p | d | method | vector gen. (s) | combination (s) | finishing (s) | latency (s) | CPU (s, rows run) | amortized (ms) | amortized CPU (ms) | max error / max abs(E) | one-hot / IVE (wall) | one-hot / IVE (CPU) |"
+    )?;
+    say!("|---|---|---|---|---|---|---|---|---|---|---|---|---|")?;
+    for &p in &a.p {
+        for &d in &a.d {
+            let (mut ive_amortized, mut ive_cpu) = (None, None);
+            for &m in methods(a.method) {
+                progress.stage(&format!("p = {p}, d = {d}, {m:?}"));
+                let rows = (m == Method::OneHot && p > a.onehot_rows).then_some(a.onehot_rows);
+                let r = measure_ckks(&client, &server, m, p, d, rows, a.seed).map_err(ive_err)?;
+                let cpu_amortized = r.cpu_latency.map(|c| c.as_secs_f64() / r.slots as f64);
+                let cpu_ratio = match (m, ive_cpu, cpu_amortized) {
+                    (Method::OneHot, Some(i), Some(o)) => format!("{:.1}x", o / i),
+                    _ => String::new(),
+                };
+                if m == Method::Ive {
+                    ive_cpu = cpu_amortized;
+                }
+                let name = match (m, r.rounds) {
+                    (Method::OneHot, Some(k)) => format!(
+                        "one-hot (r = {}, s = {}, depth {})",
+                        k.squarings,
+                        k.cleanses,
+                        k.depth()
+                    ),
+                    _ => "IVE".into(),
+                };
+                let est = if r.rows_run < p {
+                    format!(" est. from {} rows", r.rows_run)
+                } else {
+                    String::new()
+                };
+                let ratio = match (m, ive_amortized) {
+                    (Method::OneHot, Some(i)) => format!("{:.1}x", r.amortized().as_secs_f64() / i),
+                    _ => String::new(),
+                };
+                if m == Method::Ive {
+                    ive_amortized = Some(r.amortized().as_secs_f64());
+                }
+                say!(
+                    "| {p} | {d} | {name}{est} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {:.4} | {} | 2^{:.1} | {ratio} | {cpu_ratio} |",
+                    r.timings.vector_generation.as_secs_f64(),
+                    r.timings.combination.as_secs_f64(),
+                    r.timings.finishing.as_secs_f64(),
+                    r.latency.as_secs_f64(),
+                    r.cpu
+                        .map_or("-".into(), |c| format!("{:.1}", c.as_secs_f64())),
+                    ms(r.amortized()),
+                    cpu_amortized.map_or("-".into(), |c| format!("{:.4}", c * 1e3)),
+                    r.error.max.log2(),
+                )?;
+            }
+        }
+    }
+    progress.finish();
+    Ok(())
+}
+
+fn precision(a: &PrecisionArgs) -> CliResult<()> {
+    let progress = Progress::spinner();
+    say!(
+        "CKKS IVE precision, N = {}, d = {}, random tables uniform in [-1, 1], a random index in every slot; errors relative to max abs(E), as log2 (max / mean)",
+        a.n,
+        a.d
+    )?;
+    for &log_scale in &a.log_scale {
+        progress.stage(&format!("keys, scale 2^{log_scale}"));
+        let params = ive_ckks_parameters(a.n, log_scale).map_err(ive_err)?;
+        let client = CkksClient::generate(&params).map_err(ive_err)?;
+        let key = || -> CliResult<_> {
+            Ok((
+                client.public_key().map_err(ive_err)?,
+                client.relinearization_key().map_err(ive_err)?,
+            ))
+        };
+        let (pk, rk) = key()?;
+        let plain = CkksServer::new(pk, rk, &params).without_circuit_privacy();
+        let (pk, rk) = key()?;
+        let flooded = CkksServer::new(pk, rk, &params);
+        say!()?;
+        say!(
+            "scale 2^{log_scale}: {} levels, log QP = {}, reply scale 2^{:.0}, flooding std 2^{:.0} per slot",
+            params.max_level(),
+            params.log_qp(),
+            reply_scale(&params).log2(),
+            flooded.flood_std().unwrap_or(0.0).log2()
+        )?;
+        say!()?;
+        say!(
+            "| p | basis | largest abs(M) | f64, no encryption | encrypted | encrypted + flooding | meets 2^-12? |"
+        )?;
+        say!("|---|---|---|---|---|---|---|")?;
+        let show = |e: &ErrorStats| {
+            if e.max.is_finite() && e.mean.is_finite() {
+                format!("{:.1} / {:.1}", e.max.log2(), e.mean.log2())
+            } else {
+                "overflow (f64)".into()
+            }
+        };
+        for &p in &a.p {
+            for rule in [PowerRule::Chebyshev, PowerRule::Monomial] {
+                progress.stage(&format!("scale 2^{log_scale}, p = {p}, {rule:?}"));
+                let row = veil_ive::measure_ckks::precision(&client, &plain, rule, p, a.d, a.seed)
+                    .map_err(ive_err)?;
+                let encrypted = match &row.encrypted {
+                    Ok(e) => show(e),
+                    Err(why) => format!("not evaluable: {why}"),
+                };
+                let (floods, meets) = if rule == PowerRule::Chebyshev && row.encrypted.is_ok() {
+                    let f =
+                        veil_ive::measure_ckks::precision(&client, &flooded, rule, p, a.d, a.seed)
+                            .map_err(ive_err)?;
+                    let meets = f.encrypted.as_ref().is_ok_and(|e| e.max <= 2f64.powi(-12));
+                    (
+                        f.encrypted.as_ref().map_or("-".into(), show),
+                        if meets { "yes" } else { "no" },
+                    )
+                } else {
+                    (
+                        "-".into(),
+                        if row
+                            .encrypted
+                            .as_ref()
+                            .is_ok_and(|e| e.max <= 2f64.powi(-12))
+                        {
+                            "yes (unflooded)"
+                        } else {
+                            "no"
+                        },
+                    )
+                };
+                say!(
+                    "| {p} | {} | {} | {} | {encrypted} | {floods} | {meets} |",
+                    match rule {
+                        PowerRule::Chebyshev => "DCT (Chebyshev)",
+                        PowerRule::Monomial => "monomials",
+                    },
+                    if row.largest_coefficient.is_finite() {
+                        format!("2^{:.1}", row.largest_coefficient.log2())
+                    } else {
+                        "overflow (f64)".into()
+                    },
+                    show(&row.plaintext),
                 )?;
             }
         }

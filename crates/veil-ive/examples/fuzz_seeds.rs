@@ -1,7 +1,9 @@
-//! Writes seed inputs for the `ive_query` and `ive_response` fuzz targets (same parameters and
-//! table shape as the targets): `cargo run -p veil-ive --example fuzz_seeds -- fuzz/corpus`.
+//! Writes seed inputs for the `ive_query`, `ive_response`, `ive_ckks_query` and
+//! `ive_ckks_response` fuzz targets (same parameters and table shapes as the targets):
+//! `cargo run -p veil-ive --example fuzz_seeds -- fuzz/corpus`.
 
 use veil_ive::bfv::{BfvClient, BfvServer, NoiseModel, ive_parameters};
+use veil_ive::ckks::CkksClient;
 use veil_ive::{ExactBasis, IveClient, Query, Response};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -29,7 +31,30 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         columns: vec![column.clone(), column],
     }
     .to_bytes(&client)?;
-    for (name, bytes) in [("ive_query", query), ("ive_response", response)] {
+    // CKKS: the targets' small insecure parameters, an 8-row table (depth 3: level 5 suffices).
+    let ckks = veil_ckks::CkksParametersBuilder::new()
+        .degree(1024)
+        .moduli_sizes(&[50, 49, 49, 49, 49, 49, 50])
+        .log_scale(49)
+        .allow_below_128_bit_security()
+        .build()?;
+    let ckks_client = CkksClient::from_secret_key(veil_ckks::SecretKey::generate_with(
+        &ckks,
+        &mut veil_ckks::Sampler::from_seed([3; 32]),
+    )?);
+    let ckks_query = ckks_client.query(8, &[1, 5, 7])?;
+    let ckks_column = ckks_client.encrypt(&[0.25, -0.5])?.mod_drop_to(0)?;
+    let ckks_response = Response {
+        count: 3,
+        columns: vec![ckks_column.clone(), ckks_column],
+    }
+    .to_bytes(&ckks_client)?;
+    for (name, bytes) in [
+        ("ive_query", query),
+        ("ive_response", response),
+        ("ive_ckks_query", ckks_query),
+        ("ive_ckks_response", ckks_response),
+    ] {
         let d = std::path::Path::new(&dir).join(name);
         std::fs::create_dir_all(&d)?;
         std::fs::write(d.join("seed-valid"), &bytes)?;

@@ -174,7 +174,19 @@ impl CkksServer {
         let max_coefficient = terms.iter().fold(0f64, |m, (_, k)| m.max(k.abs()));
         let by_factors = 2f64.powi(61) * min_scale / (q2 as f64 * max_coefficient.max(1e-300));
         let by_room = q0 as f64 * q1 as f64 / 4096.0;
-        let target = reply_scale(&self.params) * q1 as f64;
+        let reply = reply_scale(&self.params);
+        if by_factors < reply {
+            // The reply would be computed at a scale below its own: coefficients too large.
+            return Err(Error::InsufficientModulus {
+                what: "change-of-basis coefficients times the scale (largest |c| q / scale, bits)",
+                needed: (max_coefficient * q2 as f64 / min_scale)
+                    .log2()
+                    .ceil()
+                    .max(0.0) as u32,
+                available: 61 - reply.log2() as u32,
+            });
+        }
+        let target = reply * q1 as f64;
         let k = (target / by_factors.min(by_room)).log2().ceil().max(0.0);
         Ok(target / 2f64.powf(k))
     }

@@ -104,6 +104,8 @@ pub struct CkksMeasurement {
     pub cpu: Option<Duration>,
     /// Estimated time of the whole lookup (one-hot samples scaled by p / rows, as for BFV).
     pub latency: Duration,
+    /// `cpu` scaled the same way (the CPU time of the whole lookup, estimated for a sample).
+    pub cpu_latency: Option<Duration>,
     /// Output errors relative to max |E| (after flooding, if the server floods).
     pub error: ErrorStats,
     /// KPLC24 rounds (one-hot only).
@@ -176,7 +178,10 @@ pub fn measure_ckks(
             + timings.combination.mul_f64(scale)
             + timings.finishing
     };
+    let total = timings.total().as_secs_f64().max(1e-9);
+    let cpu_latency = cpu.map(|c| c.mul_f64(latency.as_secs_f64() / total));
     Ok(CkksMeasurement {
+        cpu_latency,
         slots,
         p,
         d,
@@ -221,11 +226,13 @@ pub fn precision(
             IveTable::from_coefficients(monomial_coefficients(&table)?, PowerRule::Monomial)?
         }
     };
-    let largest_coefficient = prepared
-        .coefficients()
-        .iter()
-        .flatten()
-        .fold(0f64, |m, c| m.max(c.abs()));
+    let largest_coefficient = prepared.coefficients().iter().flatten().fold(0f64, |m, c| {
+        if c.is_finite() {
+            m.max(c.abs())
+        } else {
+            f64::INFINITY
+        }
+    });
     // Plaintext: every node, every column.
     let scale = table.max_abs().max(f64::MIN_POSITIVE);
     let (mut max, mut sum) = (0f64, 0f64);
@@ -257,7 +264,7 @@ pub fn precision(
     let x = client.encrypt(&nodes)?;
     let encrypted = match prepared.lookup(server, &x) {
         Ok((cols, _)) => Ok(lookup_errors(client, &cols, &table, &indices, p)?),
-        Err(Error::Ckks(e)) => Err(e.to_string()),
+        Err(e @ (Error::Ckks(_) | Error::InsufficientModulus { .. })) => Err(e.to_string()),
         Err(e) => return Err(e),
     };
     Ok(PrecisionRow {

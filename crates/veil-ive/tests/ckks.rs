@@ -188,3 +188,58 @@ fn low_level_queries_are_smaller() {
     assert!(server_t.answer(&short.query(p, &[1]).unwrap()).is_err());
     let _ = server;
 }
+
+/// Two-sample Kolmogorov-Smirnov statistic.
+fn ks(mut a: Vec<f64>, mut b: Vec<f64>) -> f64 {
+    a.sort_by(f64::total_cmp);
+    b.sort_by(f64::total_cmp);
+    let (mut i, mut j, mut d) = (0usize, 0usize, 0f64);
+    while i < a.len() && j < b.len() {
+        if a[i] <= b[j] {
+            i += 1;
+        } else {
+            j += 1;
+        }
+        d = d.max((i as f64 / a.len() as f64 - j as f64 / b.len() as f64).abs());
+    }
+    d
+}
+
+/// The reply errors (output - row) for an all-zero table and for a random table, 4 x 1024 slots
+/// each: told apart without flooding, not with it (the flooding is 2^-16 per slot, the computed
+/// errors 2^-30..2^-26 at these parameters).
+#[test]
+fn flooding_hides_the_table_dependent_error() {
+    let (client, plain) = keys();
+    let flooded = CkksServer::new(
+        client.public_key().unwrap(),
+        client.relinearization_key().unwrap(),
+        params(),
+    );
+    let p = 16;
+    let indices: Vec<usize> = (0..plain.slots()).map(|s| (s * 3) % p).collect();
+    let nodes: Vec<f64> = indices
+        .iter()
+        .map(|&i| chebyshev_node(i, p).unwrap())
+        .collect();
+    let x = client.encrypt(&nodes).unwrap();
+    let errors = |server: &CkksServer, table: &veil_ive::RealTable| -> Vec<f64> {
+        let (cols, _) = IveTable::dct(table).unwrap().lookup(server, &x).unwrap();
+        let mut out = Vec::new();
+        for (j, c) in cols.iter().enumerate() {
+            let got = client.decrypt(c).unwrap();
+            for (s, &i) in indices.iter().enumerate() {
+                out.push(got[s] - table.row(i).unwrap()[j]);
+            }
+        }
+        out
+    };
+    let zero = veil_ive::RealTable::new(&vec![vec![0.0; 4]; p]).unwrap();
+    let random = random_real_table(p, 4, 11).unwrap();
+    let raw = ks(errors(plain, &zero), errors(plain, &random));
+    let hidden = ks(errors(&flooded, &zero), errors(&flooded, &random));
+    // Critical value of the two-sample test at 10^-3 for 4096 + 4096 samples: 0.043.
+    assert!(raw > 0.2, "unflooded D = {raw}");
+    assert!(hidden < 0.043, "flooded D = {hidden}");
+    eprintln!("KS D: unflooded {raw:.3}, flooded {hidden:.3}");
+}
