@@ -331,3 +331,48 @@ impl PairErrors {
         (diff.is_finite() && se.is_finite()).then_some((diff, se))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha20Rng;
+
+    use super::*;
+
+    /// Squared errors of `users` users with 1 to 10 ratings each, per-user error level varying.
+    fn draw(rng: &mut ChaCha20Rng, users: usize) -> PairErrors {
+        PairErrors(
+            (0..users)
+                .map(|_| {
+                    let k = rng.random_range(1..=10usize);
+                    let level: f64 = rng.random_range(0.2..1.5);
+                    let sq = (0..k)
+                        .map(|_| {
+                            let e: f64 = rng.random_range(-1.0..1.0) * level;
+                            e * e
+                        })
+                        .sum();
+                    (sq, k)
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn rmse_standard_error_matches_the_spread_of_repeated_samples() {
+        let mut rng = ChaCha20Rng::seed_from_u64(3);
+        let rmses: Vec<f64> = (0..400).map(|_| draw(&mut rng, 100).rmse()).collect();
+        let spread = MeanStd::of(&rmses).std;
+        let predicted = MeanStd::of(
+            &(0..50)
+                .map(|_| draw(&mut rng, 100).rmse_standard_error())
+                .collect::<Vec<_>>(),
+        )
+        .mean;
+        assert!(
+            (predicted / spread - 1.0).abs() < 0.15,
+            "predicted {predicted}, measured {spread}"
+        );
+        assert!(PairErrors(vec![(1.0, 2)]).rmse_standard_error().is_nan());
+    }
+}

@@ -71,6 +71,12 @@ fn sparse_wide_half_star_data_with_selection() {
         );
     }
     assert!(table.contains("Chosen on validation users"));
+    // The spread to expect from the test users' sampling alone is reported for every model.
+    assert!(table.contains("test-set standard error"));
+    assert_eq!(report.test_standard_error.len(), report.rmse.len());
+    for se in &report.test_standard_error {
+        assert!(se.mean > 0.0 && se.mean < 0.2, "{se:?}");
+    }
     let change = report.quant_change.measured().unwrap();
     assert!(change.mean.abs() < 0.01, "{change:?}");
 }
