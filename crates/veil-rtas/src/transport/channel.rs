@@ -366,8 +366,10 @@ impl Link {
             Link::Noise(state) => state,
         };
         let mut msg = vec![0_u8; NOISE_MAX];
-        let mut first = Zeroizing::new(vec![0_u8; NOISE_MAX]);
         let n = read_noise_message(stream, peer, &mut msg)?;
+        // The first message's plaintext, wiped on drop; sized to the message, so that the wipe
+        // (byte-wise volatile writes) costs what the message does, not 64 KiB per frame.
+        let mut first = Zeroizing::new(vec![0_u8; n]);
         let got = state
             .read_message(*nonce, msg.get(..n).unwrap_or(&[]), &mut first)
             .map_err(|_| Error::malformed(peer, "a message failed authentication"))?;
