@@ -29,6 +29,12 @@ pub(crate) enum CryptorecCommand {
     Eval(EvalArgs),
     /// Recommends items to a user through the encrypted fast-mode protocol.
     Predict(PredictArgs),
+    /// Serves a model over TCP: clients send encrypted ratings, get encrypted predictions.
+    Serve(crate::cryptorec_net::ServeArgs),
+    /// Asks a `serve` process for recommendations; the ratings never leave unencrypted.
+    Query(crate::cryptorec_net::QueryArgs),
+    /// Many concurrent clients against a `serve` process, every answer checked.
+    Loadtest(crate::cryptorec_load::LoadtestArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -204,6 +210,9 @@ pub(crate) fn run(cmd: CryptorecCommand) -> CliResult<()> {
         CryptorecCommand::Train(a) => train(&a),
         CryptorecCommand::Eval(a) => eval(&a),
         CryptorecCommand::Predict(a) => predict(&a),
+        CryptorecCommand::Serve(a) => crate::cryptorec_net::serve(&a),
+        CryptorecCommand::Query(a) => crate::cryptorec_net::query(&a),
+        CryptorecCommand::Loadtest(a) => crate::cryptorec_load::loadtest(&a),
     }
 }
 

@@ -5,6 +5,8 @@
 mod io;
 mod args;
 mod cryptorec;
+mod cryptorec_load;
+mod cryptorec_net;
 mod demo;
 mod ive;
 mod paillier;

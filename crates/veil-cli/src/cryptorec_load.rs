@@ -1,0 +1,431 @@
+//! `veil cryptorec loadtest`: many concurrent clients against a `veil cryptorec serve` process
+//! on loopback, every answer checked against the plaintext integer model.
+//!
+//! The server runs as a child process (or at `--server`, with `--server-pid` for its memory),
+//! so that its resident memory can be sampled alone. Queries are encrypted before the timed
+//! window (a few keys, a few users each) and answers are decrypted and checked after it, so
+//! that during the window the clients only send and receive and the server has the cores; the
+//! server does the whole computation for every request (it keeps no state between them).
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use serde_json::json;
+use veil_cryptorec::fast::{Randomness, encrypt_query};
+use veil_cryptorec::model::{Model, UserRatings};
+use veil_cryptorec::quant::{QuantConfig, QuantizedModel};
+use veil_cryptorec::service::{
+    Client, ClientOptions, ServiceId, decrypt_answer, encode_request_proving,
+};
+use veil_paillier::{KeyGenerator, PrivateKey};
+
+use crate::args::positive;
+use crate::io::{CliError, CliResult};
+use crate::paillier::key_bits;
+
+#[derive(Args)]
+pub(crate) struct LoadtestArgs {
+    /// Model file (the server's; the expected answers are computed from it in the clear).
+    #[arg(long)]
+    model: PathBuf,
+    /// Concurrent clients, one connection each.
+    #[arg(long, default_value_t = 32, value_parser = positive)]
+    clients: usize,
+    /// Length of the timed window in seconds.
+    #[arg(long, default_value_t = 60, value_parser = positive)]
+    seconds: usize,
+    /// An already running server (default: start `veil cryptorec serve` on a free loopback
+    /// port as a child process).
+    #[arg(long)]
+    server: Option<String>,
+    /// Process id of `--server`, to sample its resident memory.
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// Compute workers of the child server (default: the number of cores).
+    #[arg(long, value_parser = positive)]
+    workers: Option<usize>,
+    /// Threads one query may use inside the child server (RAYON_NUM_THREADS): 1 makes the
+    /// worker pool the only parallelism.
+    #[arg(long, default_value_t = 1, value_parser = positive)]
+    threads_per_query: usize,
+    /// Client Paillier key size.
+    #[arg(long, default_value_t = 2048, value_parser = key_bits)]
+    bits: u32,
+    /// Distinct client keys (each with its own users' queries).
+    #[arg(long, default_value_t = 4, value_parser = positive)]
+    keys: usize,
+    /// Users (distinct queries) per key.
+    #[arg(long, default_value_t = 2, value_parser = positive)]
+    users_per_key: usize,
+    /// Sequential requests timed alone before the load, for one request's time.
+    #[arg(long, default_value_t = 5, value_parser = positive)]
+    single: usize,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// One prepared request: which key, the encoded body, the expected integers.
+struct Prepared {
+    key: usize,
+    body: Vec<u8>,
+    expected: Vec<i128>,
+}
+
+/// One answer received in the window.
+struct Answer {
+    request: usize,
+    latency: Duration,
+    body: Vec<u8>,
+}
+
+struct ChildServer(Child);
+
+impl Drop for ChildServer {
+    fn drop(&mut self) {
+        let _ignored = self.0.kill();
+        let _ignored = self.0.wait();
+    }
+}
+
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// A synthetic user: `n` distinct items rated on the model's scale.
+fn synthetic_user(model: &Model, seed: u64, n: usize) -> UserRatings {
+    let m = model.items() as u64;
+    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut user = UserRatings::default();
+    while user.items.len() < n.min(m as usize) {
+        let i = (next() % m) as u32;
+        if !user.items.contains(&i) {
+            let steps = ((model.scale.max - model.scale.min) as u64).max(1);
+            user.items.push(i);
+            user.values
+                .push(model.scale.min + (next() % (steps + 1)) as f32);
+        }
+    }
+    user
+}
+
+fn start_server(a: &LoadtestArgs) -> CliResult<(ChildServer, String, u32)> {
+    let exe = std::env::current_exe().map_err(|source| CliError::Io {
+        path: "current executable".into(),
+        source,
+    })?;
+    let mut cmd = Command::new(exe);
+    cmd.args(["cryptorec", "serve", "--listen", "127.0.0.1:0", "--model"])
+        .arg(&a.model)
+        .args(["--min-key-bits", "1024"])
+        .env("RAYON_NUM_THREADS", a.threads_per_query.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    if let Some(w) = a.workers {
+        cmd.args(["--workers", &w.to_string()]);
+    }
+    let mut child = cmd.spawn().map_err(|source| CliError::Io {
+        path: "starting veil cryptorec serve".into(),
+        source,
+    })?;
+    let pid = child.id();
+    let stdout = child.stdout.take();
+    let child = ChildServer(child);
+    let mut line = String::new();
+    if let Some(out) = stdout {
+        BufReader::new(out)
+            .read_line(&mut line)
+            .map_err(|source| CliError::Io {
+                path: "server output".into(),
+                source,
+            })?;
+    }
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .ok_or_else(|| CliError::Input(format!("the server did not start: {line:?}")))?
+        .to_string();
+    Ok((child, addr, pid))
+}
+
+/// `f` over `items` on all cores (std scoped threads, in order).
+fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> CliResult<Vec<R>> {
+    let cores = thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = items.len().div_ceil(cores).max(1);
+    thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| s.spawn(|| part.iter().map(&f).collect::<Vec<R>>()))
+            .collect();
+        let mut out = Vec::with_capacity(items.len());
+        for h in handles {
+            out.extend(
+                h.join()
+                    .map_err(|_| CliError::Check("a worker thread panicked"))?,
+            );
+        }
+        Ok(out)
+    })
+}
+
+fn prepare(
+    a: &LoadtestArgs,
+    model: &Model,
+    q: &QuantizedModel,
+) -> CliResult<(Vec<PrivateKey>, Vec<Prepared>)> {
+    let keys: Vec<PrivateKey> =
+        par_map(&vec![(); a.keys], |()| KeyGenerator::new(a.bits).generate())?
+            .into_iter()
+            .collect::<Result<_, _>>()?;
+    let jobs: Vec<(usize, u64)> = (0..a.keys)
+        .flat_map(|k| (0..a.users_per_key).map(move |u| (k, (k * 1000 + u) as u64)))
+        .collect();
+    let prepared = par_map(&jobs, |&(k, seed)| {
+        let user = synthetic_user(model, seed, 20);
+        let query = encrypt_query(&keys[k], &q.params, &user, Randomness::Fresh)?;
+        let body = encode_request_proving(&keys[k], &query)?;
+        let x = QuantizedModel::quantize_input(&q.params, &user)?;
+        Ok(Prepared {
+            key: k,
+            body,
+            expected: q.predict_integers(&x),
+        })
+    })?
+    .into_iter()
+    .collect::<Result<Vec<_>, veil_cryptorec::Error>>()?;
+    Ok((keys, prepared))
+}
+
+pub(crate) fn loadtest(a: &LoadtestArgs) -> CliResult<()> {
+    let (model, _) = Model::load(&a.model)?;
+    let q = QuantizedModel::new(&model, &QuantConfig::default())?;
+    let (_child, addr, pid) = match &a.server {
+        Some(s) => (None, s.clone(), a.server_pid),
+        None => {
+            let (c, addr, pid) = start_server(a)?;
+            (Some(c), addr, Some(pid))
+        }
+    };
+    eprintln!(
+        "server at {addr}; preparing {} keys x {} queries",
+        a.keys, a.users_per_key
+    );
+    let (keys, prepared) = prepare(a, &model, &q)?;
+    let options = ClientOptions::default();
+    let params = q.params;
+    // One request's time: one client, nothing else running.
+    let mut single = Vec::with_capacity(a.single);
+    {
+        let mut client = Client::connect(addr.as_str(), options)?;
+        if client.info().params != params {
+            return Err(CliError::Input(
+                "the server's model is not the one given with --model".into(),
+            ));
+        }
+        let p = &prepared[0];
+        client.paillier_send(&keys[p.key], &p.body)?; // warm-up
+        for _ in 0..a.single {
+            let t = Instant::now();
+            client.exchange(ServiceId::PaillierFast, &p.body, 1 << 30)?;
+            single.push(t.elapsed().as_secs_f64());
+        }
+    }
+    single.sort_by(f64::total_cmp);
+    let one_request_s = percentile(&single, 50.0);
+    let rss_before = pid.and_then(rss_kib);
+    let load_before = load_average();
+
+    // The window.
+    let stop = Arc::new(AtomicBool::new(false));
+    let rss: Arc<Mutex<Vec<(f64, u64)>>> = Arc::default();
+    let start = Instant::now();
+    let sampler = {
+        let (stop, rss) = (Arc::clone(&stop), Arc::clone(&rss));
+        thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                if let Some(kib) = pid.and_then(rss_kib) {
+                    if let Ok(mut v) = rss.lock() {
+                        v.push((start.elapsed().as_secs_f64(), kib));
+                    }
+                }
+                thread::sleep(Duration::from_secs(1));
+            }
+        })
+    };
+    let deadline = start + Duration::from_secs(a.seconds as u64);
+    let prepared = Arc::new(prepared);
+    let clients: Vec<_> = (0..a.clients)
+        .map(|c| {
+            let (addr, prepared) = (addr.clone(), Arc::clone(&prepared));
+            thread::spawn(move || {
+                let mut answers = Vec::new();
+                let mut lost = 0_u64;
+                let mut errors = Vec::new();
+                let mut client = None;
+                let mut k = c;
+                while Instant::now() < deadline {
+                    let request = k % prepared.len();
+                    k += 1;
+                    if client.is_none() {
+                        match Client::connect(addr.as_str(), options) {
+                            Ok(cl) => client = Some(cl),
+                            Err(e) => {
+                                lost += 1;
+                                errors.push(e.to_string());
+                                thread::sleep(Duration::from_millis(100));
+                                continue;
+                            }
+                        }
+                    }
+                    let Some(cl) = client.as_mut() else { continue };
+                    let t = Instant::now();
+                    match cl.exchange(ServiceId::PaillierFast, &prepared[request].body, 1 << 30) {
+                        Ok(body) => answers.push(Answer {
+                            request,
+                            latency: t.elapsed(),
+                            body,
+                        }),
+                        Err(e) => {
+                            lost += 1;
+                            errors.push(e.to_string());
+                            client = None;
+                        }
+                    }
+                }
+                (answers, lost, errors)
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    let mut lost = 0;
+    let mut errors = Vec::new();
+    for c in clients {
+        let (a, l, e) = c
+            .join()
+            .map_err(|_| CliError::Check("a client thread panicked"))?;
+        answers.extend(a);
+        lost += l;
+        errors.extend(e);
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    let _ignored = sampler.join();
+    let load_after = load_average();
+
+    // Check every answer.
+    let wrong = par_map(&answers, |ans| {
+        let p = &prepared[ans.request];
+        decrypt_answer(&keys[p.key], &params, &ans.body).map_or(true, |v| v != p.expected)
+    })?
+    .into_iter()
+    .filter(|&bad| bad)
+    .count();
+    let mut lat: Vec<f64> = answers.iter().map(|a| a.latency.as_secs_f64()).collect();
+    lat.sort_by(f64::total_cmp);
+    let throughput = answers.len() as f64 / elapsed;
+    let cores = thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = a.workers.unwrap_or(cores);
+    // One request's time x the cores the server may use: with one thread per query, a lone
+    // request runs on one core and `workers` of them run at once; with T threads per query a
+    // lone request's time is already divided by up to T.
+    let threads = a.threads_per_query.min(cores);
+    let ideal = (workers * threads).min(cores) as f64 / (one_request_s * threads as f64);
+    let rss = rss.lock().map(|v| v.clone()).unwrap_or_default();
+    let rss_max = rss.iter().map(|r| r.1).max();
+    let rss_first = rss.first().map(|r| r.1);
+    let rss_last = rss.last().map(|r| r.1);
+    let per_core = throughput / cores as f64;
+    let bytes_up = prepared.iter().map(|p| p.body.len()).max().unwrap_or(0);
+    let bytes_down = answers.first().map_or(0, |a| a.body.len());
+    errors.sort();
+    errors.dedup();
+    if a.json {
+        return say!(
+            "{}",
+            json!({
+                "clients": a.clients, "seconds": elapsed, "items": params.items, "dim": q.dim(),
+                "bits": a.bits, "workers": workers, "threads_per_query": a.threads_per_query,
+                "cores": cores, "answers": answers.len(), "wrong": wrong, "lost": lost,
+                "errors": errors,
+                "throughput_per_s": throughput, "per_core_per_s": per_core,
+                "latency_s": {"p50": percentile(&lat, 50.0), "p95": percentile(&lat, 95.0),
+                              "p99": percentile(&lat, 99.0), "max": lat.last()},
+                "one_request_s": one_request_s, "one_request_samples_s": single,
+                "ideal_per_s": ideal, "throughput_over_ideal": throughput / ideal,
+                "rss_kib": {"before": rss_before, "first": rss_first, "last": rss_last,
+                            "max": rss_max, "samples": rss},
+                "bytes": {"request": bytes_up, "answer": bytes_down},
+                "load_average": {"before": load_before, "after": load_after},
+            })
+        );
+    }
+    say!(
+        "{} clients for {elapsed:.1} s against a {}-item, d = {} model over Paillier ({}-bit keys); server: {workers} workers x {} thread(s), {cores} cores",
+        a.clients,
+        params.items,
+        q.dim(),
+        a.bits,
+        a.threads_per_query
+    )?;
+    say!(
+        "  answers {} (wrong {wrong}, lost {lost}); throughput {throughput:.2}/s ({per_core:.2}/s per core)",
+        answers.len()
+    )?;
+    say!(
+        "  latency p50 {:.3} s, p95 {:.3} s, p99 {:.3} s, max {:.3} s",
+        percentile(&lat, 50.0),
+        percentile(&lat, 95.0),
+        percentile(&lat, 99.0),
+        lat.last().copied().unwrap_or(f64::NAN)
+    )?;
+    say!(
+        "  one request alone {one_request_s:.3} s -> ideal {ideal:.2}/s; measured / ideal = {:.3}",
+        throughput / ideal
+    )?;
+    let mib = |k: Option<u64>| k.map_or("n/a".to_string(), |k| format!("{:.1}", k as f64 / 1024.0));
+    say!(
+        "  server RSS (MiB): before {}, first sample {}, last {}, max {} ({} samples)",
+        mib(rss_before),
+        mib(rss_first),
+        mib(rss_last),
+        mib(rss_max),
+        rss.len()
+    )?;
+    say!(
+        "  request {bytes_up} bytes, answer {bytes_down} bytes; load average before {load_before}, after {load_after}"
+    )?;
+    for e in errors.iter().take(5) {
+        say!("  error: {e}")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,188 @@
+//! `veil cryptorec serve` and `veil cryptorec query` as two processes on loopback (the crate
+//! README's commands), a short `loadtest`, and the modes this build does not offer.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use common::scratch_dir;
+use serde_json::json;
+use veil_cryptorec::model::{Model, UserRatings};
+use veil_cryptorec::quant::{QuantConfig, QuantizedModel};
+use veil_cryptorec::topn::top_items;
+
+fn veil() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_veil"))
+}
+
+struct Serving(Child);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A 30-item, d = 3 model from a fixed formula (through the model file format).
+fn model() -> Model {
+    let w = |i: usize, c: usize, k: usize| ((i * 7 + c * 3 + k * 5) % 13) as f32 / 65.0 - 0.1;
+    let matrix = |k: usize| {
+        let data: Vec<f32> = (0..30)
+            .flat_map(|i| (0..3).map(move |c| w(i, c, k)))
+            .collect();
+        json!({"v": 1, "dim": [30, 3], "data": data})
+    };
+    let bias: Vec<f32> = (0..30).map(|i| ((i % 5) as f32 - 2.0) * 0.15).collect();
+    let text = json!({
+        "format": "veil-cryptorec-model/1", "mu": 3.5,
+        "item_bias": {"v": 1, "dim": [30], "data": bias},
+        "a": matrix(1), "q": matrix(2), "scale": [1.0, 5.0], "input_norm": 0.5,
+    });
+    Model::from_json(&text.to_string()).unwrap()
+}
+
+/// Starts `serve` on a free port; returns the process and its address.
+fn serve(model_path: &str) -> (Serving, String) {
+    let mut child = veil()
+        .args([
+            "cryptorec",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--min-key-bits",
+            "1024",
+        ])
+        .args(["--model", model_path])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_string();
+    (Serving(child), addr)
+}
+
+#[test]
+fn serve_and_query_as_two_processes() {
+    let dir = scratch_dir("cryptorec-serve");
+    let m = model();
+    let path = dir.join("model.json");
+    // Items named 100, 101, ... as a data set would.
+    let ids: Vec<u64> = (100..130).collect();
+    m.save(&path, &ids).unwrap();
+    let (_server, addr) = serve(path.to_str().unwrap());
+    let ratings = dir.join("me.csv");
+    std::fs::write(&ratings, "# item,rating\n101,5\n104,1\n120,4\n").unwrap();
+    let out = veil()
+        .args([
+            "cryptorec",
+            "query",
+            "--server",
+            &addr,
+            "--bits",
+            "1024",
+            "--json",
+        ])
+        .args(["--top", "5", "--ratings", ratings.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The same list from the quantized model in the clear.
+    let q = QuantizedModel::new(&m, &QuantConfig::default()).unwrap();
+    let user = UserRatings {
+        items: vec![1, 4, 20],
+        values: vec![5.0, 1.0, 4.0],
+    };
+    let plain = q.predict(&user).unwrap();
+    let expected: Vec<u64> = top_items(&plain, &user.items, 5)
+        .iter()
+        .map(|&i| ids[i])
+        .collect();
+    let got: Vec<u64> = v["top"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["item"].as_u64().unwrap())
+        .collect();
+    assert_eq!(got, expected);
+    for (e, &i) in v["top"].as_array().unwrap().iter().zip(&expected) {
+        let want = m.scale.clamp(plain[(i - 100) as usize]);
+        assert!((e["score"].as_f64().unwrap() - f64::from(want)).abs() < 1e-5);
+    }
+
+    // The lattice modes: a clear refusal, no answer.
+    for (mode, scheme) in [("fast", "bfv"), ("accurate", "bfv")] {
+        let out = veil()
+            .args([
+                "cryptorec",
+                "query",
+                "--server",
+                &addr,
+                "--mode",
+                mode,
+                "--scheme",
+                scheme,
+            ])
+            .args(["--ratings", ratings.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("not available in this build"), "{err}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn short_loadtest_checks_every_answer() {
+    let dir = scratch_dir("cryptorec-load");
+    let path = dir.join("model.json");
+    model().save(&path, &[]).unwrap();
+    let out = veil()
+        .args([
+            "cryptorec",
+            "loadtest",
+            "--clients",
+            "4",
+            "--seconds",
+            "2",
+            "--bits",
+            "1024",
+        ])
+        .args([
+            "--keys",
+            "2",
+            "--single",
+            "2",
+            "--json",
+            "--model",
+            path.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["answers"].as_u64().unwrap() > 0);
+    assert_eq!(v["wrong"], 0);
+    assert_eq!(v["lost"], 0);
+    assert!(v["rss_kib"]["max"].as_u64().unwrap() > 0);
+}
