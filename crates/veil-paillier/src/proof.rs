@@ -49,6 +49,19 @@ pub const MAX_CONTEXT_BYTES: usize = 1024;
 /// A proof that gcd(n, phi(n)) = 1 for one public key and one context string (see the module
 /// documentation). Made once per key by the key holder ([`PrivateKey::prove_modulus`]), checked
 /// by anyone ([`PublicKey::verify_modulus_proof`]).
+///
+/// ```
+/// use veil_paillier::{KeyGenerator, ModulusProof};
+///
+/// let sk = KeyGenerator::new(1024).generate()?; // 2048 bits or more in practice
+/// let proof = sk.prove_modulus(b"my protocol v1")?;
+/// let bytes = proof.to_bytes(sk.public_key())?;
+/// // The verifier has only the public key and the bytes.
+/// let received = ModulusProof::from_bytes(sk.public_key(), &bytes)?;
+/// sk.public_key().verify_modulus_proof(&received, b"my protocol v1")?;
+/// assert!(sk.public_key().verify_modulus_proof(&received, b"another protocol").is_err());
+/// # Ok::<(), veil_paillier::Error>(())
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct ModulusProof {
     roots: Vec<Integer>,
