@@ -172,3 +172,49 @@ fn malformed_messages_are_refused() {
     // Replies: a query is not a reply.
     assert!(client.decode_integers(&query).is_err());
 }
+
+/// The noise budget left at the ML-1M shape (m = 3,952, d = 500 and 100, N = 16384, Gaussian
+/// weights quantized to 4 bits): the sanitization's reserve must hold at the real parameters too.
+/// Slow (about 10 s of CPU per shape and a 0.7 GB model), so ignored by default:
+/// `cargo test --release -p veil-cryptorec --test lattice_fast -- --ignored --nocapture`.
+#[test]
+#[ignore = "slow: ML-1M-shaped model at N = 16384"]
+fn ml1m_shape_leaves_the_sanitization_reserve() {
+    for d in [500, 100] {
+        let float = lattice_common::gaussian_model(3952, d, d as u64);
+        let model = QuantizedModel::new(&float, &QuantConfig::default()).unwrap();
+        let server =
+            FastServer::new(&model, &veil_cryptorec::lattice::LatticeConfig::default()).unwrap();
+        let client = FastClient::with_secret(
+            server.setup().clone(),
+            &mut Sampler::from_seed(lattice_common::SEED),
+        )
+        .unwrap();
+        let keys = server.client_keys(&client.key_bytes().unwrap()).unwrap();
+        let params = client.parameters().clone();
+        let x = QuantizedModel::quantize_input(&model.params, &random_user(3952, 165, 1)).unwrap();
+        let query = client.query_integers(&x).unwrap();
+        let ct = veil_bfv::SeededCiphertext::from_bytes(&params, &query[9..])
+            .unwrap()
+            .expand();
+        let fresh = client.secret_key().noise_budget(&ct).unwrap();
+        let v = server.evaluate(&ct, &keys.galois).unwrap();
+        let left = client.secret_key().noise_budget(&v).unwrap();
+        let reply = server.answer(&keys, &query).unwrap();
+        assert_eq!(
+            client.decode_integers(&reply).unwrap(),
+            model.predict_integers(&x)
+        );
+        let q_bits: u32 = params
+            .ciphertext_moduli()
+            .iter()
+            .map(|q| 64 - q.leading_zeros())
+            .sum();
+        println!(
+            "m 3952, d {d}: log Q {q_bits}, t {} bits: fresh budget {fresh}, after the two products {left}, reserve {}",
+            64 - params.plaintext_modulus().leading_zeros(),
+            sanitize_reserve_bits(params.degree())
+        );
+        assert!(left >= sanitize_reserve_bits(params.degree()));
+    }
+}

@@ -306,9 +306,10 @@ impl AccurateServer {
         let c = Ciphertext::from_bytes(p, r.object(limit, "centred ratings")?)?;
         r.finish()?;
         let (u, out) = self.evaluate(keys, &x, &phi, &c)?;
+        // Both at the lower level (fewer bytes; u needs no more precision than r').
+        let level = u.level().min(out.level());
         let mut w = Writer::new(REPLY_MAGIC);
         for ct in [u, out] {
-            let level = ct.level().min(ct.level());
             let ct = rerandomize(&keys.public, &ct.mod_drop_to(level)?)?;
             w.object(&ct.to_bytes())?;
         }
