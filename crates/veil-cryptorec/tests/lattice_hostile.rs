@@ -65,3 +65,14 @@ fn mutated_messages_are_errors_not_panics() {
     );
     assert!(refused > 400);
 }
+
+/// Servers are shared read-only between connections, and keys move between threads.
+#[test]
+fn servers_and_keys_can_be_shared_between_threads() {
+    fn shared<T: Send + Sync>() {}
+    shared::<FastServer>();
+    shared::<veil_cryptorec::lattice::ClientKeys>();
+    shared::<veil_cryptorec::lattice::AccurateServer>();
+    shared::<veil_cryptorec::lattice::AccurateKeys>();
+    shared::<FastClient>();
+}
