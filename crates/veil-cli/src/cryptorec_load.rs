@@ -102,6 +102,15 @@ fn rss_kib(pid: u32) -> Option<u64> {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
+/// CPU seconds (user + system) a process has used: /proc/PID/stat fields 14 and 15, in
+/// USER_HZ ticks (100 per second on Linux).
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());
+    Some((ticks(11)? + ticks(12)?) as f64 / 100.0)
+}
+
 fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
@@ -245,6 +254,7 @@ pub(crate) fn loadtest(a: &LoadtestArgs) -> CliResult<()> {
     let params = q.params;
     // One request's time: one client, nothing else running.
     let mut single = Vec::with_capacity(a.single);
+    let mut single_cpu = None;
     {
         let mut client = Client::connect(addr.as_str(), options)?;
         if client.info().params != params {
@@ -254,10 +264,14 @@ pub(crate) fn loadtest(a: &LoadtestArgs) -> CliResult<()> {
         }
         let p = &prepared[0];
         client.paillier_send(&keys[p.key], &p.body)?; // warm-up
+        let cpu_before = pid.and_then(cpu_seconds);
         for _ in 0..a.single {
             let t = Instant::now();
             client.exchange(ServiceId::PaillierFast, &p.body, 1 << 30)?;
             single.push(t.elapsed().as_secs_f64());
+        }
+        if let (Some(b), Some(e)) = (cpu_before, pid.and_then(cpu_seconds)) {
+            single_cpu = Some((e - b) / a.single as f64);
         }
     }
     single.sort_by(f64::total_cmp);
@@ -267,6 +281,7 @@ pub(crate) fn loadtest(a: &LoadtestArgs) -> CliResult<()> {
 
     // The window.
     let stop = Arc::new(AtomicBool::new(false));
+    let cpu_start = pid.and_then(cpu_seconds);
     let rss: Arc<Mutex<Vec<(f64, u64)>>> = Arc::default();
     let start = Instant::now();
     let sampler = {
@@ -338,6 +353,10 @@ pub(crate) fn loadtest(a: &LoadtestArgs) -> CliResult<()> {
         errors.extend(e);
     }
     let elapsed = start.elapsed().as_secs_f64();
+    let window_cpu = match (cpu_start, pid.and_then(cpu_seconds)) {
+        (Some(b), Some(e)) => Some(e - b),
+        _ => None,
+    };
     stop.store(true, Ordering::Relaxed);
     let _ignored = sampler.join();
     let load_after = load_average();
@@ -365,6 +384,10 @@ pub(crate) fn loadtest(a: &LoadtestArgs) -> CliResult<()> {
     let rss_first = rss.first().map(|r| r.1);
     let rss_last = rss.last().map(|r| r.1);
     let per_core = throughput / cores as f64;
+    // On a shared machine the server gets what the scheduler gives it: its own CPU time is the
+    // fair measure. Answers per server CPU-second against one request's CPU time.
+    let per_cpu_second = window_cpu.map(|c| answers.len() as f64 / c);
+    let cpu_ratio = per_cpu_second.zip(single_cpu).map(|(r, t)| r * t);
     let bytes_up = prepared.iter().map(|p| p.body.len()).max().unwrap_or(0);
     let bytes_down = answers.first().map_or(0, |a| a.body.len());
     errors.sort();
@@ -382,6 +405,9 @@ pub(crate) fn loadtest(a: &LoadtestArgs) -> CliResult<()> {
                               "p99": percentile(&lat, 99.0), "max": lat.last()},
                 "one_request_s": one_request_s, "one_request_samples_s": single,
                 "ideal_per_s": ideal, "throughput_over_ideal": throughput / ideal,
+                "server_cpu_s": {"window": window_cpu, "one_request": single_cpu},
+                "answers_per_server_cpu_s": per_cpu_second,
+                "cpu_throughput_over_one_request": cpu_ratio,
                 "rss_kib": {"before": rss_before, "first": rss_first, "last": rss_last,
                             "max": rss_max, "samples": rss},
                 "bytes": {"request": bytes_up, "answer": bytes_down},
@@ -412,6 +438,13 @@ pub(crate) fn loadtest(a: &LoadtestArgs) -> CliResult<()> {
         "  one request alone {one_request_s:.3} s -> ideal {ideal:.2}/s; measured / ideal = {:.3}",
         throughput / ideal
     )?;
+    if let (Some(c), Some(t), Some(r)) = (window_cpu, single_cpu, per_cpu_second) {
+        say!(
+            "  server CPU: {c:.1} s in the window, {:.2} answers per CPU-second; one request alone {t:.3} CPU-s -> {:.3} of one request's rate per core",
+            r,
+            r * t
+        )?;
+    }
     let mib = |k: Option<u64>| k.map_or("n/a".to_string(), |k| format!("{:.1}", k as f64 / 1024.0));
     say!(
         "  server RSS (MiB): before {}, first sample {}, last {}, max {} ({} samples)",
