@@ -69,6 +69,9 @@ pub(crate) struct Common {
     /// Adam step size.
     #[arg(long, default_value_t = 2e-3, value_parser = positive_real)]
     learning_rate: f64,
+    /// Label smoothing of the multi-class loss (0: none; applies to every network trained).
+    #[arg(long, default_value_t = 0.0)]
+    label_smoothing: f64,
 }
 
 impl Common {
@@ -86,6 +89,7 @@ impl Common {
         TrainConfig {
             epochs: self.epochs,
             learning_rate: self.learning_rate,
+            label_smoothing: self.label_smoothing,
             ..TrainConfig::default()
         }
     }

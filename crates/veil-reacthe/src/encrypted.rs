@@ -81,9 +81,10 @@ impl Client {
         })
     }
 
-    /// log2 of the largest coefficient error of `reply` against `expected` (rows = samples,
-    /// one column per output ciphertext): the `error_bits` that sanitization must hide. A
-    /// key-holder diagnostic for calibrating a server's noise model; variable time.
+    /// log2 of the largest coefficient error of `reply` against `expected` (one row per slot,
+    /// one column per output ciphertext: the unused slots of a batch hold the network's outputs
+    /// at x = 0, which `expected` must include): the `error_bits` that sanitization must hide.
+    /// A key-holder diagnostic for calibrating a server's noise model; variable time.
     pub fn reply_error_bits_vartime(
         &self,
         reply: &[Ciphertext],
@@ -409,7 +410,16 @@ mod tests {
         let features = client.encrypt_batch_at(&x, depth_needed(&net)? + 1)?;
         let server = Server::new(&net, client.relinearization_key())?;
         let raw = server.evaluate_raw(&features)?;
-        let bits = client.reply_error_bits_vartime(&raw, &want)?;
+        // Unused slots hold the outputs at x = 0.
+        let at_zero = net.forward_standardized(&Array2::zeros((1, 3)));
+        let expected = Array2::from_shape_fn((params.slots(), 1), |(i, _)| {
+            if i < 20 {
+                want[[i, 0]]
+            } else {
+                at_zero[[0, 0]]
+            }
+        });
+        let bits = client.reply_error_bits_vartime(&raw, &expected)?;
         assert!(bits > 0 && bits < 30, "error bits {bits}");
         // A deliberately weak setting (error_bits 0: distance bound 2^-(40 - bits)) keeps the
         // flooding small enough to check the decryption against the estimate.

@@ -129,6 +129,11 @@ fn zeros_like(d: &Dense) -> Dense {
 /// Trains `arch` on `data` (raw features; standardised here, and the target too for
 /// regression).
 pub fn train(arch: Architecture, data: &Dataset, config: &TrainConfig) -> Result<Trained> {
+    if !(0.0..1.0).contains(&config.label_smoothing) {
+        return Err(crate::error::Error::Config {
+            reason: "label smoothing must be in [0, 1)".into(),
+        });
+    }
     let (fit, val) = data.split(config.validation, config.seed ^ 0x5eed);
     let standardizer = Standardizer::fit(&fit.x);
     let mut net = Network::new(
