@@ -47,8 +47,11 @@ fn main() {
     for (k, user) in sample_users(q.params.items).iter().enumerate().take(3) {
         let query = encrypt_query(&fx.sk, &q.params, user, Randomness::Fresh).expect("query");
         let body = encode_request_proving(&fx.sk, &query).expect("request");
-        let msg = wire::encode(Kind::Query, &wire::encode_service(ServiceId::PaillierFast, &body))
-            .expect("encodes");
+        let msg = wire::encode(
+            Kind::Query,
+            &wire::encode_service(ServiceId::PaillierFast, &body),
+        )
+        .expect("encodes");
         write(req, &format!("query-user{k}"), &msg);
         let reply = service.handle_message(&msg);
         assert_eq!(reply.message.get(5), Some(&Kind::Answer.code()));
@@ -72,8 +75,11 @@ fn main() {
     write(
         req,
         "bfv-query",
-        &wire::encode(Kind::Query, &wire::encode_service(ServiceId::BfvFast, &[0; 8]))
-            .expect("encodes"),
+        &wire::encode(
+            Kind::Query,
+            &wire::encode_service(ServiceId::BfvFast, &[0; 8]),
+        )
+        .expect("encodes"),
     );
     for code in [ErrorCode::Busy, ErrorCode::Timeout, ErrorCode::Invalid] {
         write(
