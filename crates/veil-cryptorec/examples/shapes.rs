@@ -153,11 +153,13 @@ fn main() -> Result<(), veil_cryptorec::Error> {
             .zip(&report.test_standard_error)
         {
             let runs: Vec<String> = runs.iter().map(|r| format!("{r:.4}")).collect();
-            chosen.push(format!(
+            let line = format!(
                 "- {name}, {model} per split: {} (test-set standard error {:.4})",
                 runs.join(" "),
                 se.mean
-            ));
+            );
+            eprintln!("{line}");
+            chosen.push(line);
         }
         for (k, s) in report.selections.iter().enumerate() {
             chosen.push(format!("- {name}, split {}: {}", k + 1, s.summary()));

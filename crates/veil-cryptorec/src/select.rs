@@ -4,7 +4,10 @@
 //!
 //! The search is a seeded coordinate search over small grids: starting from the defaults, each
 //! parameter in turn (most influential first) takes the grid value with the best validation
-//! RMSE, the others held at their best so far. Every trial trains to its own early stop. When
+//! RMSE, the others held at their best so far, but only if it beats the incumbent by more than
+//! [`MARGIN_STANDARD_ERRORS`] standard errors of the paired difference: on 60-100 validation
+//! users the lowest RMSE alone chased noise (issue 16: BiasedMF 0.7155 with its defaults, 0.7293
+//! "selected", 0.7157 with the margin, on 400 x 800 half-star data over 5 splits). Every trial trains to its own early stop. When
 //! the budget runs out no new trial starts, and the best setting found so far is kept (the
 //! report says so). The grids are in [`CRYPTOREC_GRID`], [`BIASED_MF_GRID`],
 //! [`AUTOREC_GRID`] and [`WEIGHT_BITS`].
