@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use num_bigint::BigInt;
-use num_traits::ToPrimitive;
+use num_traits::{Euclid, ToPrimitive};
 use rayon::prelude::*;
 use veil_ring::sample::Sampler;
 use veil_ring::{Coeff, Ntt, Poly, RnsBasis};
@@ -208,23 +208,41 @@ impl SecretKey {
         Ok((values, basis))
     }
 
-    /// The invariant noise of each coefficient, [t (c_0 + c_1 s)]_Q_l / Q_l as a float in
-    /// [-1/2, 1/2): t e / Q_l plus the tiny deterministic term -(Q_l mod t) m / Q_l. [`decrypt`]
-    /// refuses a ciphertext with a value of magnitude 1/4 or more.
+    /// The noise of each coefficient as a fraction of the decryption threshold's scale: t e / Q_l,
+    /// where the phase is c_0 + c_1 s = Delta m + e (mod Q_l) with Delta = floor(Q_l / t), m the
+    /// decrypted coefficient and e centered. Decryption is correct while every |t e / Q_l| is
+    /// below 1/2 (and [`decrypt`] refuses from about 1/4, its noise check).
     ///
     /// [`decrypt`]: SecretKey::decrypt
     ///
     /// A key-holder diagnostic for tests and noise studies (circuit privacy: compare the noise of
     /// replies made by different models), variable time, with the same caveats as
-    /// [`SecretKey::noise_budget`].
+    /// [`SecretKey::noise_budget`]. Exact up to the final conversion to f64.
     pub fn invariant_noise_vartime(&self, ct: &Ciphertext) -> Result<Vec<f64>> {
-        let (values, basis) = self.scaled_phase(ct)?;
-        // x / Q in f64 from the top 64 bits of each, so that huge moduli do not overflow.
-        let shift = basis.product().bits().saturating_sub(64);
-        let q = (basis.product() >> shift).to_f64().unwrap_or(f64::INFINITY);
-        Ok(values
+        let x = self.phase(ct)?;
+        let primes: Vec<u64> = x.context().moduli().iter().map(|q| q.value()).collect();
+        let basis = RnsBasis::new(&primes)?;
+        let phases = basis.compose_poly_centered(x.as_slice(), self.params.degree())?;
+        let q = BigInt::from(basis.product().clone());
+        let t = BigInt::from(self.params.plaintext_modulus());
+        let delta = &q / &t;
+        let half = &q / 2;
+        // t e / Q in f64 (53-bit precision, tiny values kept); moduli beyond f64's range are
+        // shifted down first.
+        let shift = basis.product().bits().saturating_sub(1000);
+        let q_f = (&q >> shift).to_f64().unwrap_or(f64::INFINITY);
+        Ok(phases
             .iter()
-            .map(|v| (v >> shift).to_f64().unwrap_or(0.0) / q)
+            .map(|x| {
+                // m = round(t x / Q) mod t, e = [x - Delta m]_Q centered.
+                let m = (BigInt::from(2) * &t * x + &q).div_euclid(&(BigInt::from(2) * &q));
+                let m = m.rem_euclid(&t);
+                let mut e = (x - &delta * &m).rem_euclid(&q);
+                if e > half {
+                    e -= &q;
+                }
+                ((&t * e) >> shift).to_f64().unwrap_or(0.0) / q_f
+            })
             .collect())
     }
 

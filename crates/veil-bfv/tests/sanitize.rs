@@ -27,8 +27,8 @@ fn ks(mut a: Vec<f64>, mut b: Vec<f64>) -> f64 {
     d
 }
 
-/// Two "models" compute the same slots with very different noise: m * 1, and m * 3 + m * (t - 2)
-/// (noise about t times larger). Unsanitized, their noise distributions differ completely;
+/// Two "models" compute the same slots with very different noise: m * 1, and m + k Enc(0) with
+/// k about t/2 (noise about t/2 times larger). Unsanitized, their noise distributions differ completely;
 /// sanitized, a KS test cannot tell them apart (8192 coefficients each; the 0.1% critical value is
 /// 1.95 sqrt(2 / 8192) = 0.030), and both decrypt to the same slots.
 #[test]
@@ -46,8 +46,12 @@ fn sanitized_noise_does_not_depend_on_the_computation() {
         .encrypt_with(&encoder.encode(&values).unwrap(), &mut sampler)
         .unwrap();
     let quiet = ct.mul_scalar(1);
-    let t_minus_2 = i64::try_from(t - 2).unwrap();
-    let loud = ct.mul_scalar(3).add(&ct.mul_scalar(t_minus_2)).unwrap();
+    // mul_scalar reduces its factor mod t, so the loud path adds k Enc(0) with k about t/2.
+    let zero = pk
+        .encrypt_with(&encoder.encode_scalar(0), &mut sampler)
+        .unwrap();
+    let k = i64::try_from(t / 2 - 1).unwrap();
+    let loud = ct.add(&zero.mul_scalar(k)).unwrap();
     for c in [&quiet, &loud] {
         assert!(sk.noise_budget(c).unwrap() >= sanitize_reserve_bits(&params));
     }
@@ -56,6 +60,14 @@ fn sanitized_noise_does_not_depend_on_the_computation() {
         sk.invariant_noise_vartime(&loud).unwrap(),
     );
     assert!(raw > 0.5, "unsanitized noise should differ, KS = {raw}");
+    // Fresh noise is tiny (t e / Q with Q of 174 bits) but resolved, not rounded to zero.
+    let fresh = sk.invariant_noise_vartime(&quiet).unwrap();
+    let largest = fresh.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    assert!(
+        largest > 0.0 && largest < 2f64.powi(-100),
+        "fresh noise {largest:e}"
+    );
+    assert!(fresh.iter().filter(|v| **v == 0.0).count() < fresh.len() / 4);
 
     let a = pk.sanitize(&quiet, &mut sampler).unwrap();
     let b = pk.sanitize(&loud, &mut sampler).unwrap();
