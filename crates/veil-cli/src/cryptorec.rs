@@ -135,15 +135,15 @@ impl SelectArgs {
         if model.bias_shrinkage.is_some() {
             keep.push("beta");
         }
+        if model.bias_prior.is_some() {
+            keep.push("delta");
+        }
         (!self.fast).then(|| SelectOptions {
             budget_seconds: f64::from(self.select_budget),
             keep,
             ..SelectOptions::default()
         })
     }
-        if model.bias_prior.is_some() {
-            keep.push("delta");
-        }
 }
 
 impl ModelArgs {
