@@ -23,7 +23,10 @@ fuzz_target!(|data: &[u8]| {
         Task::Binary => assert!(d.y.iter().all(|&v| v == 0.0 || v == 1.0)),
         Task::MultiClass(k) => {
             assert!(k > 2);
-            assert!(d.y.iter().all(|&v| v.fract() == 0.0 && v >= 0.0 && (v as usize) < k));
+            assert!(
+                d.y.iter()
+                    .all(|&v| v.fract() == 0.0 && v >= 0.0 && (v as usize) < k)
+            );
         }
         Task::Regression => {}
     }

@@ -565,11 +565,27 @@ mod tests {
         };
         let net = Network::new(Architecture::reacthe(4, 2, 0.1), Task::Binary, 3, std, 1)?;
         let back = Network::from_json(&net.to_json()?)?;
-        // serde_json reads floats to within one ulp (no `float_roundtrip` feature).
-        let diff = &back.head.w - &net.head.w;
-        assert!(diff.iter().all(|d| d.abs() < 1e-15));
-        assert_eq!(back.arch, net.arch);
+        assert_eq!(back, net);
         assert!(Network::from_json("{}").is_err());
+        Ok(())
+    }
+
+    /// Found by `fuzz/reacthe_model`: without serde_json's `float_roundtrip`, this alpha read
+    /// back one ulp off after a save (1.6666666666666663 vs ...665).
+    #[test]
+    fn saved_models_load_back_bit_for_bit() -> Result<()> {
+        let std = Standardizer {
+            mean: vec![0.0; 2],
+            std: vec![1.0; 2],
+        };
+        let net = Network::new(Architecture::reacthe(2, 1, 0.1), Task::Binary, 2, std, 1)?;
+        let text = net.to_json()?.replace(
+            "\"alpha\":0.1",
+            "\"alpha\":1.6666666666666666666666666666666666666666666666666666666666666661",
+        );
+        let loaded = Network::from_json(&text)?;
+        assert_ne!(loaded.arch, net.arch);
+        assert_eq!(Network::from_json(&loaded.to_json()?)?, loaded);
         Ok(())
     }
 
