@@ -241,8 +241,10 @@ fn flooding_hides_the_table_dependent_error() {
     let random = random_real_table(p, 4, 11).unwrap();
     let raw = ks(errors(plain, &zero), errors(plain, &random));
     let hidden = ks(errors(&flooded, &zero), errors(&flooded, &random));
-    // Critical value of the two-sample test at 10^-3 for 4096 + 4096 samples: 0.043.
+    // The flooding is drawn from the operating system, so D varies between runs (0.012-0.030
+    // measured): the bound is the two-sample critical value at 10^-6 for 4096 + 4096 samples,
+    // sqrt(ln(2 10^6) / 2) sqrt(2 / 4096) = 0.061, far below the unflooded D (about 0.5).
     assert!(raw > 0.2, "unflooded D = {raw}");
-    assert!(hidden < 0.043, "flooded D = {hidden}");
+    assert!(hidden < 0.061, "flooded D = {hidden}");
     eprintln!("KS D: unflooded {raw:.3}, flooded {hidden:.3}");
 }
