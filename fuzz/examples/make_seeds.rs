@@ -45,7 +45,7 @@ fn cryptorec_seeds() {
             let q = encrypt_query(sk, &model.params, user, Randomness::Fresh).expect("query");
             let qb = q.to_bytes(pk).expect("query bytes");
             write("cryptorec_query", &format!("{name}-user{k}"), &qb);
-            let r = respond(pk, model, &q).expect("response");
+            let r = respond(&fx.trusted, model, &q).expect("response");
             println!("{name}: {} packed ciphertexts", r.packed.len());
             let rb = r.to_bytes(pk).expect("response bytes");
             write("cryptorec_response", &format!("{name}-user{k}"), &rb);

@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 use ndarray::{Array1, Array2};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
+use veil_cryptorec::fast::{KeyPolicy, TrustedKey, prove_key};
 use veil_cryptorec::model::{Model, UserRatings};
 use veil_cryptorec::quant::{QuantConfig, QuantizedModel};
 use veil_paillier::{KeyGenerator, PrivateKey, PublicKey};
@@ -21,6 +22,9 @@ pub struct CryptoRecFixture {
     /// `small`: 6 items, d = 2, default 4-bit weights (one packed ciphertext per response).
     /// `wide`: 26 items, d = 3, 16-bit weights (wide slots: two packed ciphertexts).
     pub models: [(Model, QuantizedModel); 2],
+    /// The key as the fast-mode server accepts it: checked with its modulus proof under the
+    /// test policy that admits 1024-bit keys.
+    pub trusted: TrustedKey,
 }
 
 impl CryptoRecFixture {
@@ -63,9 +67,17 @@ pub fn cryptorec() -> &'static CryptoRecFixture {
             ..QuantConfig::default()
         };
         let q_wide = QuantizedModel::new(&wide, &wide_cfg).expect("quantizes");
+        let proof = prove_key(&sk).expect("the fixed key proves its modulus");
+        let trusted = TrustedKey::verify(
+            sk.public_key(),
+            &proof,
+            &KeyPolicy::insecure_small_keys_for_tests(),
+        )
+        .expect("the fixed key's proof verifies");
         CryptoRecFixture {
             sk,
             models: [(small, q_small), (wide, q_wide)],
+            trusted,
         }
     })
 }
