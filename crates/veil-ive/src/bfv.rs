@@ -2,32 +2,25 @@
 //! modulus switching by a simple noise model, and circuit privacy by re-randomization and noise
 //! flooding (DESIGN.md, "Circuit privacy").
 //!
-//! **Circuit privacy.** A reply r = (c_0, c_1) with phase c_0 + c_1 s = Delta m + e becomes
-//! r + Enc_pk(0) + (F, 0), F with coefficients uniform in [-B, B], B = floor(Q_l / (8 t)), then is
-//! switched to the last prime. The fresh encryption of zero makes c_1 a fresh RLWE sample
-//! (computationally independent of the server's data); F hides e: for each coefficient the
-//! statistical distance between F and F + e is |e| / (2B + 1), so over the N coefficients of one
-//! ciphertext it is at most N |e|_inf / (2B + 1) <= N 2^(2 - b) when e leaves b bits of noise
-//! budget. The server keeps b >= 40 + log2 N + 2 by its noise model ([`NoiseModel`]; tests check
-//! it with the secret key), so each reply ciphertext is within 2^-40 of one whose noise does not
-//! depend on the table.
-//!
-//! `veil-bfv` has no public constructor of a ciphertext from polynomials; [`trivial_ciphertext`]
-//! and the fused linear combination build them through `Ciphertext::from_bytes`, which validates
-//! every residue (a constructor in `veil-bfv` would save the encoding pass).
+//! **Circuit privacy.** Replies go through veil-bfv's `PublicKey::sanitize`: r + Enc_pk(0) +
+//! (F, 0), F uniform in [-B, B], B = floor(Q_l / (8 t)), then the last prime. The fresh
+//! encryption of zero makes c_1 a fresh RLWE sample (computationally independent of the server's
+//! data); F hides e: over the N coefficients of one ciphertext the statistical distance is at most
+//! N |e|_inf / (2B + 1) <= N 2^(2 - b) when e leaves b bits of noise budget. The server keeps
+//! b >= 40 + log2 N + 2 (`veil_bfv::sanitize_reserve_bits`) by its noise model ([`NoiseModel`];
+//! tests check it with the secret key), so each reply ciphertext is within 2^-40 of one whose
+//! noise does not depend on the table.
 
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use num_bigint::BigUint;
-use num_traits::ToPrimitive;
 use rayon::prelude::*;
 use veil_bfv::{
     BfvParameters, BfvParametersBuilder, Ciphertext, Encoder, GaloisKeys, PublicKey,
     RelinearizationKey, SecretKey, SeededCiphertext,
 };
 use veil_ring::sample::Sampler;
-use veil_ring::wire::{Format, Writer, poly_len};
+use veil_ring::wire::poly_len;
 use veil_ring::{Coeff, Context, Poly};
 
 use crate::error::{Error, Result};
@@ -75,22 +68,12 @@ impl NoiseModel {
             reserve_bits: t_bits
                 + sum_bits
                 + extra_products * (t_bits + log_n / 2 + 2)
-                + FLOOD_SECURITY_BITS
+                + veil_bfv::SANITIZE_SECURITY_BITS
                 + log_n
                 + 4,
         }
     }
 }
-
-/// Statistical distance exponent of the flooding: each reply ciphertext is within 2^-40 of a
-/// table-independent one.
-pub const FLOOD_SECURITY_BITS: u32 = 40;
-
-const BFV_FORMAT: Format = Format {
-    magic: *b"VBFV",
-    version: 1,
-};
-const BFV_KIND_CIPHERTEXT: u8 = 2;
 
 /// The ring of ciphertexts at `level` (the first k - level primes of Q).
 fn level_context(params: &BfvParameters, level: usize) -> Result<Arc<Context>> {
@@ -103,33 +86,6 @@ fn level_context(params: &BfvParameters, level: usize) -> Result<Arc<Context>> {
     Ok(params
         .ciphertext_context()
         .select(&(0..k - level).collect::<Vec<_>>())?)
-}
-
-/// The ciphertext with polynomials `polys` at `level`, through veil-bfv's validated byte format
-/// (`VBFV` v1, kind 2: fingerprint, level, size, bit-packed polynomials).
-pub fn ciphertext_from_polynomials(
-    params: &Arc<BfvParameters>,
-    level: usize,
-    polys: &[Poly<Coeff>],
-) -> Result<Ciphertext> {
-    let mut w = Writer::new(BFV_FORMAT, BFV_KIND_CIPHERTEXT);
-    w.u64(params.fingerprint());
-    w.u8(u8::try_from(level).map_err(|_| Error::InvalidConfig { reason: "level" })?);
-    w.u8(u8::try_from(polys.len()).map_err(|_| Error::InvalidConfig { reason: "size" })?);
-    for p in polys {
-        w.poly(p);
-    }
-    Ok(Ciphertext::from_bytes(params, &w.into_bytes())?)
-}
-
-/// (c_0, 0): a noiseless "encryption" whose phase is c_0 (used to add flooding noise).
-pub fn trivial_ciphertext(
-    params: &Arc<BfvParameters>,
-    level: usize,
-    c0: Poly<Coeff>,
-) -> Result<Ciphertext> {
-    let zero = Poly::<Coeff>::zero(c0.context());
-    ciphertext_from_polynomials(params, level, &[c0, zero])
 }
 
 /// The server side of IVE over BFV: evaluation keys and the noise model.
@@ -330,7 +286,7 @@ impl IveScheme for BfvServer {
                 });
             polys.push(Poly::<Coeff>::from_residues(&ctx, data)?);
         }
-        let sum = ciphertext_from_polynomials(&self.params, level, &polys)?;
+        let sum = Ciphertext::from_polynomials(&self.params, level, polys)?;
         self.add_scalar(&sum, constant)
     }
 
@@ -361,124 +317,11 @@ impl IveScheme for BfvServer {
     fn finish_reply(&self, a: &Ciphertext) -> Result<Ciphertext> {
         let r = a.relinearize(&self.rk)?;
         let r = if self.flood {
-            self.flood_noise(&r, &mut Sampler::from_entropy())?
+            self.pk.sanitize(&r, &mut Sampler::from_entropy())?
         } else {
             r
         };
         Ok(r.mod_switch_to_last()?)
-    }
-}
-
-impl BfvServer {
-    /// r + Enc_pk(0) + (F, 0) with F uniform in [-B, B], B = floor(Q_l / (8 t)) (module docs).
-    pub fn flood_noise(&self, r: &Ciphertext, sampler: &mut Sampler) -> Result<Ciphertext> {
-        let level = r.level();
-        let ctx = level_context(&self.params, level)?;
-        let fresh = self
-            .pk
-            .encrypt_with(&self.encoder.encode_scalar(0), sampler)?;
-        let r = r.add(&fresh)?;
-        let flood = flooding_polynomial(&ctx, self.params.plaintext_modulus(), sampler)?;
-        Ok(r.add(&trivial_ciphertext(&self.params, level, flood)?)?)
-    }
-}
-
-/// A polynomial of `ctx` with coefficients uniform in [-B, B], B = floor(Q / (8 t)), Q the
-/// product of the context's primes: each coefficient is drawn exactly uniformly from [0, 2B] by
-/// rejection (random bits of the length of 2B, kept when <= 2B; fewer than 2 draws on average),
-/// then B is subtracted modulo every prime.
-fn flooding_polynomial(ctx: &Arc<Context>, t: u64, sampler: &mut Sampler) -> Result<Poly<Coeff>> {
-    use rand::RngCore;
-    let n = ctx.degree();
-    let moduli = ctx.moduli();
-    let q: BigUint = moduli.iter().map(|q| BigUint::from(q.value())).product();
-    let b = q / (8 * t);
-    let two_b = (&b * 2u32).to_u64_digits(); // little-endian words
-    let Some(&top_word) = two_b.last() else {
-        return Err(Error::InvalidConfig {
-            reason: "modulus too small to flood",
-        });
-    };
-    let top_mask = u64::MAX >> top_word.leading_zeros();
-    let b_mod: Vec<u64> = moduli
-        .iter()
-        .map(|q| (&b % q.value()).to_u64().unwrap_or(0))
-        .collect();
-    // Independent samplers per chunk of coefficients (forked in a fixed order), in parallel.
-    const CHUNK: usize = 1024;
-    let mut forks: Vec<Sampler> = (0..n.div_ceil(CHUNK)).map(|_| sampler.fork()).collect();
-    let chunks: Vec<Vec<u64>> = forks
-        .par_iter_mut()
-        .enumerate()
-        .map(|(c, rng)| {
-            let len = CHUNK.min(n - c * CHUNK);
-            let mut residues = vec![0u64; len * moduli.len()];
-            let mut u = vec![0u64; two_b.len()];
-            for j in 0..len {
-                // u uniform in [0, 2B]: uniform bits below 2^bits(2B), rejected above 2B.
-                loop {
-                    for w in u.iter_mut() {
-                        *w = rng.next_u64();
-                    }
-                    if let Some(top) = u.last_mut() {
-                        *top &= top_mask;
-                    }
-                    if u.iter().rev().cmp(two_b.iter().rev()) != core::cmp::Ordering::Greater {
-                        break;
-                    }
-                }
-                for (i, (q, &bq)) in moduli.iter().zip(&b_mod).enumerate() {
-                    // u mod q by Horner over the words (acc < q < 2^62, so acc 2^64 + w < 2^126).
-                    let ui = u.iter().rev().fold(0u64, |acc, &w| {
-                        q.reduce_u128((u128::from(acc) << 64) | u128::from(w))
-                    });
-                    if let Some(slot) = residues.get_mut(i * len + j) {
-                        *slot = q.sub(ui, bq);
-                    }
-                }
-            }
-            u.fill(0);
-            residues
-        })
-        .collect();
-    let mut data = vec![0u64; n * moduli.len()];
-    for (c, residues) in chunks.iter().enumerate() {
-        let len = CHUNK.min(n - c * CHUNK);
-        for i in 0..moduli.len() {
-            let dst = data.get_mut(i * n + c * CHUNK..i * n + c * CHUNK + len);
-            let src = residues.get(i * len..(i + 1) * len);
-            if let (Some(dst), Some(src)) = (dst, src) {
-                dst.copy_from_slice(src);
-            }
-        }
-    }
-    Ok(Poly::from_residues(ctx, data)?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The flooding coefficients, lifted to integers, are in [-B, B] and spread over it.
-    #[test]
-    fn flooding_is_bounded_and_spread() {
-        let ctx = Context::new(&veil_ring::primes::ntt_primes(50, 1024, 3).unwrap(), 1024).unwrap();
-        let t = 12289u64;
-        let f = flooding_polynomial(&ctx, t, &mut Sampler::from_seed([9; 32])).unwrap();
-        let primes: Vec<u64> = ctx.moduli().iter().map(|q| q.value()).collect();
-        let basis = veil_ring::RnsBasis::new(&primes).unwrap();
-        let values = basis.compose_poly_centered(f.as_slice(), 1024).unwrap();
-        let q: BigUint = primes.iter().map(|&p| BigUint::from(p)).product();
-        let b = num_bigint::BigInt::from(q / (8 * t));
-        let mut above_half = 0;
-        for v in &values {
-            assert!(v.magnitude() <= b.magnitude());
-            if v.magnitude() * 2u32 > *b.magnitude() {
-                above_half += 1;
-            }
-        }
-        // About half of uniform [-B, B] lies beyond B/2 in absolute value.
-        assert!((400..624).contains(&above_half), "{above_half}");
     }
 }
 
