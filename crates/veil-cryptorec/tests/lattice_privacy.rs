@@ -20,21 +20,9 @@ use veil_ring::{Poly, RnsBasis};
 
 const SECRET_SEED: [u8; 32] = [3; 32];
 
-fn ks(mut a: Vec<f64>, mut b: Vec<f64>) -> f64 {
-    a.sort_by(f64::total_cmp);
-    b.sort_by(f64::total_cmp);
-    let (mut i, mut j, mut d) = (0, 0, 0.0f64);
-    while i < a.len() && j < b.len() {
-        let x = a[i].min(b[j]);
-        while i < a.len() && a[i] <= x {
-            i += 1;
-        }
-        while j < b.len() && b[j] <= x {
-            j += 1;
-        }
-        d = d.max((i as f64 / a.len() as f64 - j as f64 / b.len() as f64).abs());
-    }
-    d
+/// Two-sample Kolmogorov-Smirnov statistic (veil-ring's, ties handled).
+fn ks(a: Vec<f64>, b: Vec<f64>) -> f64 {
+    veil_ring::stats::ks_statistic(&a, &b)
 }
 
 /// The invariant noise of `model`'s answers to four fixed user queries: the replies as sent

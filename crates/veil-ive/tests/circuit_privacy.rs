@@ -38,21 +38,9 @@ fn noise(reply: &Ciphertext, m: &[u64]) -> Vec<f64> {
         .collect()
 }
 
-fn ks_statistic(mut a: Vec<f64>, mut b: Vec<f64>) -> f64 {
-    a.sort_by(f64::total_cmp);
-    b.sort_by(f64::total_cmp);
-    let (mut i, mut j, mut d) = (0, 0, 0.0f64);
-    while i < a.len() && j < b.len() {
-        let x = a[i].min(b[j]);
-        while i < a.len() && a[i] <= x {
-            i += 1;
-        }
-        while j < b.len() && b[j] <= x {
-            j += 1;
-        }
-        d = d.max((i as f64 / a.len() as f64 - j as f64 / b.len() as f64).abs());
-    }
-    d
+/// Two-sample Kolmogorov-Smirnov statistic (veil-ring's, ties handled).
+fn ks_statistic(a: Vec<f64>, b: Vec<f64>) -> f64 {
+    veil_ring::stats::ks_statistic(&a, &b)
 }
 
 fn reply_noise(server: &BfvServer, rows: &[Vec<i64>]) -> Vec<f64> {

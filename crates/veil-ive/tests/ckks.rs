@@ -189,23 +189,9 @@ fn low_level_queries_are_smaller() {
     let _ = server;
 }
 
-/// Two-sample Kolmogorov-Smirnov statistic (ties advance both samples).
-fn ks(mut a: Vec<f64>, mut b: Vec<f64>) -> f64 {
-    a.sort_by(f64::total_cmp);
-    b.sort_by(f64::total_cmp);
-    let (mut i, mut j, mut d) = (0usize, 0usize, 0f64);
-    while i < a.len() && j < b.len() {
-        // Step past every copy of the smallest remaining value in both samples (ties).
-        let v = a[i].min(b[j]);
-        while i < a.len() && a[i] == v {
-            i += 1;
-        }
-        while j < b.len() && b[j] == v {
-            j += 1;
-        }
-        d = d.max((i as f64 / a.len() as f64 - j as f64 / b.len() as f64).abs());
-    }
-    d
+/// Two-sample Kolmogorov-Smirnov statistic (veil-ring's, ties handled).
+fn ks(a: Vec<f64>, b: Vec<f64>) -> f64 {
+    veil_ring::stats::ks_statistic(&a, &b)
 }
 
 /// The reply errors (output - row) for an all-zero table and for a random table, 4 x 1024 slots

@@ -17,6 +17,7 @@ pub mod rns;
 pub mod sample;
 #[cfg(target_arch = "x86_64")]
 mod simd;
+pub mod stats;
 pub mod wire;
 pub mod zq;
 
