@@ -6,7 +6,9 @@ use std::sync::OnceLock;
 use ndarray::{Array1, Array2};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
+use veil_cryptorec::data::RatingScale;
 use veil_cryptorec::fast::{KeyPolicy, TrustedKey, prove_key};
+use veil_cryptorec::lattice::{ClientKeys, FastClient, FastServer, LatticeConfig};
 use veil_cryptorec::model::{Model, UserRatings};
 use veil_cryptorec::quant::{QuantConfig, QuantizedModel};
 use veil_paillier::{KeyGenerator, PrivateKey, PublicKey};
@@ -120,4 +122,47 @@ pub fn user_from_bytes(bytes: &[u8]) -> UserRatings {
         });
     }
     user
+}
+
+/// The lattice fast mode's fixture: a server for a toy model (8 items, d = 2) at N = 1024, a
+/// client and the client's keys as the server holds them.
+pub struct LatticeFixture {
+    /// The server.
+    pub server: FastServer,
+    /// The client.
+    pub client: FastClient,
+    /// The client's keys, parsed by the server.
+    pub keys: ClientKeys,
+}
+
+/// The lattice fixture (built on first use).
+pub fn lattice() -> &'static LatticeFixture {
+    static FIXTURE: OnceLock<LatticeFixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let (m, d) = (8, 2);
+        let model = Model {
+            mu: 3.5,
+            item_bias: Array1::zeros(m),
+            a: Array2::from_shape_fn((m, d), |(j, c)| (j + c) as f32 * 0.01 - 0.03),
+            q: Array2::from_shape_fn((m, d), |(i, c)| (i * c) as f32 * 0.01 - 0.02),
+            scale: RatingScale::default(),
+            input_norm: 0.5,
+        };
+        let quantized = QuantizedModel::new(&model, &QuantConfig::default()).expect("quantizes");
+        let cfg = LatticeConfig {
+            degree: 1024,
+            allow_below_128_bit_security: true,
+            ..LatticeConfig::default()
+        };
+        let server = FastServer::new(&quantized, &cfg).expect("server");
+        let client = FastClient::new(&server.setup_bytes().expect("setup"), true).expect("client");
+        let keys = server
+            .client_keys(&client.key_bytes().expect("key bytes"))
+            .expect("keys");
+        LatticeFixture {
+            server,
+            client,
+            keys,
+        }
+    })
 }
