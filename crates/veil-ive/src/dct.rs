@@ -12,7 +12,7 @@ use rustdct::DctPlanner;
 use crate::error::{Error, Result};
 use crate::lookup::IveTable;
 use crate::power::PowerRule;
-use crate::table::{MAX_COLS, MAX_ROWS};
+use crate::table::checked_shape;
 
 /// A table of reals: `rows` rows of `cols` entries (row-major), for CKKS lookups.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,19 +25,7 @@ pub struct RealTable {
 impl RealTable {
     /// A table from its rows: 1..=65536 rows of the same length in 1..=4096, finite entries.
     pub fn new(rows: &[Vec<f64>]) -> Result<Self> {
-        let cols = rows.first().map_or(0, Vec::len);
-        if rows.is_empty() || rows.len() > MAX_ROWS || cols == 0 || cols > MAX_COLS {
-            return Err(Error::InvalidConfig {
-                reason: "a table needs 1..=65536 rows of 1..=4096 entries",
-            });
-        }
-        if let Some(bad) = rows.iter().find(|r| r.len() != cols) {
-            return Err(Error::Mismatch {
-                what: "row length",
-                got: bad.len(),
-                expected: cols,
-            });
-        }
+        let cols = checked_shape(rows)?;
         let data = rows.concat();
         if data.iter().any(|v| !v.is_finite()) {
             return Err(Error::InvalidConfig {

@@ -11,6 +11,25 @@ pub const MAX_ROWS: usize = 1 << 16;
 /// Largest embedding dimension accepted anywhere.
 pub const MAX_COLS: usize = 4096;
 
+/// The column count of `rows` after checking the shape every table needs: 1..=[`MAX_ROWS`] rows
+/// of one length in 1..=[`MAX_COLS`].
+pub(crate) fn checked_shape<T>(rows: &[Vec<T>]) -> Result<usize> {
+    let cols = rows.first().map_or(0, Vec::len);
+    if rows.is_empty() || rows.len() > MAX_ROWS || cols == 0 || cols > MAX_COLS {
+        return Err(Error::InvalidConfig {
+            reason: "a table needs 1..=65536 rows of 1..=4096 entries",
+        });
+    }
+    if let Some(bad) = rows.iter().find(|r| r.len() != cols) {
+        return Err(Error::Mismatch {
+            what: "row length",
+            got: bad.len(),
+            expected: cols,
+        });
+    }
+    Ok(cols)
+}
+
 /// An embedding table of integers: `rows` rows of `cols` entries (row-major).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EmbeddingTable {
@@ -22,19 +41,7 @@ pub struct EmbeddingTable {
 impl EmbeddingTable {
     /// A table from its rows; all rows must have the same non-zero length.
     pub fn new(rows: &[Vec<i64>]) -> Result<Self> {
-        let cols = rows.first().map_or(0, Vec::len);
-        if rows.is_empty() || rows.len() > MAX_ROWS || cols == 0 || cols > MAX_COLS {
-            return Err(Error::InvalidConfig {
-                reason: "a table needs 1..=65536 rows of 1..=4096 entries",
-            });
-        }
-        if let Some(bad) = rows.iter().find(|r| r.len() != cols) {
-            return Err(Error::Mismatch {
-                what: "row length",
-                got: bad.len(),
-                expected: cols,
-            });
-        }
+        let cols = checked_shape(rows)?;
         Ok(EmbeddingTable {
             rows: rows.len(),
             cols,
