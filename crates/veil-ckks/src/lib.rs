@@ -11,6 +11,7 @@ mod parameters;
 mod polynomial;
 mod rotation;
 mod sanitize;
+mod seeded;
 mod serialization;
 
 pub use ciphertext::{Ciphertext, Plaintext};
@@ -25,5 +26,6 @@ pub use polynomial::{
     chebyshev_basis, evaluate_chebyshev, linear_combination, linear_combination_to,
 };
 pub use sanitize::{SANITIZE_SECURITY_BITS, flooding_bits};
+pub use seeded::SeededCiphertext;
 /// The sampler of all randomness (seed it for reproducible keys and ciphertexts).
 pub use veil_ring::sample::Sampler;

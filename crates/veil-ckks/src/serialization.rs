@@ -76,7 +76,7 @@ impl CkksParameters {
 
     /// A level and scale read from untrusted bytes: the level exists and the scale is a finite
     /// positive number below Q_l (a larger one cannot hold a message).
-    fn read_level_and_scale(&self, r: &mut Reader<'_>) -> Result<(usize, f64)> {
+    pub(crate) fn read_level_and_scale(&self, r: &mut Reader<'_>) -> Result<(usize, f64)> {
         let level = r.u8()? as usize;
         let lv = self
             .level(level)

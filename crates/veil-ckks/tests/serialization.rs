@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use veil_ckks::{
     Ciphertext, CkksParameters, CkksParametersBuilder, GaloisKeys, Plaintext, Preset, PublicKey,
-    RelinearizationKey, Sampler, SecretKey,
+    RelinearizationKey, Sampler, SecretKey, SeededCiphertext,
 };
 
 /// The parameters of the fuzz fixture (`fuzz/src/ckks.rs`), so that the objects written here
@@ -62,6 +62,10 @@ fn every_object_round_trips_and_corruption_is_refused() {
         assert_eq!(&back, c);
         save_seed("ckks_ciphertext", name, &bytes);
     }
+    let seeded = sk.encrypt_seeded_with(&pt, &mut sampler).unwrap();
+    let bytes = seeded.to_bytes();
+    assert_eq!(SeededCiphertext::from_bytes(&params, &bytes).unwrap(), seeded);
+    save_seed("ckks_ciphertext", "seeded", &bytes);
     let bytes = pt.to_bytes();
     assert_eq!(Plaintext::from_bytes(&params, &bytes).unwrap(), pt);
     save_seed("ckks_ciphertext", "plaintext", &bytes);
