@@ -4,6 +4,8 @@
 pub mod bfv;
 pub mod ckks;
 pub mod dct;
+pub mod digit_lookup;
+pub mod digits;
 pub mod eef;
 mod error;
 pub mod exact;
@@ -19,6 +21,8 @@ pub mod table;
 pub mod wire;
 
 pub use dct::RealTable;
+pub use digit_lookup::{DigitTable, DigitTimings};
+pub use digits::{DigitBasis, DigitCost};
 pub use error::{Error, Result};
 pub use lookup::{IveTable, LookupTimings};
 pub use scheme::{CiphertextCodec, IveClient, IveScheme};

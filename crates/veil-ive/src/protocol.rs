@@ -2,6 +2,8 @@
 //! response bytes; the BFV and CKKS clients build queries from indices and read rows back.
 
 use crate::bfv::BfvClient;
+use crate::digit_lookup::{DigitTable, DigitTimings};
+use crate::digits::DigitBasis;
 use crate::error::{Error, Result};
 use crate::lookup::{IveTable, LookupTimings};
 use crate::scheme::{CiphertextCodec, IveClient, IveScheme};
@@ -48,7 +50,61 @@ impl<S: IveScheme> IveServer<S> {
     }
 }
 
+/// A server for digit lookups: the query carries one ciphertext per digit ([`crate::digits`]).
+#[derive(Debug)]
+pub struct DigitIveServer<S: IveScheme> {
+    scheme: S,
+    table: DigitTable<S::Scalar>,
+}
+
+impl<S: IveScheme> DigitIveServer<S> {
+    /// A server for `table` under `scheme`.
+    pub fn new(scheme: S, table: DigitTable<S::Scalar>) -> Self {
+        DigitIveServer { scheme, table }
+    }
+
+    /// The scheme.
+    pub fn scheme(&self) -> &S {
+        &self.scheme
+    }
+
+    /// The prepared table.
+    pub fn table(&self) -> &DigitTable<S::Scalar> {
+        &self.table
+    }
+
+    /// Answers a query (untrusted bytes) with the bytes of the response, and the time spent.
+    /// The query must carry exactly one ciphertext per digit of the table.
+    pub fn answer(&self, query: &[u8]) -> Result<(Vec<u8>, DigitTimings)> {
+        let q = Query::from_bytes(&self.scheme, self.table.rows(), query)?;
+        if q.digits.len() != self.table.sizes().len() {
+            return Err(Error::Malformed {
+                reason: "query with another number of digits than the table",
+            });
+        }
+        let (columns, timings) = self.table.lookup(&self.scheme, &q.digits)?;
+        let response = Response {
+            count: q.count,
+            columns,
+        };
+        Ok((response.to_bytes(&self.scheme)?, timings))
+    }
+}
+
 impl BfvClient {
+    /// The query bytes for `indices` (one per slot) split into the digits of `basis`: one
+    /// ciphertext per digit. The response is read with [`BfvClient::read_response`].
+    pub fn digit_query(&self, basis: &DigitBasis, indices: &[usize]) -> Result<Vec<u8>> {
+        let t = self.parameters().plaintext();
+        let mut nodes = vec![Vec::with_capacity(indices.len()); basis.digits().len()];
+        for &i in indices {
+            for (digit, node) in nodes.iter_mut().zip(basis.nodes(i, t)?) {
+                digit.push(node);
+            }
+        }
+        encode_query(self, basis.rows(), &nodes)
+    }
+
     /// The query bytes for `indices` (one per slot) under `basis`.
     pub fn query(&self, basis: &ExactBasis, indices: &[usize]) -> Result<Vec<u8>> {
         let t = self.parameters().plaintext();
