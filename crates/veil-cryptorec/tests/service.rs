@@ -69,17 +69,21 @@ fn many_clients_at_once() {
 }
 
 #[test]
-fn lattice_modes_are_refused_not_faked() {
+fn services_a_server_does_not_offer_are_refused_not_faked() {
     let m = model(10, 2);
     let srv = server(&m, ServerConfig::default());
     let mut client = Client::connect(srv.local_addr(), ClientOptions::default()).unwrap();
-    let u = user(1, 10);
+    // A Paillier-only server: no lattice setup to make a client from.
     assert!(matches!(
-        client.bfv_fast(&u),
+        client.bfv_client(),
         Err(Error::Unavailable { .. })
     ));
     assert!(matches!(
-        client.accurate(&u),
+        client.accurate_client(),
+        Err(Error::Unavailable { .. })
+    ));
+    assert!(matches!(
+        client.keys(ServiceId::BfvFast, vec![1, 2, 3]),
         Err(Error::Unavailable { .. })
     ));
     // Asked anyway, on the wire: the server says it does not offer it.

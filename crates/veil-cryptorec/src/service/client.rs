@@ -11,9 +11,12 @@ use crate::model::UserRatings;
 
 use super::info::{InfoLimits, ModelInfo};
 use super::io::{Incoming, read_message, write_all_within};
+use super::keys::{KEY_ID_LEN, KeyId};
+use super::lattice::{accurate_bounds, bfv_bounds};
 use super::paillier::{PaillierParameters, decrypt_answer, encode_request};
-use super::wire::{self, Kind, ServiceId};
+use super::wire::{self, ErrorCode, Kind, ServiceId};
 use crate::fast::prove_key;
+use crate::lattice::{AccurateClient, AccurateSetup, FastClient, PublicSetup};
 
 /// Settings of a [`Client`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,11 +31,16 @@ pub struct ClientOptions {
     pub info: InfoLimits,
     /// Longest answer accepted when its exact size is not known in advance.
     pub max_answer_bytes: u64,
+    /// Longest time to write a whole key upload (lattice modes).
+    pub key_upload_timeout: Duration,
+    /// Accept lattice parameters below 128-bit security (tests only).
+    pub allow_below_128_bit_security: bool,
 }
 
 impl Default for ClientOptions {
     /// 10 s to connect, 60 s to write, 300 s for an answer (a d = 500 model over Paillier takes
-    /// 4.4 s per query on 2 cores, more behind other clients), 256 MiB answers.
+    /// 4.4 s per query on 2 cores, more behind other clients), 256 MiB answers, 600 s for a key
+    /// upload, 128-bit security.
     fn default() -> Self {
         ClientOptions {
             connect_timeout: Duration::from_secs(10),
@@ -40,6 +48,8 @@ impl Default for ClientOptions {
             answer_timeout: Duration::from_secs(300),
             info: InfoLimits::default(),
             max_answer_bytes: 256 << 20,
+            key_upload_timeout: Duration::from_secs(600),
+            allow_below_128_bit_security: false,
         }
     }
 }
@@ -49,6 +59,7 @@ impl Default for ClientOptions {
 pub struct Client {
     conn: Connection,
     info: ModelInfo,
+    uploads: u64,
 }
 
 #[derive(Debug)]
@@ -96,7 +107,11 @@ impl Client {
         let limits = options.info;
         let payload = conn.round_trip(Kind::InfoRequest, &[], Kind::Info, limits.max_payload())?;
         let info = ModelInfo::decode(&payload, &limits)?;
-        Ok(Client { conn, info })
+        Ok(Client {
+            conn,
+            info,
+            uploads: 0,
+        })
     }
 
     /// The server's model information.
@@ -192,21 +207,173 @@ impl Client {
         decrypt_answer(sk, &params, &answer)
     }
 
-    /// The fast mode over BFV: not in this build yet (the lattice module is being written);
-    /// never a fake answer.
-    pub fn bfv_fast(&mut self, _user: &UserRatings) -> Result<Vec<i128>> {
-        Err(Error::Unavailable {
-            what: ServiceId::BfvFast.name(),
-            reason: "in this build",
+    /// The public parameters of an offered service.
+    fn parameters(&self, service: ServiceId) -> Result<&[u8]> {
+        self.info
+            .service(service)
+            .map(|s| s.parameters.as_slice())
+            .ok_or(Error::Unavailable {
+                what: service.name(),
+                reason: "on this server",
+            })
+    }
+
+    /// A fast-mode BFV client (fresh secret key) for this server's setup.
+    pub fn bfv_client(&self) -> Result<FastClient> {
+        let setup = self.parameters(ServiceId::BfvFast)?;
+        FastClient::new(setup, self.conn.options.allow_below_128_bit_security)
+    }
+
+    /// An accurate-mode client (fresh secret key) for this server's setup.
+    pub fn accurate_client(&self) -> Result<AccurateClient> {
+        let setup = self.parameters(ServiceId::Accurate)?;
+        AccurateClient::new(setup, self.conn.options.allow_below_128_bit_security)
+    }
+
+    /// Names `key_bytes` (made by the lattice client for `service`) for this server's setup;
+    /// nothing is sent ([`Client::upload_keys`] sends them, queries upload them when needed).
+    pub fn keys(&self, service: ServiceId, key_bytes: Vec<u8>) -> Result<UploadedKeys> {
+        let id = KeyId::of(service, self.parameters(service)?, &key_bytes);
+        Ok(UploadedKeys {
+            service,
+            id,
+            bytes: key_bytes,
         })
     }
 
-    /// The accurate mode (one fine-tuning step under lattice HE): not in this build yet.
-    pub fn accurate(&mut self, _user: &UserRatings) -> Result<Vec<f32>> {
-        Err(Error::Unavailable {
-            what: ServiceId::Accurate.name(),
-            reason: "in this build",
-        })
+    /// Uploads keys; the server answers their id, which must be the one computed here.
+    pub fn upload_keys(&mut self, keys: &UploadedKeys) -> Result<()> {
+        let payload = wire::encode_service(keys.service, &keys.bytes);
+        let answer =
+            self.conn
+                .round_trip(Kind::Keys, &payload, Kind::KeyId, (1 + KEY_ID_LEN) as u64)?;
+        let (service, id) = wire::decode_service(&answer)?;
+        if service != keys.service || KeyId::from_bytes(id)? != keys.id {
+            return Err(wire::malformed(
+                "the server named the keys differently (another model or parameters?)",
+            ));
+        }
+        self.uploads += 1;
+        Ok(())
+    }
+
+    /// Key uploads made on this connection (first ones and re-uploads after `UnknownKey`).
+    pub fn uploads(&self) -> u64 {
+        self.uploads
+    }
+
+    /// Sends one keyed query (the key id, then `query`); if the server does not hold the keys
+    /// (`UnknownKey`: never uploaded there, or evicted), uploads them and asks again, once.
+    pub fn keyed_exchange(
+        &mut self,
+        keys: &UploadedKeys,
+        query: &[u8],
+        max_answer: u64,
+    ) -> Result<Vec<u8>> {
+        let mut body = Vec::with_capacity(KEY_ID_LEN + query.len());
+        body.extend_from_slice(&keys.id.0);
+        body.extend_from_slice(query);
+        match self.exchange(keys.service, &body, max_answer) {
+            Err(Error::Refused {
+                code: ErrorCode::UnknownKey,
+                ..
+            }) => {
+                self.upload_keys(keys)?;
+                self.exchange(keys.service, &body, max_answer)
+            }
+            other => other,
+        }
+    }
+
+    /// The fast mode over BFV: encrypts the user's ratings under `client`'s key and returns
+    /// the decrypted integers v_i (exactly [`crate::quant::QuantizedModel::predict_integers`];
+    /// [`crate::quant::dequantize`] gives the predictions). `keys` are `client`'s
+    /// ([`FastClient::key_bytes`] through [`Client::keys`]), uploaded if the server lacks them.
+    pub fn bfv_fast(
+        &mut self,
+        client: &FastClient,
+        keys: &UploadedKeys,
+        user: &UserRatings,
+    ) -> Result<Vec<i128>> {
+        let (query, _) = client.query(user)?;
+        let reply = self.bfv_send(keys, &query)?;
+        client.decode_integers(&reply)
+    }
+
+    /// Sends an encrypted BFV query (bytes of [`FastClient::query`]) and returns the reply
+    /// bytes, at most the longest reply the setup allows.
+    pub fn bfv_send(&mut self, keys: &UploadedKeys, query: &[u8]) -> Result<Vec<u8>> {
+        let setup = PublicSetup::from_bytes(
+            self.parameters(ServiceId::BfvFast)?,
+            self.conn.options.allow_below_128_bit_security,
+        )?;
+        let (_, _, reply) = bfv_bounds(&setup);
+        self.keyed_exchange(keys, query, reply)
+    }
+
+    /// The accurate mode, one step: the predictions after one fine-tuning step on the user's
+    /// ratings (or the fast-mode ones when the step raised the user's loss, as the plaintext
+    /// step reverts; [`AccurateClient::decode`]).
+    pub fn accurate(
+        &mut self,
+        client: &AccurateClient,
+        keys: &UploadedKeys,
+        user: &UserRatings,
+    ) -> Result<Vec<f32>> {
+        let (query, state) = client.query(user)?;
+        let reply = self.accurate_send(keys, &query)?;
+        client.decode(&state, &reply)
+    }
+
+    /// Sends an encrypted accurate-mode query and returns the reply bytes.
+    pub fn accurate_send(&mut self, keys: &UploadedKeys, query: &[u8]) -> Result<Vec<u8>> {
+        let setup = AccurateSetup::from_bytes(
+            self.parameters(ServiceId::Accurate)?,
+            self.conn.options.allow_below_128_bit_security,
+        )?;
+        let (_, _, reply) = accurate_bounds(&setup);
+        self.keyed_exchange(keys, query, reply)
+    }
+}
+
+/// A lattice client's evaluation keys as sent to servers: the bytes (kept, to upload again
+/// after `UnknownKey`) and their [`KeyId`].
+#[derive(Clone)]
+pub struct UploadedKeys {
+    service: ServiceId,
+    id: KeyId,
+    bytes: Vec<u8>,
+}
+
+impl UploadedKeys {
+    /// The id queries name.
+    pub fn id(&self) -> KeyId {
+        self.id
+    }
+
+    /// The service.
+    pub fn service(&self) -> ServiceId {
+        self.service
+    }
+
+    /// The key bytes' length.
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// True for an empty key set (never made by the lattice clients).
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+}
+
+impl core::fmt::Debug for UploadedKeys {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("UploadedKeys")
+            .field("service", &self.service)
+            .field("id", &self.id)
+            .field("bytes", &self.bytes.len())
+            .finish()
     }
 }
 
@@ -219,7 +386,12 @@ impl Connection {
         max_payload: u64,
     ) -> Result<Vec<u8>> {
         let message = wire::encode(kind, payload)?;
-        write_all_within(&mut self.stream, &message, self.options.write_timeout)?;
+        let write_timeout = if kind == Kind::Keys {
+            self.options.key_upload_timeout
+        } else {
+            self.options.write_timeout
+        };
+        write_all_within(&mut self.stream, &message, write_timeout)?;
         self.sent += message.len() as u64;
         let wait = self.options.answer_timeout;
         let limit = |k: Kind| match k {
@@ -227,7 +399,14 @@ impl Connection {
             k if k == expect => max_payload,
             _ => 0,
         };
-        let incoming = read_message(&mut self.stream, Instant::now() + wait, wait, wait, limit)?;
+        let incoming = read_message(
+            &mut self.stream,
+            Instant::now() + wait,
+            wait,
+            wait,
+            limit,
+            |_| Ok(wait),
+        )?;
         let Incoming::Message(got, payload) = incoming else {
             return Err(Error::Io {
                 path: "connection".into(),

@@ -80,15 +80,17 @@ fn read_exact_by(
     Ok(())
 }
 
-/// Waits until `first_by` for a message to start, then reads it whole within `message_timeout`
-/// of its first byte. The header's length is checked against `max_payload(kind)` before any of
-/// the payload is read.
+/// Waits until `first_by` for a message to start, then reads its header within
+/// `header_timeout` of its first byte. The header's length is checked against
+/// `max_payload(kind)`, then `admit` decides (before any of the payload is read or allocated)
+/// whether to take it and how long the whole message may take from its first byte.
 pub(crate) fn read_message(
     stream: &mut TcpStream,
     first_by: Instant,
     idle: Duration,
-    message_timeout: Duration,
+    header_timeout: Duration,
     max_payload: impl Fn(Kind) -> u64,
+    admit: impl FnOnce(&Header) -> Result<Duration>,
 ) -> Result<Incoming> {
     let mut head = [0_u8; HEADER_LEN];
     if read_by(
@@ -101,10 +103,18 @@ pub(crate) fn read_message(
     {
         return Ok(Incoming::Closed);
     }
-    let deadline = Instant::now() + message_timeout;
+    let started = Instant::now();
     let what = "reading a message";
-    read_exact_by(stream, &mut head[1..], deadline, what, message_timeout)?;
+    read_exact_by(
+        stream,
+        &mut head[1..],
+        started + header_timeout,
+        what,
+        header_timeout,
+    )?;
     let header = Header::decode(&head, max_payload)?;
+    let message_timeout = admit(&header)?;
+    let deadline = started + message_timeout;
     let len = header.len as usize;
     let mut payload = Vec::with_capacity(len.min(CHUNK));
     while payload.len() < len {

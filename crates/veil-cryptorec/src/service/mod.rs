@@ -5,8 +5,9 @@
 //!   codes; every length is checked against the receiver's limit before anything is allocated,
 //!   and no decoder accepts trailing bytes.
 //! - [`ModelInfo`]: the public sizes and scales, item identifiers and offered services.
-//! - [`Handler`]: one per service; [`PaillierFast`] serves [`crate::fast`]. The lattice modes
-//!   plug in as one more `impl Handler`.
+//! - [`Handler`]: one per service; [`PaillierFast`] serves [`crate::fast`], [`BfvFast`] and
+//!   [`AccurateStep`] the lattice modes ([`crate::lattice`]), whose evaluation keys are uploaded
+//!   once ([`Kind::Keys`]) and kept in a bounded [`KeyRegistry`] under their [`KeyId`].
 //! - [`Service`]: model information and handlers, answering one decoded request
 //!   ([`Service::handle_message`] for whole messages in memory).
 //! - [`Server`]: the TCP server ([`ServerConfig`]: workers, connections, pending queue,
@@ -52,13 +53,17 @@ mod client;
 mod handler;
 mod info;
 mod io;
+mod keys;
+mod lattice;
 mod paillier;
 mod server;
 pub mod wire;
 
-pub use client::{Client, ClientOptions};
-pub use handler::{Handler, Reply, Service};
+pub use client::{Client, ClientOptions, UploadedKeys};
+pub use handler::{DEFAULT_KEY_MEMORY, Handler, Reply, Service};
 pub use info::{InfoLimits, MAX_SERVICES, ModelInfo, ServiceInfo};
+pub use keys::{KEY_ID_LEN, KeyId, KeyRegistry, LoadedKeys, RegistryStats};
+pub use lattice::{AccurateStep, BfvFast, Offer, accurate_bounds, bfv_bounds};
 pub use paillier::{
     PaillierFast, PaillierParameters, decode_request, decrypt_answer, encode_request,
     encode_request_proving,

@@ -8,14 +8,21 @@
 //!   `read_timeout` of its first byte; an answer must be written within `write_timeout`; a
 //!   connection may read at most `max_connection_bytes` and ask `max_requests_per_connection`
 //!   questions. A slow or silent client therefore holds a connection thread, never a CPU.
-//! - `workers` compute threads answer queries, so at most `workers` answers are computed at once
-//!   whatever the number of clients.
+//! - `workers` compute threads answer queries and parse uploaded keys, so at most `workers` of
+//!   them are computed at once whatever the number of clients.
+//! - Key uploads (lattice modes, tens to hundreds of MB) have their own limit per service
+//!   (derived from the model's parameters), their own deadline (`key_read_timeout`), and a
+//!   budget of bytes being received or parsed at once (`max_upload_bytes`): an upload that
+//!   would exceed it is refused with `Busy` from its header, before its payload is read.
 //!
-//! The model is read-only and shared ([`Arc<Service>`]): there is no per-client state beyond one
-//! connection, so servers scale out behind any TCP load balancer.
+//! The model is read-only and shared ([`Arc<Service>`]); the only per-client state is the
+//! uploaded keys, a cache the client refills on `UnknownKey`, so servers scale out behind any
+//! TCP load balancer.
 //!
-//! Memory bound: each connection thread holds at most one request
-//! (`Service::max_request_payload`), allocated as it arrives, plus one answer.
+//! Memory bound: each connection thread holds at most one query
+//! (`Service::max_request_payload`), allocated as it arrives, plus one answer; key uploads in
+//! flight at most `max_upload_bytes` (twice while parsed); the key registry its cap plus one key
+//! set per worker in use.
 
 use std::collections::HashMap;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -29,7 +36,7 @@ use crate::error::{Error, Result};
 
 use super::handler::{Reply, Service};
 use super::io::{Incoming, read_message, write_all_within};
-use super::wire::{ErrorCode, HEADER_LEN, Kind};
+use super::wire::{ErrorCode, HEADER_LEN, Header, Kind};
 
 /// Settings of a [`Server`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,6 +57,12 @@ pub struct ServerConfig {
     pub max_connection_bytes: u64,
     /// Most requests on one connection (default 10,000).
     pub max_requests_per_connection: u64,
+    /// Longest time for a whole key upload, from its first byte (default 600 s: 400 MB at
+    /// 6 MB/s).
+    pub key_read_timeout: Duration,
+    /// Most bytes of key uploads received or parsed at once; must hold the largest upload
+    /// (default 1 GiB).
+    pub max_upload_bytes: u64,
 }
 
 impl Default for ServerConfig {
@@ -63,6 +76,8 @@ impl Default for ServerConfig {
             write_timeout: Duration::from_secs(60),
             max_connection_bytes: 1 << 30,
             max_requests_per_connection: 10_000,
+            key_read_timeout: Duration::from_secs(600),
+            max_upload_bytes: 1 << 30,
         }
     }
 }
@@ -74,7 +89,14 @@ impl ServerConfig {
                 reason: "workers, max_connections and max_pending must be at least 1",
             });
         }
-        if [self.idle_timeout, self.read_timeout, self.write_timeout].contains(&Duration::ZERO) {
+        if [
+            self.idle_timeout,
+            self.read_timeout,
+            self.write_timeout,
+            self.key_read_timeout,
+        ]
+        .contains(&Duration::ZERO)
+        {
             return Err(Error::Invalid {
                 reason: "timeouts must be above zero",
             });
@@ -96,6 +118,10 @@ pub struct ServerStats {
     pub errors: u64,
     /// Connections ended by a deadline (silent or slow clients, or clients that stop reading).
     pub timeouts: u64,
+    /// Key uploads refused because `max_upload_bytes` were already in flight.
+    pub uploads_refused: u64,
+    /// The key registry's counters.
+    pub keys: super::keys::RegistryStats,
 }
 
 #[derive(Default)]
@@ -105,9 +131,11 @@ struct Counters {
     answered: AtomicU64,
     errors: AtomicU64,
     timeouts: AtomicU64,
+    uploads_refused: AtomicU64,
 }
 
 struct Job {
+    kind: Kind,
     payload: Vec<u8>,
     reply: SyncSender<Reply>,
 }
@@ -119,6 +147,31 @@ struct Shared {
     counters: Counters,
     /// Open connections, to end them on shutdown.
     open: Mutex<HashMap<u64, TcpStream>>,
+    /// Bytes of key uploads being received or parsed.
+    uploading: AtomicU64,
+}
+
+/// A share of `max_upload_bytes`, returned on drop.
+struct UploadSlot<'a> {
+    uploading: &'a AtomicU64,
+    bytes: u64,
+}
+
+impl<'a> UploadSlot<'a> {
+    fn take(uploading: &'a AtomicU64, bytes: u64, max: u64) -> Option<Self> {
+        uploading
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |now| {
+                now.checked_add(bytes).filter(|&total| total <= max)
+            })
+            .ok()
+            .map(|_| UploadSlot { uploading, bytes })
+    }
+}
+
+impl Drop for UploadSlot<'_> {
+    fn drop(&mut self) {
+        self.uploading.fetch_sub(self.bytes, Ordering::SeqCst);
+    }
 }
 
 /// A running server; dropping it (or [`Server::shutdown`]) stops it.
@@ -159,6 +212,11 @@ impl Server {
         config: ServerConfig,
     ) -> Result<Self> {
         config.validate()?;
+        if service.max_request_payload(Kind::Keys) > config.max_upload_bytes {
+            return Err(Error::Invalid {
+                reason: "max_upload_bytes must hold the largest key upload of the service",
+            });
+        }
         let addr = listener.local_addr().map_err(|source| Error::Io {
             path: "listener".into(),
             source,
@@ -169,6 +227,7 @@ impl Server {
             stop: AtomicBool::new(false),
             counters: Counters::default(),
             open: Mutex::new(HashMap::new()),
+            uploading: AtomicU64::new(0),
         });
         let mut threads = Vec::new();
         let (job_tx, job_rx) = sync_channel::<Job>(config.max_connections);
@@ -224,6 +283,8 @@ impl Server {
             answered: c.answered.load(Ordering::Relaxed),
             errors: c.errors.load(Ordering::Relaxed),
             timeouts: c.timeouts.load(Ordering::Relaxed),
+            uploads_refused: c.uploads_refused.load(Ordering::Relaxed),
+            keys: self.shared.service.registry().stats(),
         }
     }
 
@@ -316,12 +377,12 @@ fn compute_loop(rx: &Mutex<Receiver<Job>>, shared: &Shared) {
         let Ok(job) = job else { return };
         // A handler bug must not cost the pool a worker: it becomes an error reply.
         let answered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            shared.service.answer(Kind::Query, &job.payload)
+            shared.service.answer(job.kind, &job.payload)
         }));
         let reply = answered.unwrap_or_else(|_| {
             Reply::error(
                 ErrorCode::Invalid,
-                "internal error answering the query",
+                "internal error answering the request",
                 false,
             )
         });
@@ -377,22 +438,48 @@ fn serve_connection(mut stream: TcpStream, shared: &Shared, jobs: &SyncSender<Jo
                 .min(left.saturating_sub(HEADER_LEN as u64))
         };
         let first_by = Instant::now() + cfg.idle_timeout;
+        let mut slot = None;
+        let mut busy = false;
+        let admit = |h: &Header| {
+            if h.kind != Kind::Keys {
+                return Ok(cfg.read_timeout);
+            }
+            slot = UploadSlot::take(&shared.uploading, u64::from(h.len), cfg.max_upload_bytes);
+            if slot.is_none() {
+                busy = true;
+                return Err(Error::TooLarge {
+                    what: "key uploads in flight",
+                    len: u64::from(h.len),
+                    max: cfg.max_upload_bytes,
+                });
+            }
+            Ok(cfg.key_read_timeout)
+        };
         let incoming = read_message(
             &mut stream,
             first_by,
             cfg.idle_timeout,
             cfg.read_timeout,
             limit,
+            admit,
         );
         let reply = match incoming {
             Ok(Incoming::Closed) => break,
             Ok(Incoming::Message(kind, payload)) => {
                 read_so_far += (HEADER_LEN + payload.len()) as u64;
-                if kind == Kind::Query {
-                    compute(jobs, payload)
+                if matches!(kind, Kind::Query | Kind::Keys) {
+                    compute(jobs, kind, payload)
                 } else {
                     shared.service.answer(kind, &payload)
                 }
+            }
+            Err(_) if busy => {
+                counters.uploads_refused.fetch_add(1, Ordering::Relaxed);
+                Reply::error(
+                    ErrorCode::Busy,
+                    "other key uploads are in progress: upload again later",
+                    true,
+                )
             }
             Err(Error::Io { .. }) => break,
             Err(e) => {
@@ -424,6 +511,7 @@ fn serve_connection(mut stream: TcpStream, shared: &Shared, jobs: &SyncSender<Jo
                 break;
             }
         }
+        drop(slot);
         if reply.close {
             break;
         }
@@ -431,9 +519,14 @@ fn serve_connection(mut stream: TcpStream, shared: &Shared, jobs: &SyncSender<Jo
     let _ignored = stream.shutdown(Shutdown::Both);
 }
 
-fn compute(jobs: &SyncSender<Job>, payload: Vec<u8>) -> Reply {
+fn compute(jobs: &SyncSender<Job>, kind: Kind, payload: Vec<u8>) -> Reply {
     let (tx, rx) = sync_channel(1);
-    if jobs.send(Job { payload, reply: tx }).is_err() {
+    let job = Job {
+        kind,
+        payload,
+        reply: tx,
+    };
+    if jobs.send(job).is_err() {
         return Reply::error(ErrorCode::Busy, "the server is stopping", true);
     }
     rx.recv()

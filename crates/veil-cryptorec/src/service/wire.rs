@@ -3,7 +3,7 @@
 //! ```text
 //! offset 0  magic    "VCRS"
 //!        4  version  1
-//!        5  kind     1 info request, 2 info, 3 query, 4 answer, 15 error
+//!        5  kind     1 info request, 2 info, 3 query, 4 answer, 5 keys, 6 key id, 15 error
 //!        6  reserved 0, 0
 //!        8  length   u32 little-endian, the payload's length
 //!       12  payload  exactly `length` bytes
@@ -34,6 +34,11 @@ pub enum Kind {
     Query,
     /// Server to client: a service byte, then that service's answer.
     Answer,
+    /// Client to server: a service byte, then that service's evaluation keys (lattice modes;
+    /// sent once per client, kept in the server's key registry).
+    Keys,
+    /// Server to client: a service byte and the 32-byte [`super::KeyId`] of accepted keys.
+    KeyId,
     /// Either way: an [`ErrorCode`] and a reason; the sender may close the connection after it.
     Error,
 }
@@ -46,6 +51,8 @@ impl Kind {
             Kind::Info => 2,
             Kind::Query => 3,
             Kind::Answer => 4,
+            Kind::Keys => 5,
+            Kind::KeyId => 6,
             Kind::Error => 15,
         }
     }
@@ -57,6 +64,8 @@ impl Kind {
             2 => Kind::Info,
             3 => Kind::Query,
             4 => Kind::Answer,
+            5 => Kind::Keys,
+            6 => Kind::KeyId,
             15 => Kind::Error,
             _ => return None,
         })
@@ -123,6 +132,9 @@ pub enum ErrorCode {
     Timeout,
     /// A well-formed request that cannot be answered (wrong key size, wrong item count, ...).
     Invalid,
+    /// A query names evaluation keys the server does not hold (never uploaded, or evicted from
+    /// its bounded registry): upload them again ([`Kind::Keys`]) and repeat the query.
+    UnknownKey,
     /// Any other code (from a newer peer).
     Other(u16),
 }
@@ -137,6 +149,7 @@ impl ErrorCode {
             ErrorCode::Busy => 4,
             ErrorCode::Timeout => 5,
             ErrorCode::Invalid => 6,
+            ErrorCode::UnknownKey => 7,
             ErrorCode::Other(c) => c,
         }
     }
@@ -150,6 +163,7 @@ impl ErrorCode {
             4 => ErrorCode::Busy,
             5 => ErrorCode::Timeout,
             6 => ErrorCode::Invalid,
+            7 => ErrorCode::UnknownKey,
             c => ErrorCode::Other(c),
         }
     }
@@ -175,6 +189,7 @@ impl core::fmt::Display for ErrorCode {
             ErrorCode::Busy => "busy",
             ErrorCode::Timeout => "timeout",
             ErrorCode::Invalid => "invalid",
+            ErrorCode::UnknownKey => "unknown key",
             ErrorCode::Other(c) => return write!(f, "code {c}"),
         };
         f.write_str(name)
