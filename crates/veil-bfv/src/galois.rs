@@ -23,7 +23,8 @@ pub(crate) const ROW_GENERATOR: u64 = 3;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GaloisKeys {
     pub(crate) params: Arc<BfvParameters>,
-    pub(crate) set: GaloisKeySet,
+    /// Shared (`Arc`) so that [`GaloisKeys::with_parameters`] copies no key material.
+    pub(crate) set: Arc<GaloisKeySet>,
 }
 
 impl SecretKey {
@@ -47,9 +48,10 @@ impl SecretKey {
         let digits = self.params.ciphertext_moduli().len();
         Ok(GaloisKeys {
             params: self.params.clone(),
-            set: self
-                .secret
-                .galois_keys(digits, ROW_GENERATOR, steps, extra, sampler)?,
+            set: Arc::new(
+                self.secret
+                    .galois_keys(digits, ROW_GENERATOR, steps, extra, sampler)?,
+            ),
         })
     }
 }

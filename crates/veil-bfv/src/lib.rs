@@ -13,6 +13,7 @@ mod mul;
 mod ops;
 mod parameters;
 mod relin;
+mod retarget;
 mod sanitize;
 mod scaling;
 mod serialization;

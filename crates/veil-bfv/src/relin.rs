@@ -18,7 +18,8 @@ use crate::parameters::BfvParameters;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RelinearizationKey {
     pub(crate) params: Arc<BfvParameters>,
-    pub(crate) key: SwitchingKey,
+    /// Shared (`Arc`) so that [`RelinearizationKey::with_parameters`] copies no key material.
+    pub(crate) key: Arc<SwitchingKey>,
 }
 
 impl SecretKey {
@@ -32,7 +33,7 @@ impl SecretKey {
         let digits = self.params.ciphertext_moduli().len();
         Ok(RelinearizationKey {
             params: self.params.clone(),
-            key: self.secret.relinearization_key(digits, sampler)?,
+            key: Arc::new(self.secret.relinearization_key(digits, sampler)?),
         })
     }
 }

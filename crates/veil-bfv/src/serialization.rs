@@ -236,7 +236,14 @@ impl RelinearizationKey {
         let fp = params.fingerprint();
         Ok(RelinearizationKey {
             params: params.clone(),
-            key: SwitchingKey::from_object(bytes, FORMAT, kind::RELIN_KEY, fp, ctx, digits)?,
+            key: Arc::new(SwitchingKey::from_object(
+                bytes,
+                FORMAT,
+                kind::RELIN_KEY,
+                fp,
+                ctx,
+                digits,
+            )?),
         })
     }
 }
@@ -256,7 +263,7 @@ impl GaloisKeys {
         let set = GaloisKeySet::from_object(bytes, FORMAT, kind::GALOIS_KEYS, fp, ctx, digits, g)?;
         Ok(GaloisKeys {
             params: params.clone(),
-            set,
+            set: Arc::new(set),
         })
     }
 }

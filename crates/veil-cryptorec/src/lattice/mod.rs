@@ -43,6 +43,7 @@
 //! ```
 
 mod accurate;
+pub mod accurate_bfv;
 mod fast;
 mod layout;
 mod params;
@@ -51,6 +52,10 @@ mod wire;
 
 pub use accurate::{
     AccurateClient, AccurateConfig, AccurateKeys, AccurateServer, AccurateSetup, AccurateState,
+};
+pub use accurate_bfv::{
+    AccurateBfvClient, AccurateBfvConfig, AccurateBfvKeys, AccurateBfvServer, AccurateBfvSetup,
+    AccurateBfvState, ExactConfig, ExactModel,
 };
 pub use fast::{FastClient, FastServer, QueryState};
 pub use layout::FastLayout;
