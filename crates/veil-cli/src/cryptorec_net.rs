@@ -9,15 +9,18 @@ use std::time::{Duration, Instant};
 use clap::{Args, ValueEnum};
 use serde_json::json;
 use veil_cryptorec::fast::Randomness;
-use veil_cryptorec::model::Model;
+use veil_cryptorec::finetune::FineTune;
+use veil_cryptorec::lattice::{AccurateConfig, LatticeConfig};
+use veil_cryptorec::model::{Model, TrainConfig, UserRatings};
 use veil_cryptorec::quant::{QuantConfig, dequantize};
 use veil_cryptorec::service::{
-    Client, ClientOptions, PaillierParameters, Server, ServerConfig, Service,
+    Client, ClientOptions, ModelInfo, Offer, PaillierParameters, Server, ServerConfig, Service,
+    ServiceId,
 };
 use veil_cryptorec::topn::top_items;
 use veil_paillier::KeyGenerator;
 
-use crate::args::{positive, positive_real};
+use crate::args::{non_negative, positive, positive_real};
 use crate::io::{CliError, CliResult};
 use crate::paillier::key_bits;
 use crate::predict::{ListArgs, read_user};
@@ -52,6 +55,18 @@ pub(crate) struct ServerLimits {
     /// Largest client Paillier key in bits: bounds request size and work per query.
     #[arg(long, default_value_t = 4096, value_parser = key_bits)]
     pub(crate) max_key_bits: u32,
+    /// Megabytes of uploaded evaluation keys kept (lattice modes; least recently used key sets
+    /// are evicted and their clients upload them again). Each key set is charged its largest
+    /// in-memory size (BFV fast mode at m = 3952: 0.3 GB at d = 500, 0.12 GB at d = 100).
+    #[arg(long, default_value_t = 2048, value_parser = positive)]
+    pub(crate) key_memory_mb: usize,
+    /// Megabytes of key uploads received or parsed at once (must hold one key set); beyond,
+    /// an upload is refused as busy from its header.
+    #[arg(long, default_value_t = 1024, value_parser = positive)]
+    pub(crate) max_upload_mb: usize,
+    /// Seconds for a whole key upload, from its first byte.
+    #[arg(long, default_value_t = 600.0, value_parser = positive_real)]
+    pub(crate) key_read_timeout: f64,
 }
 
 impl ServerLimits {
@@ -65,11 +80,13 @@ impl ServerLimits {
             read_timeout: Duration::from_secs_f64(self.read_timeout),
             write_timeout: Duration::from_secs_f64(self.write_timeout),
             max_connection_bytes: (self.max_connection_mb as u64) << 20,
+            key_read_timeout: Duration::from_secs_f64(self.key_read_timeout),
+            max_upload_bytes: (self.max_upload_mb as u64) << 20,
             ..d
         }
     }
 
-    fn keys(&self) -> PaillierParameters {
+    pub(crate) fn keys(&self) -> PaillierParameters {
         PaillierParameters {
             min_modulus_bits: self.min_key_bits,
             max_modulus_bits: self.max_key_bits,
@@ -88,9 +105,55 @@ pub(crate) struct ServeArgs {
     listen: String,
     #[command(flatten)]
     limits: ServerLimits,
+    #[command(flatten)]
+    offer: OfferArgs,
     /// Print the server's counters to stderr every this many seconds (0: never).
     #[arg(long, default_value_t = 0)]
     stats_every: u64,
+}
+
+/// A service a server can offer.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Offered {
+    /// The fast mode over Paillier.
+    Paillier,
+    /// The fast mode over BFV.
+    Bfv,
+    /// The accurate mode's one step over CKKS (N = 16384; prepared at start-up).
+    Accurate,
+}
+
+/// What the server offers and the lattice settings.
+#[derive(Args, Clone)]
+pub(crate) struct OfferArgs {
+    /// Services to offer (comma-separated).
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Offered::Paillier, Offered::Bfv])]
+    pub(crate) offer: Vec<Offered>,
+    /// Ring degree of the BFV fast mode (m <= N/2 items).
+    #[arg(long, default_value_t = 16384, value_parser = positive)]
+    pub(crate) lattice_degree: usize,
+    /// Accept lattice parameters below 128-bit security (small degrees: tests only; clients
+    /// must pass the same flag).
+    #[arg(long)]
+    pub(crate) allow_below_128_bit_security: bool,
+    /// lambda of the accurate mode's step (the model's training lambda).
+    #[arg(long, default_value_t = TrainConfig::default().lambda, value_parser = non_negative)]
+    pub(crate) lambda: f32,
+}
+
+impl OfferArgs {
+    pub(crate) fn offer(&self, keys: PaillierParameters) -> Offer {
+        let has = |o: Offered| self.offer.contains(&o);
+        Offer {
+            paillier: has(Offered::Paillier).then_some(keys),
+            bfv: has(Offered::Bfv).then_some(LatticeConfig {
+                degree: self.lattice_degree,
+                allow_below_128_bit_security: self.allow_below_128_bit_security,
+                ..LatticeConfig::default()
+            }),
+            accurate: has(Offered::Accurate).then_some(AccurateConfig::one_step(self.lambda)),
+        }
+    }
 }
 
 /// Which encrypted protocol.
@@ -107,8 +170,20 @@ pub(crate) enum Mode {
 pub(crate) enum Scheme {
     /// Paillier (additive; the fast mode only).
     Paillier,
-    /// BFV (lattice).
+    /// BFV (lattice, exact integers): the fast mode.
     Bfv,
+    /// CKKS (lattice, approximate): the accurate mode's step.
+    Ckks,
+}
+
+impl Scheme {
+    fn name(self) -> &'static str {
+        match self {
+            Scheme::Paillier => "paillier",
+            Scheme::Bfv => "bfv",
+            Scheme::Ckks => "ckks",
+        }
+    }
 }
 
 #[derive(Args)]
@@ -122,12 +197,15 @@ pub(crate) struct QueryArgs {
     /// The protocol.
     #[arg(long, value_enum, default_value_t = Mode::Fast)]
     mode: Mode,
-    /// The scheme.
-    #[arg(long, value_enum, default_value_t = Scheme::Paillier)]
-    scheme: Scheme,
+    /// The scheme (default: paillier for the fast mode, ckks for the accurate mode).
+    #[arg(long, value_enum)]
+    scheme: Option<Scheme>,
     /// Seconds to wait for the answer (queueing and the server's computation included).
     #[arg(long, default_value_t = 300.0, value_parser = positive_real)]
     timeout: f64,
+    /// Accept lattice parameters below 128-bit security from the server (tests only).
+    #[arg(long)]
+    allow_below_128_bit_security: bool,
     #[command(flatten)]
     list: ListArgs,
 }
@@ -136,23 +214,55 @@ pub(crate) struct QueryArgs {
 pub(crate) fn serve(a: &ServeArgs) -> CliResult<()> {
     let (model, ids) = Model::load(&a.model)?;
     let keys = a.limits.keys();
-    let service = Service::paillier(&model, ids, &QuantConfig::default(), keys)?;
+    let t = Instant::now();
+    let service = Service::offering(&model, ids, &QuantConfig::default(), &a.offer.offer(keys))?
+        .with_key_memory((a.limits.key_memory_mb as u64) << 20)?;
+    let prepared_s = t.elapsed().as_secs_f64();
     let config = a.limits.config();
+    let offered: Vec<String> = service
+        .info()
+        .services
+        .iter()
+        .map(|s| {
+            format!(
+                "{} (requests <= {:.2} MB)",
+                s.service.name(),
+                s.max_request_bytes as f64 / 1e6
+            )
+        })
+        .collect();
+    let max_keys = service.max_key_bytes();
     let server = Server::bind(&a.listen, Arc::new(service), config.clone())?;
     say!("listening on {}", server.local_addr())?;
     eprintln!(
-        "serving {} ({} items, d = {}) over Paillier (client keys {}..={} bits); {} workers, {} connections, {} pending",
+        "serving {} ({} items, d = {}), prepared in {prepared_s:.1} s: {}; {} workers, {} connections, {} pending",
         a.model.display(),
         model.items(),
         model.a.ncols(),
-        keys.min_modulus_bits,
-        keys.max_modulus_bits,
+        offered.join(", "),
         config.workers,
         config.max_connections,
         config.max_pending
     );
-    if keys.min_modulus_bits < 2048 {
-        eprintln!("warning: client keys below 2048 bits are accepted (tests only)");
+    if a.offer.offer.contains(&Offered::Paillier) {
+        eprintln!(
+            "Paillier client keys {}..={} bits",
+            keys.min_modulus_bits, keys.max_modulus_bits
+        );
+        if keys.min_modulus_bits < 2048 {
+            eprintln!("warning: client keys below 2048 bits are accepted (tests only)");
+        }
+    }
+    if max_keys > 0 {
+        eprintln!(
+            "evaluation keys: <= {:.1} MB per key set, {} MB kept, {} MB of uploads at once",
+            max_keys as f64 / 1e6,
+            a.limits.key_memory_mb,
+            a.limits.max_upload_mb
+        );
+    }
+    if a.offer.allow_below_128_bit_security {
+        eprintln!("warning: lattice parameters below 128-bit security (tests only)");
     }
     if a.stats_every == 0 {
         server.wait();
@@ -162,53 +272,94 @@ pub(crate) fn serve(a: &ServeArgs) -> CliResult<()> {
         std::thread::sleep(Duration::from_secs(a.stats_every));
         let s = server.stats();
         eprintln!(
-            "accepted {} refused {} answered {} errors {} timeouts {}",
-            s.accepted, s.refused, s.answered, s.errors, s.timeouts
+            "accepted {} refused {} answered {} errors {} timeouts {} key sets {} ({:.1} MB, {} evicted, {} unknown)",
+            s.accepted,
+            s.refused,
+            s.answered,
+            s.errors,
+            s.timeouts,
+            s.keys.entries,
+            s.keys.bytes as f64 / 1e6,
+            s.keys.evicted,
+            s.keys.misses
         );
     }
 }
 
+/// What a query produced: scores for every item and the timings.
+struct Outcome {
+    scores: Vec<f32>,
+    keygen_s: f64,
+    upload_s: f64,
+    round_trip_s: f64,
+    key_bytes: usize,
+}
+
 /// One query to a running server: key generation, encryption, the answer, the top of the list.
 pub(crate) fn query(a: &QueryArgs) -> CliResult<()> {
-    let unavailable = |what: &str| {
-        Err(CliError::Input(format!(
-            "{what} is not available in this build (the lattice modes are not wired into the \
-             service yet); use --mode fast --scheme paillier"
-        )))
-    };
-    match (a.mode, a.scheme) {
-        (Mode::Fast, Scheme::Paillier) => {}
-        (Mode::Fast, Scheme::Bfv) => return unavailable("the fast mode over BFV"),
-        (Mode::Accurate, Scheme::Bfv) => return unavailable("the accurate mode"),
+    let scheme = a.scheme.unwrap_or(match a.mode {
+        Mode::Fast => Scheme::Paillier,
+        Mode::Accurate => Scheme::Ckks,
+    });
+    let service = match (a.mode, scheme) {
+        (Mode::Fast, Scheme::Paillier) => ServiceId::PaillierFast,
+        (Mode::Fast, Scheme::Bfv) => ServiceId::BfvFast,
+        (Mode::Accurate, Scheme::Ckks) => ServiceId::Accurate,
+        (Mode::Fast, Scheme::Ckks) => {
+            return Err(CliError::Input(
+                "the fast mode runs over paillier or bfv (exact integers); ckks is the accurate \
+                 mode's scheme"
+                    .into(),
+            ));
+        }
+        (Mode::Accurate, Scheme::Bfv) => {
+            return Err(CliError::Input(
+                "the accurate mode over exact BFV is not available in this build; \
+                 --mode accurate --scheme ckks runs the one-step accurate mode over CKKS"
+                    .into(),
+            ));
+        }
         (Mode::Accurate, Scheme::Paillier) => {
             return Err(CliError::Input(
-                "the accurate mode needs a lattice scheme (--scheme bfv); Paillier cannot \
+                "the accurate mode needs a lattice scheme (--scheme ckks); Paillier cannot \
                  multiply ciphertexts"
                     .into(),
             ));
         }
-    }
+    };
     let catalogue = a.list.catalogue()?;
     let options = ClientOptions {
         answer_timeout: Duration::from_secs_f64(a.timeout),
+        allow_below_128_bit_security: a.allow_below_128_bit_security,
         ..ClientOptions::default()
     };
     let t = Instant::now();
     let mut client = Client::connect(a.server.as_str(), options)?;
     let connect_s = t.elapsed().as_secs_f64();
     let info = client.info().clone();
+    if info.service(service).is_none() {
+        let offered: Vec<&str> = info.services.iter().map(|s| s.service.name()).collect();
+        return Err(CliError::Input(format!(
+            "the server does not offer the {}; it offers: {}",
+            service.name(),
+            offered.join(", ")
+        )));
+    }
     let user = read_user(&a.ratings, &info.item_ids, info.params.items, &info.scale)?;
-    let t = Instant::now();
-    let sk = KeyGenerator::new(a.list.bits).generate()?;
-    let keygen_s = t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    let v = client.paillier_fast(&sk, &user, Randomness::Fresh)?;
-    let round_trip_s = t.elapsed().as_secs_f64();
+    let outcome = match service {
+        ServiceId::BfvFast => bfv_fast(&mut client, &info, &user)?,
+        ServiceId::Accurate => accurate(&mut client, &user)?,
+        _ => paillier_fast(&mut client, &info, &user, a.list.bits)?,
+    };
     let (sent, received) = client.traffic();
-    let scores = dequantize(&info.params, &v, user.mean());
-    let top = top_items(&scores, &user.items, a.list.top);
+    let scores = &outcome.scores;
+    let top = top_items(scores, &user.items, a.list.top);
     let id = |i: usize| info.item_ids.get(i).copied().unwrap_or(i as u64);
     let title = |i: usize| catalogue.as_ref().and_then(|c| c.title(id(i)));
+    let mode = match a.mode {
+        Mode::Fast => "fast",
+        Mode::Accurate => "accurate",
+    };
     if a.list.json {
         let list: Vec<_> = top
             .iter()
@@ -218,14 +369,17 @@ pub(crate) fn query(a: &QueryArgs) -> CliResult<()> {
                        "score": info.scale.clamp(scores[i])})
             })
             .collect();
+        let bits = (service == ServiceId::PaillierFast).then_some(a.list.bits);
         return say!(
             "{}",
             json!({
-                "server": a.server, "mode": "fast", "scheme": "paillier", "bits": a.list.bits,
+                "server": a.server, "mode": mode, "scheme": scheme.name(), "bits": bits,
                 "items": info.params.items, "rated": user.items.len(), "top": list,
-                "seconds": {"connect": connect_s, "keygen": keygen_s,
-                            "encrypt_and_round_trip": round_trip_s},
-                "bytes": {"sent": sent, "received": received},
+                "scores": scores,
+                "seconds": {"connect": connect_s, "keygen": outcome.keygen_s,
+                            "key_upload": outcome.upload_s,
+                            "encrypt_and_round_trip": outcome.round_trip_s},
+                "bytes": {"sent": sent, "received": received, "keys": outcome.key_bytes},
             })
         );
     }
@@ -244,10 +398,89 @@ pub(crate) fn query(a: &QueryArgs) -> CliResult<()> {
             info.scale.clamp(scores[i])
         )?;
     }
+    let keys = if outcome.key_bytes > 0 {
+        format!(
+            "; evaluation keys {:.1} MB uploaded in {:.2} s",
+            outcome.key_bytes as f64 / 1e6,
+            outcome.upload_s
+        )
+    } else {
+        String::new()
+    };
     say!(
-        "\n  key generation {keygen_s:.2} s ({} bits); encrypt, send, server, receive, decrypt {round_trip_s:.2} s; sent {:.2} MB, received {:.3} MB",
-        a.list.bits,
+        "\n  {} mode over {}: key generation {:.2} s{keys}; encrypt, send, server, receive, decrypt {:.2} s; sent {:.2} MB, received {:.3} MB",
+        mode,
+        scheme.name(),
+        outcome.keygen_s,
+        outcome.round_trip_s,
         sent as f64 / 1e6,
         received as f64 / 1e6
     )
+}
+
+fn paillier_fast(
+    client: &mut Client,
+    info: &ModelInfo,
+    user: &UserRatings,
+    bits: u32,
+) -> CliResult<Outcome> {
+    let t = Instant::now();
+    let sk = KeyGenerator::new(bits).generate()?;
+    let keygen_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let v = client.paillier_fast(&sk, user, Randomness::Fresh)?;
+    Ok(Outcome {
+        scores: dequantize(&info.params, &v, user.mean()),
+        keygen_s,
+        upload_s: 0.0,
+        round_trip_s: t.elapsed().as_secs_f64(),
+        key_bytes: 0,
+    })
+}
+
+fn bfv_fast(client: &mut Client, info: &ModelInfo, user: &UserRatings) -> CliResult<Outcome> {
+    let t = Instant::now();
+    let fast = client.bfv_client()?;
+    let keys = client.keys(ServiceId::BfvFast, fast.key_bytes()?)?;
+    let keygen_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    client.upload_keys(&keys)?;
+    let upload_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let v = client.bfv_fast(&fast, &keys, user)?;
+    Ok(Outcome {
+        scores: dequantize(&info.params, &v, user.mean()),
+        keygen_s,
+        upload_s,
+        round_trip_s: t.elapsed().as_secs_f64(),
+        key_bytes: keys.len(),
+    })
+}
+
+fn accurate(client: &mut Client, user: &UserRatings) -> CliResult<Outcome> {
+    let t = Instant::now();
+    let acc = client.accurate_client()?;
+    let keys = client.keys(ServiceId::Accurate, acc.key_bytes()?)?;
+    let keygen_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    client.upload_keys(&keys)?;
+    let upload_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let scores = client.accurate(&acc, &keys, user)?;
+    Ok(Outcome {
+        scores,
+        keygen_s,
+        upload_s,
+        round_trip_s: t.elapsed().as_secs_f64(),
+        key_bytes: keys.len(),
+    })
+}
+
+/// The plaintext step the accurate mode computes (for checks): `FineTune::one_step(lambda)`.
+#[allow(dead_code)]
+pub(crate) fn plaintext_step(model: &Model, user: &UserRatings, lambda: f32) -> Vec<f32> {
+    model
+        .fine_tune(user, &FineTune::one_step(lambda))
+        .predictions
+        .to_vec()
 }
