@@ -15,6 +15,14 @@
 //! `accurate` or `none` limits the wall/CPU pass (default: all); `VEIL_LATTICE_GROUPS=fast` or
 //! `accurate` the criterion groups (default: both).
 //!
+//! The exact accurate mode (`accurate/scheme=bfv/...`: the same a(1) step as a fixed-point integer
+//! circuit over BFV N = 16384, CRT over k plaintext primes, sanitized replies) runs right after
+//! the CKKS one for each d, on the same float model; `VEIL_LATTICE_ACCURATE_SCHEMES=ckks,bfv`
+//! chooses the schemes (default: both). Its server prepares each lane's matrices during the
+//! answer (memory: one lane at a time) unless `VEIL_LATTICE_BFV_KEEP=1`, and its setup line
+//! prints the lanes, the bytes, the noise budget left in lane 0 and the exactness check against
+//! the clear integer reference.
+//!
 //! Weights are random, Gaussian before quantization (4-bit levels, about 28% of them zero; a
 //! trained model has about 36%): the BFV server's time does not depend on the weights, the
 //! Paillier server's does (zeros cost nothing there), so Paillier is measured slightly slow.
@@ -34,9 +42,11 @@ use veil_cryptorec::fast::{
     KeyPolicy, Query, Randomness, Response, TrustedKey, decrypt_response, encrypt_query, prove_key,
     respond,
 };
+use veil_cryptorec::lattice::accurate_bfv::quantize_user;
 use veil_cryptorec::lattice::{
-    AccurateClient, AccurateConfig, AccurateKeys, AccurateServer, ClientKeys, FastClient,
-    FastServer, LatticeConfig,
+    AccurateBfvClient, AccurateBfvConfig, AccurateBfvKeys, AccurateBfvServer, AccurateClient,
+    AccurateConfig, AccurateKeys, AccurateServer, ClientKeys, FastClient, FastServer,
+    LatticeConfig, sanitize_reserve_bits,
 };
 use veil_cryptorec::model::{Model, UserRatings};
 use veil_cryptorec::quant::{QuantConfig, QuantizedModel};
@@ -392,6 +402,71 @@ fn accurate_setup(dim: usize) -> Accurate {
     }
 }
 
+struct AccurateBfv {
+    dim: usize,
+    server: AccurateBfvServer,
+    client: AccurateBfvClient,
+    keys: AccurateBfvKeys,
+}
+
+/// The exact BFV accurate mode for the float model of dimension `dim`: checks the decrypted
+/// integers against the clear reference and prints lanes, bytes and the noise budget.
+fn accurate_bfv_setup(dim: usize) -> AccurateBfv {
+    let model = float_model(dim);
+    let mut cfg = AccurateBfvConfig::one_step(0.05);
+    cfg.keep_prepared = std::env::var("VEIL_LATTICE_BFV_KEEP").is_ok_and(|v| v == "1");
+    if test_mode() {
+        cfg.lattice.degree = 1024.max(2 * items().next_power_of_two());
+        cfg.lattice.allow_below_128_bit_security = true;
+    }
+    let start = Instant::now();
+    let server = AccurateBfvServer::new(&model, &cfg).expect("server");
+    let prep = start.elapsed();
+    let client =
+        AccurateBfvClient::new(&server.setup_bytes().unwrap(), test_mode()).expect("client");
+    let key_bytes = client.key_bytes().unwrap();
+    let keys = server.client_keys(&key_bytes).unwrap();
+    let user = user();
+    let (query, _) = client.query(&user).unwrap();
+    let reply = server.answer(&keys, &query).unwrap();
+    let input = quantize_user(&client.setup().public, &user).unwrap();
+    let exact = client.decode_integers(&reply).unwrap()
+        == server.exact_model().step_integers(&input).unwrap();
+    assert!(exact, "the decrypted integers differ from the reference");
+    let lanes = server.setup().lanes.primes();
+    let first = client.setup().first().clone();
+    let parsed = server.parse_query(&query).unwrap();
+    let [x, phi, c] = &parsed[0];
+    let (_, r) = server.evaluate_lane(&keys, 0, x, phi, c).unwrap();
+    let budget = client.secret_key(0).unwrap().noise_budget(&r).unwrap();
+    eprintln!(
+        "veil-bench: cryptorec_lattice accurate/scheme=bfv/m={}/d={dim}: N {}, {} lanes of {} bits, {} primes of Q, log2 QP {}, |R| bound 2^{}; server preparation {:.1} s; query bytes {}, reply bytes {}, key bytes {} (once); lane 0 noise budget before sanitization {budget} bits (reserve {}); decrypted integers equal the clear reference: {exact}",
+        items(),
+        first.degree(),
+        lanes.len(),
+        64 - lanes[0].leading_zeros(),
+        first.ciphertext_moduli().len(),
+        first.log_qp(),
+        server.setup().public.r_bound.bits(),
+        prep.as_secs_f64(),
+        query.len(),
+        reply.len(),
+        key_bytes.len(),
+        sanitize_reserve_bits(first.degree()),
+    );
+    AccurateBfv {
+        dim,
+        server,
+        client,
+        keys,
+    }
+}
+
+/// `VEIL_LATTICE_ACCURATE_SCHEMES=ckks,bfv` (default: both).
+fn accurate_scheme(name: &str) -> bool {
+    std::env::var("VEIL_LATTICE_ACCURATE_SCHEMES").map_or(true, |v| v.split(',').any(|g| g == name))
+}
+
 fn accurate_dims() -> Vec<usize> {
     match std::env::var("VEIL_LATTICE_ACCURATE_DIMS") {
         Ok(v) => v.split(',').filter_map(|d| d.parse().ok()).collect(),
@@ -411,36 +486,71 @@ fn bench_accurate(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(5));
     let user = user();
     for dim in accurate_dims() {
-        let a = accurate_setup(dim);
-        let m = items();
-        let (query, state) = a.client.query(&user).unwrap();
-        let reply = a.server.answer(&a.keys, &query).unwrap();
-        let base = format!("scheme=ckks/m={m}/d={}", a.dim);
-        for t in thread_counts() {
-            if run_summary {
-                wall_and_cpu(&format!("accurate/{base}/server"), t, || {
-                    black_box(a.server.answer(&a.keys, &query).unwrap());
+        if accurate_scheme("ckks") {
+            let a = accurate_setup(dim);
+            let m = items();
+            let (query, state) = a.client.query(&user).unwrap();
+            let reply = a.server.answer(&a.keys, &query).unwrap();
+            let base = format!("scheme=ckks/m={m}/d={}", a.dim);
+            for t in thread_counts() {
+                if run_summary {
+                    wall_and_cpu(&format!("accurate/{base}/server"), t, || {
+                        black_box(a.server.answer(&a.keys, &query).unwrap());
+                    });
+                    wall_and_cpu(&format!("accurate/{base}/client_query"), t, || {
+                        black_box(a.client.query(&user).unwrap());
+                    });
+                    wall_and_cpu(&format!("accurate/{base}/client_decode"), t, || {
+                        black_box(a.client.decode(&state, &reply).unwrap());
+                    });
+                }
+                g.bench_function(format!("{base}/server/threads={t}"), |b| {
+                    on(t, || {
+                        b.iter(|| a.server.answer(&a.keys, black_box(&query)).unwrap())
+                    })
                 });
-                wall_and_cpu(&format!("accurate/{base}/client_query"), t, || {
-                    black_box(a.client.query(&user).unwrap());
+                g.bench_function(format!("{base}/client_query/threads={t}"), |b| {
+                    on(t, || b.iter(|| a.client.query(black_box(&user)).unwrap()))
                 });
-                wall_and_cpu(&format!("accurate/{base}/client_decode"), t, || {
-                    black_box(a.client.decode(&state, &reply).unwrap());
+                g.bench_function(format!("{base}/client_decode/threads={t}"), |b| {
+                    on(t, || {
+                        b.iter(|| a.client.decode(&state, black_box(&reply)).unwrap())
+                    })
                 });
             }
-            g.bench_function(format!("{base}/server/threads={t}"), |b| {
-                on(t, || {
-                    b.iter(|| a.server.answer(&a.keys, black_box(&query)).unwrap())
-                })
-            });
-            g.bench_function(format!("{base}/client_query/threads={t}"), |b| {
-                on(t, || b.iter(|| a.client.query(black_box(&user)).unwrap()))
-            });
-            g.bench_function(format!("{base}/client_decode/threads={t}"), |b| {
-                on(t, || {
-                    b.iter(|| a.client.decode(&state, black_box(&reply)).unwrap())
-                })
-            });
+        }
+        if accurate_scheme("bfv") {
+            let a = accurate_bfv_setup(dim);
+            let m = items();
+            let (query, state) = a.client.query(&user).unwrap();
+            let reply = a.server.answer(&a.keys, &query).unwrap();
+            let base = format!("scheme=bfv/m={m}/d={}", a.dim);
+            for t in thread_counts() {
+                if run_summary {
+                    wall_and_cpu(&format!("accurate/{base}/server"), t, || {
+                        black_box(a.server.answer(&a.keys, &query).unwrap());
+                    });
+                    wall_and_cpu(&format!("accurate/{base}/client_query"), t, || {
+                        black_box(a.client.query(&user).unwrap());
+                    });
+                    wall_and_cpu(&format!("accurate/{base}/client_decode"), t, || {
+                        black_box(a.client.decode(&state, &reply).unwrap());
+                    });
+                }
+                g.bench_function(format!("{base}/server/threads={t}"), |b| {
+                    on(t, || {
+                        b.iter(|| a.server.answer(&a.keys, black_box(&query)).unwrap())
+                    })
+                });
+                g.bench_function(format!("{base}/client_query/threads={t}"), |b| {
+                    on(t, || b.iter(|| a.client.query(black_box(&user)).unwrap()))
+                });
+                g.bench_function(format!("{base}/client_decode/threads={t}"), |b| {
+                    on(t, || {
+                        b.iter(|| a.client.decode(&state, black_box(&reply)).unwrap())
+                    })
+                });
+            }
         }
     }
     g.finish();

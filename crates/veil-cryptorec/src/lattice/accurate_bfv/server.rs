@@ -107,11 +107,34 @@ pub(crate) fn residues(v: &[i64], t: u64) -> Vec<i64> {
 impl AccurateBfvServer {
     /// Quantizes `model`, chooses the lanes from the tracked bound and prepares the matrices.
     pub fn new(model: &Model, cfg: &AccurateBfvConfig) -> Result<Self> {
+        Self::with_lanes(model, cfg, None)
+    }
+
+    /// As [`AccurateBfvServer::new`], with given lanes (e.g. those of another model, so that
+    /// clients of both share parameters); refused unless their degree is `cfg`'s and their
+    /// modulus exceeds twice this model's bound.
+    pub fn with_lanes(
+        model: &Model,
+        cfg: &AccurateBfvConfig,
+        lanes: Option<&Lanes>,
+    ) -> Result<Self> {
         let exact = ExactModel::new(model, &cfg.exact)?;
         let lat = &cfg.lattice;
         let (m, d) = (exact.public.items, exact.public.dim);
         let layout = FastLayout::new(m, d, lat.degree, lat.baby_steps)?;
-        let lanes = Lanes::choose(lat, &exact.public.result_bound(), layout.dim_period())?;
+        let lanes = match lanes {
+            None => Lanes::choose(lat, &exact.public.result_bound(), layout.dim_period())?,
+            Some(l) => {
+                if l.params[0].degree() != lat.degree
+                    || *l.modulus() <= exact.public.result_bound() * 2u32
+                {
+                    return Err(Error::Invalid {
+                        reason: "the given lanes do not hold twice this model's bound at this degree",
+                    });
+                }
+                l.clone()
+            }
+        };
         let encoders = lanes
             .params
             .iter()
