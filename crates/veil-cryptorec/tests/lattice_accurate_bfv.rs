@@ -40,6 +40,15 @@ fn extreme_input(model: &ExactModel) -> ExactInput {
     }
 }
 
+/// The server and the parsed keys can be shared between connection threads.
+#[test]
+fn server_and_keys_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<AccurateBfvServer>();
+    check::<veil_cryptorec::lattice::AccurateBfvKeys>();
+    check::<AccurateBfvClient>();
+}
+
 #[test]
 fn encrypted_step_equals_the_integer_reference() {
     let model = random_model(40, 6, 21);

@@ -3,18 +3,18 @@
 //! is an integer at a known scale with a tracked worst-case bound, so that the encrypted circuit
 //! (modulo each plaintext prime t_j) and [`ExactModel::step_integers`] (in the clear) agree bit
 //! for bit once the lanes are recombined by CRT. The derivation, one line per step, is in
-//! `docs/cryptorec-lattice.md` ("Exact accurate mode").
+//! `docs/cryptorec-lattice.md` ("Accurate mode, one step, exact over BFV").
 //!
-//! Integers (scales in brackets; A', Q', B, X as in [`crate::quant`], s_r s_A s_Q = S_u):
-//! - P_c = sum_j X_j A'_jc                        [S_p = s_r s_A]
-//! - U_i = B_i + sum_c Q'_ic P_c                  [S_u = S_p s_Q]   (the fast-mode predictions)
-//! - E_i = PHI_i U_i - C_i, C_i = round(S_u phi_i (r_i - rbar_u))   [S_u]
-//! - G_c = sum_i Q'_ic E_i                        [s_Q S_u]
-//! - P'_c = A1 P_c - G_c, A1 = round(a1 s_Q^2 / eta_p)             [S_p' = s_Q S_u / eta_p]
-//! - T_i = sum_c Q'_ic P'_c                       [s_Q S_p']
-//! - D = H sum_c P_c P'_c, H = round(eta 2^h)     [2^h S_p S_p' / eta]
-//! - R_i = Bo_i + M1 T_i - E_i D, M1 = round(s 2^h S_p^2), Bo_i = round(b_i S_out)
-//!   [S_out = 2^h S_u S_p S_p']
+//! Integers, with their scales (A', Q', B, X as in [`crate::quant`]; S_u = s_r s_A s_Q):
+//! - P_c = sum_j X_j A'_jc; scale S_p = s_r s_A
+//! - U_i = B_i + sum_c Q'_ic P_c (the fast-mode predictions); scale S_u = S_p s_Q
+//! - E_i = PHI_i U_i - C_i with C_i = round(S_u phi_i (r_i - rbar_u)); scale S_u
+//! - G_c = sum_i Q'_ic E_i; scale s_Q S_u
+//! - P'_c = A1 P_c - G_c with A1 = round(a1 s_Q^2 / eta_p); scale S_p' = s_Q S_u / eta_p
+//! - T_i = sum_c Q'_ic P'_c; scale s_Q S_p'
+//! - D = H sum_c P_c P'_c with H = round(eta 2^h); scale 2^h S_p S_p' / eta
+//! - R_i = Bo_i + M1 T_i - E_i D with M1 = round(s 2^h S_p^2), Bo_i = round(b_i S_out);
+//!   scale S_out = 2^h S_u S_p S_p'
 //!
 //! and the client predicts rbar_u + R_i / S_out (or rbar_u + U_i / S_u when the step raised its
 //! loss, as [`crate::model::Model::fine_tune`] reverts). a1 = 1 - eta_p lambda, s = 1 - eta lambda.
