@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 use clap::{Args, ValueEnum};
 use serde_json::json;
 use veil_cryptorec::fast::Randomness;
-use veil_cryptorec::finetune::FineTune;
 use veil_cryptorec::lattice::{AccurateConfig, LatticeConfig};
 use veil_cryptorec::model::{Model, TrainConfig, UserRatings};
 use veil_cryptorec::quant::{QuantConfig, dequantize};
@@ -474,13 +473,4 @@ fn accurate(client: &mut Client, user: &UserRatings) -> CliResult<Outcome> {
         round_trip_s: t.elapsed().as_secs_f64(),
         key_bytes: keys.len(),
     })
-}
-
-/// The plaintext step the accurate mode computes (for checks): `FineTune::one_step(lambda)`.
-#[allow(dead_code)]
-pub(crate) fn plaintext_step(model: &Model, user: &UserRatings, lambda: f32) -> Vec<f32> {
-    model
-        .fine_tune(user, &FineTune::one_step(lambda))
-        .predictions
-        .to_vec()
 }

@@ -285,3 +285,33 @@ fn short_loadtest_checks_every_answer() {
     assert_eq!(v["lost"], 0);
     assert!(v["rss_kib"]["max"].as_u64().unwrap() > 0);
 }
+
+#[test]
+fn short_bfv_loadtest_checks_every_answer() {
+    let out = veil()
+        .args([
+            "cryptorec",
+            "loadtest",
+            "--synthetic",
+            "120x12",
+            "--scheme",
+            "bfv",
+        ])
+        .args(SMALL_LATTICE)
+        .args(["--clients", "32", "--seconds", "2", "--keys", "2"])
+        .args(["--single", "2", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["answers"].as_u64().unwrap() > 0);
+    assert_eq!(v["wrong"], 0);
+    assert_eq!(v["lost"], 0);
+    assert_eq!(v["keys"]["sets"], 2);
+    assert_eq!(v["keys"]["re_uploads_in_window"], 0);
+    assert_eq!(v["items"], 120);
+}
