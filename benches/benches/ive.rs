@@ -5,6 +5,7 @@
 //! | id                                     | what is timed                                                   |
 //! | -------------------------------------- | --------------------------------------------------------------- |
 //! | `lookup/n=N/method=ive/p=P/d=D`        | power vector, change of basis, relinearization, flooding, switch |
+//! | `lookup/n=N/scheme=bfv/method=ive-digits/p=P/d=D` | digit decomposition (`veil_ive::digits`), the cheapest split that fits N's depth: per-digit power vectors, outer one-hot, inner change of basis, digit products, reply |
 //! | `onehot_row/n=32768/t=65537`           | one equality test 1 - (x - k)^(t-1) on a full ciphertext (16 squarings): the one-hot vector costs p of them |
 //! | `lookup/n=N/scheme=ckks/method=ive/p=P/d=D` | CKKS, DCT basis, scale 2^49 (`ive_ckks_parameters`): power vector, change of basis, reply (relinearize, rescale, flooding) |
 //! | `onehot_row/n=65536/scheme=ckks/p=P`   | one KPLC24 equality function for a domain of P values (scale 2^49): the CKKS one-hot vector costs P of them |
@@ -25,7 +26,9 @@ use veil_ive::eef::{EefRounds, equality};
 use veil_ive::measure::{preset_for, random_table, setup};
 use veil_ive::measure_ckks::{ckks_setup, random_real_table};
 use veil_ive::onehot::pow;
-use veil_ive::{CiphertextCodec, ExactBasis, IveClient, IveScheme, IveTable};
+use veil_ive::{
+    CiphertextCodec, DigitBasis, DigitTable, ExactBasis, IveClient, IveScheme, IveTable,
+};
 
 /// Keys, a prepared random p x d table and a query ciphertext of N random nodes.
 fn fixture(n: usize, p: usize, d: usize) -> (BfvClient, BfvServer, IveTable<u64>, Ciphertext) {
@@ -58,6 +61,58 @@ fn lookups(c: &mut Criterion) {
                     b.iter(|| black_box(table.lookup(&server, &x).expect("lookup")))
                 });
             }
+        }
+    }
+    g.finish();
+}
+
+/// Keys, a random p x d table prepared with the cheapest digit split that fits N's depth, and
+/// one query ciphertext per digit (N random indices).
+fn digit_fixture(n: usize, p: usize, d: usize) -> (BfvServer, DigitTable<u64>, Vec<Ciphertext>) {
+    let params = preset_for(n).expect("preset");
+    let (client, server) = setup(&params, p).expect("keys");
+    let t = params.plaintext();
+    let max_depth = (0..=40u32)
+        .rev()
+        .find(|&k| server.fits_depth(k).is_ok())
+        .expect("some depth fits");
+    let basis = DigitBasis::cheapest(p, d, 2, max_depth, t).expect("digits");
+    let table =
+        DigitTable::exact(&random_table(p, d, 8, 1).expect("table"), &basis, t).expect("prepared");
+    let mut nodes = vec![Vec::new(); basis.digits().len()];
+    for s in 0..n {
+        for (digit, node) in nodes
+            .iter_mut()
+            .zip(basis.nodes((s * 7919) % p, t).expect("node"))
+        {
+            digit.push(node);
+        }
+    }
+    let xs = nodes
+        .iter()
+        .map(|v| client.encrypt(v).expect("query"))
+        .collect();
+    (server, table, xs)
+}
+
+fn digit_lookups(c: &mut Criterion) {
+    let mut g = c.benchmark_group("lookup");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(1))
+        .measurement_time(Duration::from_secs(1));
+    for (n, ps) in [
+        (16384usize, &[256usize, 1024, 4096][..]),
+        (32768, &[1024, 4096, 16384][..]),
+    ] {
+        for &p in ps {
+            let d = 16;
+            g.bench_function(
+                format!("n={n}/scheme=bfv/method=ive-digits/p={p}/d={d}"),
+                |b| {
+                    let (server, table, xs) = digit_fixture(n, p, d);
+                    b.iter(|| black_box(table.lookup(&server, &xs).expect("lookup")))
+                },
+            );
         }
     }
     g.finish();
@@ -129,5 +184,5 @@ fn ckks_lookups(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, lookups, one_hot_row, ckks_lookups);
+criterion_group!(benches, lookups, digit_lookups, one_hot_row, ckks_lookups);
 criterion_main!(benches);

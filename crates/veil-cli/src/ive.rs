@@ -14,14 +14,18 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::{Args, Subcommand, ValueEnum};
+use veil_ive::DigitBasis;
 use veil_ive::ExactBasis;
 use veil_ive::bfv::BfvClient;
 use veil_ive::ckks::{CkksClient, CkksServer, ive_ckks_parameters, reply_scale};
+use veil_ive::fasttext::digits::{
+    DigitFastTextServer, DigitInferenceTimings, cheapest_basis, encrypted_scores_digits,
+};
 use veil_ive::fasttext::encrypted::{FastTextServer, encrypted_scores, fasttext_parameters};
 use veil_ive::fasttext::{
     FloatModel, TrainConfig, load_sms_spam, metrics, stratified_split, tokenize,
 };
-use veil_ive::measure::{Method, measure, preset_for, setup};
+use veil_ive::measure::{Method, measure, measure_digits, preset_for, setup};
 use veil_ive::measure_ckks::{ErrorStats, ckks_setup, measure_ckks};
 use veil_ive::power::PowerRule;
 
@@ -89,6 +93,15 @@ pub(crate) struct BenchArgs {
     /// Seed of the random tables and indices.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// BFV digit decomposition: digit counts K to compare (comma-separated; 1 = plain IVE on the
+    /// same code path), each with the split of p that needs the fewest products and fits the
+    /// depth. Replaces the IVE/one-hot table by a per-phase digit table.
+    #[arg(long, value_delimiter = ',', value_parser = positive)]
+    digits: Vec<usize>,
+    /// Explicit digit sizes (inner first, e.g. 64,64) instead of the cheapest split; with
+    /// --digits, used for the digit count equal to their number.
+    #[arg(long, value_delimiter = ',', value_parser = positive)]
+    split: Vec<usize>,
 }
 
 /// `veil ive precision`.
@@ -118,9 +131,21 @@ pub(crate) struct FasttextArgs {
     /// directory or the executable).
     #[arg(long)]
     data: Option<PathBuf>,
-    /// Hash buckets p (table rows, bucket 0 is padding); a power of two up to 1024.
+    /// Hash buckets p (table rows, bucket 0 is padding); a power of two up to 1024 with one
+    /// digit, up to 65536 with --digits 2 or more.
     #[arg(long, default_value_t = 1024, value_parser = positive)]
     buckets: usize,
+    /// Split the bucket index into this many digits (one query ciphertext each), with the split
+    /// that needs the fewest products at the available depth (1: the single-digit lookup).
+    #[arg(long, default_value_t = 1, value_parser = positive)]
+    digits: usize,
+    /// Explicit digit sizes (inner first, e.g. 256,256) instead of the cheapest split.
+    #[arg(long, value_delimiter = ',', value_parser = positive)]
+    split: Vec<usize>,
+    /// With digits: fold the linear layer into the table (one column: the per-token score), so
+    /// the lookup has d = 1 instead of d + 1.
+    #[arg(long)]
+    fold: bool,
     /// Embedding dimension d.
     #[arg(long, default_value_t = 16, value_parser = positive)]
     dim: usize,
@@ -155,6 +180,7 @@ fn ive_err(e: veil_ive::Error) -> CliError {
 pub(crate) fn run(cmd: IveCommand) -> CliResult<()> {
     match cmd {
         IveCommand::Bench(a) if a.scheme == SchemeArg::Ckks => bench_ckks(&a),
+        IveCommand::Bench(a) if !a.digits.is_empty() => bench_digits(&a),
         IveCommand::Bench(a) => bench(&a),
         IveCommand::Precision(a) => precision(&a),
         IveCommand::Fasttext(a) => fasttext(&a),
@@ -216,6 +242,254 @@ fn bench(a: &BenchArgs) -> CliResult<()> {
         }
     }
     progress.finish();
+    Ok(())
+}
+
+fn bench_digits(a: &BenchArgs) -> CliResult<()> {
+    let n = a.n.unwrap_or(32768);
+    let params = preset_for(n).map_err(ive_err)?;
+    let t = params.plaintext();
+    let progress = Progress::spinner();
+    say!(
+        "IVE with digit decomposition over BFV, N = {}, t = {}, log Q = {}; every output slot checked; amortized = latency / N lookups; vector gen. = per-digit power vectors; digit comb. = outer one-hot + digit products",
+        n,
+        params.plaintext_modulus(),
+        params.ciphertext_context().modulus_bits()
+    )?;
+    say!()?;
+    say!(
+        "| p | d | digits | products | depth | power vectors (s) | digit one-hot (s) | change of basis (s) | digit products (s) | finishing (s) | latency (s) | CPU (s) | amortized (ms) | amortized CPU (ms) | CPU share: power vectors / + digit comb. | vs 1 digit (CPU) |"
+    )?;
+    say!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")?;
+    for &p in &a.p {
+        progress.stage(&format!("keys for p = {p}"));
+        let (client, server) = setup(&params, p).map_err(ive_err)?;
+        let max_depth = (0..=40u32)
+            .rev()
+            .find(|&d| server.fits_depth(d).is_ok())
+            .unwrap_or(0);
+        for &d in &a.d {
+            let mut single_cpu = None;
+            for &k in &a.digits {
+                let sizes = if a.split.len() == k {
+                    a.split.clone()
+                } else {
+                    match DigitBasis::cheapest(p, d, k, max_depth, t) {
+                        Ok(b) => b.sizes(),
+                        Err(e) => {
+                            say!(
+                                "| {p} | {d} | {k}: no split fits (max depth {max_depth}: {e}) | | | | | | | | | | | | | |"
+                            )?;
+                            continue;
+                        }
+                    }
+                };
+                let label = sizes
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" x ");
+                let cost = veil_ive::digits::cost_of(&sizes, d);
+                if cost.planned_depth > max_depth {
+                    say!(
+                        "| {p} | {d} | {label} | {} | {} | does not fit: planned depth {} > {max_depth} | | | | | | | | | | |",
+                        cost.products(),
+                        cost.depth,
+                        cost.planned_depth
+                    )?;
+                    continue;
+                }
+                progress.stage(&format!("p = {p}, d = {d}, digits {label}"));
+                let r = measure_digits(&client, &server, &sizes, d, a.seed).map_err(ive_err)?;
+                let cpu = r.cpu.map(|c| c.as_secs_f64());
+                let ratio = match (k, single_cpu, cpu) {
+                    (1, _, _) => String::new(),
+                    (_, Some(s), Some(c)) => format!("{:.2}x faster", s / c),
+                    _ => String::new(),
+                };
+                if k == 1 {
+                    single_cpu = cpu;
+                }
+                let tm = r.timings.wall;
+                let c = r.timings.cpu;
+                let share = |x: std::time::Duration| {
+                    100.0 * x.as_secs_f64() / c.total().as_secs_f64().max(f64::MIN_POSITIVE)
+                };
+                say!(
+                    "| {p} | {d} | {label} | {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {:.3} | {} | {:.1}% / {:.1}% | {ratio} |",
+                    r.cost.products(),
+                    r.cost.depth,
+                    tm.power_vectors.as_secs_f64(),
+                    tm.digit_onehot.as_secs_f64(),
+                    tm.change_of_basis.as_secs_f64(),
+                    tm.digit_products.as_secs_f64(),
+                    tm.finishing.as_secs_f64(),
+                    tm.total().as_secs_f64(),
+                    cpu.map_or("-".into(), |c| format!("{c:.1}")),
+                    ms(r.amortized()),
+                    cpu.map_or("-".into(), |c| format!("{:.3}", 1000.0 * c / n as f64)),
+                    share(c.power_vectors),
+                    share(c.power_vectors + c.digit_onehot + c.digit_products),
+                )?;
+            }
+        }
+    }
+    progress.finish();
+    Ok(())
+}
+
+/// One encrypted FastText run with digit lookups.
+struct DigitRun<'a> {
+    a: &'a FasttextArgs,
+    client: &'a BfvClient,
+    quantized: &'a veil_ive::fasttext::QuantizedModel,
+    tokens: &'a [Vec<usize>],
+    progress: &'a Progress,
+}
+
+impl DigitRun<'_> {
+    fn scores(&self) -> CliResult<(Vec<i64>, DigitInferenceTimings, Vec<usize>, f64)> {
+        let params = self.client.parameters();
+        let basis = if self.a.split.is_empty() {
+            cheapest_basis(params, self.quantized, self.a.digits, self.a.fold)
+        } else {
+            DigitBasis::new(&self.a.split, params.plaintext())
+        }
+        .map_err(ive_err)?;
+        if basis.rows() != self.a.buckets {
+            return Err(fail("--split must multiply to --buckets"));
+        }
+        let server = DigitFastTextServer::new(self.client, self.quantized, &basis, self.a.fold)
+            .map_err(ive_err)?;
+        let start = Instant::now();
+        let (scores, timings) =
+            encrypted_scores_digits(self.client, &server, &basis, self.tokens, |done, total| {
+                self.progress.stage(&format!(
+                    "encrypted inference (digits {:?}): query {done}/{total}",
+                    basis.sizes()
+                ));
+            })
+            .map_err(ive_err)?;
+        Ok((
+            scores,
+            timings,
+            basis.sizes(),
+            start.elapsed().as_secs_f64(),
+        ))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn report_digits(
+    client: &BfvClient,
+    quantized: &veil_ive::fasttext::QuantizedModel,
+    sizes: &[usize],
+    a: &FasttextArgs,
+    rows: [(&str, veil_ive::fasttext::Metrics); 3],
+    exact: bool,
+    timings: &DigitInferenceTimings,
+    wall: f64,
+) -> CliResult<()> {
+    let params = client.parameters();
+    let cols = if a.fold { 1 } else { a.dim + 1 };
+    let cost = veil_ive::digits::cost_of(sizes, cols);
+    say!(
+        "BFV: N = {}, t = {} ({} bits, |z_q| <= {} < t/2), log Q = {}; load average at the end: {}",
+        params.degree(),
+        params.plaintext_modulus(),
+        64 - params.plaintext_modulus().leading_zeros(),
+        quantized.score_bound(veil_ive::fasttext::MAX_TOKENS),
+        params.ciphertext_context().modulus_bits(),
+        std::fs::read_to_string("/proc/loadavg")
+            .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+            .unwrap_or_else(|_| "-".into())
+    )?;
+    say!(
+        "digits {} (inner first), {} lookup columns ({}): {} products per query group (power vectors {}, outer one-hot {}, digit products {}), depth {}",
+        sizes
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" x "),
+        cols,
+        if a.fold {
+            "linear layer folded into the table"
+        } else {
+            "d embedding columns + token count"
+        },
+        cost.products(),
+        cost.power_products,
+        cost.onehot_products,
+        cost.digit_products,
+        cost.depth
+    )?;
+    say!()?;
+    say!("| model | accuracy | F1 (spam) |")?;
+    say!("|---|---|---|")?;
+    for (name, m) in rows {
+        say!("| {name} | {:.4} | {:.4} |", m.accuracy, m.f1)?;
+    }
+    say!()?;
+    say!(
+        "encrypted scores equal the quantized model's exactly: {}",
+        if exact { "yes" } else { "NO" }
+    )?;
+    say!(
+        "server time for {} query groups ({} ciphertexts each), wall {:.1} s with client work:",
+        timings.queries,
+        sizes.len(),
+        wall
+    )?;
+    say!()?;
+    say!("| phase | wall (s) | wall share | CPU (s) | CPU share |")?;
+    say!("|---|---|---|---|---|")?;
+    let (w, c) = (timings.lookup.wall, timings.lookup.cpu);
+    let (wt, ct) = (
+        timings.total().as_secs_f64().max(f64::MIN_POSITIVE),
+        timings.total_cpu().as_secs_f64().max(f64::MIN_POSITIVE),
+    );
+    for (name, wd, cd) in [
+        (
+            "power vectors (per digit)",
+            w.power_vectors,
+            c.power_vectors,
+        ),
+        ("outer digits' one-hot", w.digit_onehot, c.digit_onehot),
+        (
+            "digit products (+ relinearizations, sums)",
+            w.digit_products,
+            c.digit_products,
+        ),
+        (
+            "change of basis (plaintext multiply-accumulate)",
+            w.change_of_basis,
+            c.change_of_basis,
+        ),
+        (
+            "linear layer, sums, mask, reply",
+            timings.rest,
+            timings.rest_cpu,
+        ),
+    ] {
+        say!(
+            "| {name} | {:.1} | {:.1}% | {:.1} | {:.1}% |",
+            wd.as_secs_f64(),
+            100.0 * wd.as_secs_f64() / wt,
+            cd.as_secs_f64(),
+            100.0 * cd.as_secs_f64() / ct
+        )?;
+    }
+    say!("| total | {wt:.1} | 100% | {ct:.1} | 100% |")?;
+    say!()?;
+    let gen_w = (w.power_vectors + w.digit_onehot + w.digit_products).as_secs_f64();
+    let gen_c = (c.power_vectors + c.digit_onehot + c.digit_products).as_secs_f64();
+    say!(
+        "vector generation share: power vectors only {:.1}% (CPU {:.1}%); with the digit combination (one-hot + digit products) {:.1}% (CPU {:.1}%)",
+        100.0 * w.power_vectors.as_secs_f64() / wt,
+        100.0 * c.power_vectors.as_secs_f64() / ct,
+        100.0 * gen_w / wt,
+        100.0 * gen_c / ct
+    )?;
     Ok(())
 }
 
@@ -421,9 +695,11 @@ fn fasttext(a: &FasttextArgs) -> CliResult<()> {
             ))
         })?,
     };
-    if !a.buckets.is_power_of_two() || a.buckets > 1024 || a.buckets < 4 {
+    let use_digits = a.digits > 1 || !a.split.is_empty() || a.fold;
+    let max_buckets = if use_digits { 65536 } else { 1024 };
+    if !a.buckets.is_power_of_two() || a.buckets > max_buckets || a.buckets < 4 {
         return Err(fail(
-            "--buckets must be a power of two in 4..=1024 (the lookup depth grows with log2 p)",
+            "--buckets must be a power of two in 4..=1024, or up to 65536 with --digits 2 or more (the lookup depth grows with log2 p)",
         ));
     }
     let bits = u32::try_from(a.bits)
@@ -463,6 +739,49 @@ fn fasttext(a: &FasttextArgs) -> CliResult<()> {
     progress.stage("keys and table");
     let params = fasttext_parameters(&quantized).map_err(ive_err)?;
     let client = BfvClient::generate(&params).map_err(ive_err)?;
+    if use_digits {
+        let tokens: Vec<Vec<usize>> = test_ex.iter().map(|e| e.0.clone()).collect();
+        let run = DigitRun {
+            a,
+            client: &client,
+            quantized: &quantized,
+            tokens: &tokens,
+            progress: &progress,
+        };
+        let (enc_scores, timings, sizes, wall) = run.scores()?;
+        progress.finish();
+        let exact = enc_scores == quant_scores;
+        let enc_pred: Vec<bool> = enc_scores.iter().map(|&z| z > 0).collect();
+        say!(
+            "SMS Spam Collection: {} messages, train {}, test {} (stratified 80/20, seed {})",
+            messages.len(),
+            train_ex.len(),
+            test_ex.len(),
+            a.seed
+        )?;
+        say!(
+            "model: p = {} buckets (words and bigrams, hashed), d = {}, {} epochs, trained in {:.1} s; {}-bit quantization",
+            a.buckets,
+            a.dim,
+            a.epochs,
+            train_time.as_secs_f64(),
+            bits
+        )?;
+        return report_digits(
+            &client,
+            &quantized,
+            &sizes,
+            a,
+            [
+                ("float", metrics(&float_pred, &actual)),
+                ("quantized", metrics(&quant_pred, &actual)),
+                ("encrypted (IVE digits, BFV)", metrics(&enc_pred, &actual)),
+            ],
+            exact,
+            &timings,
+            wall,
+        );
+    }
     let basis = ExactBasis::roots_of_unity(a.buckets, params.plaintext()).map_err(ive_err)?;
     let server = FastTextServer::new(&client, &quantized, &basis).map_err(ive_err)?;
     let tokens: Vec<Vec<usize>> = test_ex.iter().map(|e| e.0.clone()).collect();

@@ -26,9 +26,9 @@ pub struct DigitTable<T> {
     outer: Vec<Vec<Vec<T>>>,
 }
 
-/// Where the time of a digit lookup went (wall clock of each phase).
+/// Time per phase of a digit lookup.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct DigitTimings {
+pub struct Phases {
     /// The per-digit power vectors (sum_l (p_l - 2) products).
     pub power_vectors: Duration,
     /// The outer digits' change of basis to one-hot vectors and their tensor product.
@@ -42,7 +42,7 @@ pub struct DigitTimings {
     pub finishing: Duration,
 }
 
-impl DigitTimings {
+impl Phases {
     /// All phases.
     pub fn total(&self) -> Duration {
         self.power_vectors
@@ -52,14 +52,70 @@ impl DigitTimings {
             + self.finishing
     }
 
-    /// Adds another lookup's timings.
-    pub fn accumulate(&mut self, other: &DigitTimings) {
+    /// Adds another lookup's phases.
+    pub fn accumulate(&mut self, other: &Phases) {
         self.power_vectors += other.power_vectors;
         self.digit_onehot += other.digit_onehot;
         self.change_of_basis += other.change_of_basis;
         self.digit_products += other.digit_products;
         self.finishing += other.finishing;
     }
+}
+
+/// Where the time of a digit lookup went: wall clock, and CPU time of all the process's threads
+/// ([`crate::measure::threads_cpu_time`]; zero where the platform does not report it), per phase.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DigitTimings {
+    /// Wall clock.
+    pub wall: Phases,
+    /// CPU time (all threads).
+    pub cpu: Phases,
+}
+
+impl DigitTimings {
+    /// Wall-clock total.
+    pub fn total(&self) -> Duration {
+        self.wall.total()
+    }
+
+    /// Adds another lookup's timings.
+    pub fn accumulate(&mut self, other: &DigitTimings) {
+        self.wall.accumulate(&other.wall);
+        self.cpu.accumulate(&other.cpu);
+    }
+}
+
+/// Wall and CPU time since the last lap.
+struct Clock {
+    wall: Instant,
+    cpu: Option<Duration>,
+}
+
+impl Clock {
+    fn start() -> Self {
+        Clock {
+            wall: Instant::now(),
+            cpu: crate::measure::threads_cpu_time(),
+        }
+    }
+
+    /// (wall, cpu) since the last call, and restarts.
+    fn lap(&mut self) -> (Duration, Duration) {
+        let now = Clock::start();
+        let wall = now.wall.duration_since(self.wall);
+        let cpu = now
+            .cpu
+            .zip(self.cpu)
+            .map_or(Duration::ZERO, |(b, a)| b.saturating_sub(a));
+        *self = now;
+        (wall, cpu)
+    }
+}
+
+/// Adds a lap to one phase of both clocks.
+fn add(t: &mut DigitTimings, phase: fn(&mut Phases) -> &mut Duration, lap: (Duration, Duration)) {
+    *phase(&mut t.wall) += lap.0;
+    *phase(&mut t.cpu) += lap.1;
 }
 
 impl DigitTable<u64> {
@@ -164,20 +220,19 @@ impl<T: Copy + Send + Sync + PartialEq> DigitTable<T> {
         let mut timings = DigitTimings::default();
         let one = scheme.scalar(1);
 
-        let start = Instant::now();
+        let mut clock = Clock::start();
         let mut vectors = Vec::with_capacity(xs.len());
         for (x, &s) in xs.iter().zip(&self.sizes) {
             let extra = total - depth_of(s - 1);
             vectors.push(power_vector(scheme, x, s, PowerRule::Monomial, extra)?);
         }
-        timings.power_vectors = start.elapsed();
+        add(&mut timings, |p| &mut p.power_vectors, clock.lap());
         let mut vectors = vectors.into_iter();
         let inner_powers = vectors
             .next()
             .ok_or(Error::InvalidConfig { reason: "no digit" })?;
 
         // Outer one-hot vector: OH[o], o = i_1 + p_1 i_2 + ... (index of the outer digits).
-        let start = Instant::now();
         let mut onehot: Option<Vec<S::Ciphertext>> = None;
         let mut plan = 0;
         for ((powers, coefs), &s) in vectors.zip(&self.outer).zip(self.sizes.iter().skip(1)) {
@@ -217,11 +272,10 @@ impl<T: Copy + Send + Sync + PartialEq> DigitTable<T> {
             });
             plan = plan_here;
         }
-        timings.digit_onehot = start.elapsed();
+        add(&mut timings, |p| &mut p.digit_onehot, clock.lap());
 
         let Some(onehot) = onehot else {
             // One digit: plain IVE (the change of basis of the single block).
-            let start = Instant::now();
             let powers = inner_powers
                 .into_par_iter()
                 .map(|c| scheme.settle(c, 0))
@@ -233,13 +287,12 @@ impl<T: Copy + Send + Sync + PartialEq> DigitTable<T> {
                 .par_iter()
                 .map(|coef| combine(scheme, &powers, coef))
                 .collect::<Result<Vec<_>>>()?;
-            timings.change_of_basis = start.elapsed();
+            add(&mut timings, |p| &mut p.change_of_basis, clock.lap());
             return Ok((out, timings));
         };
 
         // Products need 2-polynomial operands: relinearize the inner powers left as products
         // (about p_0 / 2) or each Y (P' d), whichever is fewer.
-        let start = Instant::now();
         let p0 = self.sizes.first().copied().unwrap_or(2);
         let unrelinearized = (p0 - 1) - (p0 - 1).div_ceil(2);
         let relin_powers = unrelinearized <= onehot.len() * self.cols;
@@ -254,13 +307,12 @@ impl<T: Copy + Send + Sync + PartialEq> DigitTable<T> {
                 }
             })
             .collect::<Result<Vec<_>>>()?;
-        timings.digit_products += start.elapsed();
+        add(&mut timings, |p| &mut p.digit_products, clock.lap());
 
         let batch = (128 / self.cols.max(1)).clamp(1, onehot.len());
         let mut acc: Vec<Option<S::Ciphertext>> = vec![None; self.cols];
         for first in (0..onehot.len()).step_by(batch) {
             let blocks = first..(first + batch).min(onehot.len());
-            let start = Instant::now();
             let pairs: Vec<(usize, usize)> = blocks
                 .clone()
                 .flat_map(|o| (0..self.cols).map(move |j| (o, j)))
@@ -277,9 +329,8 @@ impl<T: Copy + Send + Sync + PartialEq> DigitTable<T> {
                         combine(scheme, &inner_powers, coef)
                     })
                     .collect::<Result<Vec<_>>>()?;
-            timings.change_of_basis += start.elapsed();
+            add(&mut timings, |p| &mut p.change_of_basis, clock.lap());
 
-            let start = Instant::now();
             let products = pairs
                 .par_iter()
                 .zip(&ys)
@@ -313,7 +364,7 @@ impl<T: Copy + Send + Sync + PartialEq> DigitTable<T> {
                         .map(Some)
                 })
                 .collect::<Result<Vec<_>>>()?;
-            timings.digit_products += start.elapsed();
+            add(&mut timings, |p| &mut p.digit_products, clock.lap());
         }
         let out = acc
             .into_iter()
@@ -333,12 +384,12 @@ impl<T: Copy + Send + Sync + PartialEq> DigitTable<T> {
         xs: &[S::Ciphertext],
     ) -> Result<(Vec<S::Ciphertext>, DigitTimings)> {
         let (columns, mut timings) = self.lookup_unfinished(scheme, xs)?;
-        let start = Instant::now();
+        let mut clock = Clock::start();
         let out = columns
             .par_iter()
             .map(|c| scheme.finish_reply(c))
             .collect::<Result<Vec<_>>>()?;
-        timings.finishing = start.elapsed();
+        add(&mut timings, |p| &mut p.finishing, clock.lap());
         Ok((out, timings))
     }
 }

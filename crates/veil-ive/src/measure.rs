@@ -65,6 +65,26 @@ pub fn process_cpu_time() -> Option<Duration> {
     Some(Duration::from_millis((utime + stime) * 10))
 }
 
+/// CPU time of all this process's live threads (nanosecond resolution), the sum of the first
+/// field of `/proc/self/task/*/schedstat` (Linux; `None` elsewhere). Threads that already ended
+/// are not counted (rayon's pool lives as long as the process); differences of two readings give
+/// the CPU time of a phase run in between.
+pub fn threads_cpu_time() -> Option<Duration> {
+    let mut total = 0u64;
+    for entry in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        // A thread may end between the listing and the read: skip it.
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("schedstat")) else {
+            continue;
+        };
+        total += stat
+            .split_whitespace()
+            .next()
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    Some(Duration::from_nanos(total))
+}
+
 /// The 128-bit preset of ring degree `n` with t = 65537.
 pub fn preset_for(n: usize) -> Result<Arc<BfvParameters>> {
     let preset = match n {
@@ -193,5 +213,89 @@ pub fn measure(
         timings,
         cpu,
         latency,
+    })
+}
+
+/// The result of one timed digit lookup ([`measure_digits`]).
+#[derive(Clone, Debug)]
+pub struct DigitMeasurement {
+    /// Ring degree N (= lookups per query ciphertext).
+    pub n: usize,
+    /// Digit sizes, inner first (one digit: plain IVE).
+    pub sizes: Vec<usize>,
+    /// Embedding dimension d.
+    pub d: usize,
+    /// Products and depth.
+    pub cost: crate::digits::DigitCost,
+    /// Time of each phase.
+    pub timings: crate::digit_lookup::DigitTimings,
+    /// CPU time of all threads during the lookup ([`threads_cpu_time`]), when reported.
+    pub cpu: Option<Duration>,
+}
+
+impl DigitMeasurement {
+    /// Table height p.
+    pub fn p(&self) -> usize {
+        self.sizes.iter().product()
+    }
+
+    /// Lookup time divided by the N lookups of one query.
+    pub fn amortized(&self) -> Duration {
+        self.timings.total() / self.n as u32
+    }
+}
+
+/// One timed digit lookup of N random indices in a random p x d table (p = the product of
+/// `sizes`, inner digit first), through the query and response wire formats' ciphertexts; fails
+/// if any output slot differs from the table. `sizes = [p]` is plain IVE on the same code path.
+pub fn measure_digits(
+    client: &BfvClient,
+    server: &BfvServer,
+    sizes: &[usize],
+    d: usize,
+    seed: u64,
+) -> Result<DigitMeasurement> {
+    use crate::digit_lookup::DigitTable;
+    use crate::digits::DigitBasis;
+
+    let t = client.parameters().plaintext();
+    let n = server.slots();
+    let basis = DigitBasis::new(sizes, t)?;
+    let p = basis.rows();
+    let table = random_table(p, d, 8, seed)?;
+    let prepared = DigitTable::exact(&table, &basis, t)?;
+    server.check_depth(prepared.cost().planned_depth)?;
+    let mut rng = ChaCha20Rng::seed_from_u64(seed ^ 0x5eed);
+    let indices: Vec<usize> = (0..n).map(|_| rng.random_range(0..p)).collect();
+    let mut nodes = vec![Vec::with_capacity(n); sizes.len()];
+    for &i in &indices {
+        for (digit, node) in nodes.iter_mut().zip(basis.nodes(i, t)?) {
+            digit.push(node);
+        }
+    }
+    let xs = nodes
+        .iter()
+        .map(|v| client.encrypt(v))
+        .collect::<Result<Vec<_>>>()?;
+    let (columns, timings) = prepared.lookup(server, &xs)?;
+    let cpu = threads_cpu_time().map(|_| timings.cpu.total());
+    for (j, c) in columns.iter().enumerate() {
+        let got = client.decrypt(c)?;
+        for (s, &i) in indices.iter().enumerate() {
+            let want = table.row(i).and_then(|r| r.get(j)).copied().unwrap_or(0);
+            if got.get(s).map(|&v| t.center(v)) != Some(want) {
+                return Err(Error::InvalidConfig {
+                    reason: "digit lookup output differs from the table (noise model too optimistic?)",
+                });
+            }
+        }
+    }
+    Ok(DigitMeasurement {
+        n,
+        sizes: sizes.to_vec(),
+        d,
+        cost: prepared.cost(),
+        timings,
+        cpu,
     })
 }

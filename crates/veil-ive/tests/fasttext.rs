@@ -5,12 +5,13 @@
 use std::path::Path;
 
 use veil_bfv::BfvParametersBuilder;
-use veil_ive::ExactBasis;
 use veil_ive::bfv::BfvClient;
+use veil_ive::fasttext::digits::{DigitFastTextServer, encrypted_scores_digits};
 use veil_ive::fasttext::encrypted::{FastTextServer, encrypted_scores};
 use veil_ive::fasttext::{
     FloatModel, Message, TrainConfig, load_sms_spam, metrics, stratified_split, tokenize,
 };
+use veil_ive::{DigitBasis, ExactBasis};
 
 const DATA: &str = "../../../shared/data/sms-spam/spam.csv";
 
@@ -85,6 +86,45 @@ fn encrypted_scores_equal_the_quantized_model() {
         "{:?}",
         metrics(&predicted, &actual)
     );
+}
+
+#[test]
+fn digit_encrypted_scores_equal_the_quantized_model() {
+    let msgs = synthetic();
+    let p = 64;
+    let examples: Vec<(Vec<usize>, bool)> = msgs
+        .iter()
+        .map(|m| (tokenize(&m.text, p), m.spam))
+        .collect();
+    let cfg = TrainConfig {
+        buckets: p,
+        dim: 3,
+        epochs: 30,
+        learning_rate: 1.0,
+        seed: 5,
+    };
+    let q = FloatModel::train(&examples, &cfg).unwrap().quantize(6);
+    let bound = q.score_bound(veil_ive::fasttext::MAX_TOKENS);
+    let bits = (64 - (2 * bound + 1).leading_zeros()).max(17) + 1;
+    let params = BfvParametersBuilder::new()
+        .degree(1024)
+        .moduli_sizes(&[50; 12])
+        .batching_plaintext_bits(bits)
+        .allow_below_128_bit_security()
+        .build()
+        .unwrap();
+    let client = BfvClient::generate(&params).unwrap();
+    let tokens: Vec<Vec<usize>> = examples.iter().map(|e| e.0.clone()).collect();
+    let expected: Vec<i64> = tokens.iter().map(|t| q.score(t)).collect();
+    for (sizes, fold) in [(&[16usize, 4][..], true), (&[8, 4, 2][..], false)] {
+        let basis = DigitBasis::new(sizes, params.plaintext()).unwrap();
+        let server = DigitFastTextServer::new(&client, &q, &basis, fold).unwrap();
+        let (scores, timings) =
+            encrypted_scores_digits(&client, &server, &basis, &tokens, |_, _| {}).unwrap();
+        assert_eq!(scores, expected, "digits {sizes:?}, folded {fold}");
+        assert_eq!(timings.queries, 3);
+        assert!(timings.total() >= timings.lookup.wall.power_vectors);
+    }
 }
 
 #[test]

@@ -6,6 +6,7 @@
 //! Bucket 0 is reserved for padding (a zero row), buckets 1..p-1 hold the hashed tokens.
 
 pub mod data;
+pub mod digits;
 pub mod encrypted;
 mod model;
 
