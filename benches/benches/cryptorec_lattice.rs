@@ -439,8 +439,10 @@ fn accurate_bfv_setup(dim: usize) -> AccurateBfv {
     let [x, phi, c] = &parsed[0];
     let (_, r) = server.evaluate_lane(&keys, 0, x, phi, c).unwrap();
     let budget = client.secret_key(0).unwrap().noise_budget(&r).unwrap();
+    let reserve = sanitize_reserve_bits(first.degree())
+        + (2 * lanes.len()).next_power_of_two().trailing_zeros();
     eprintln!(
-        "veil-bench: cryptorec_lattice accurate/scheme=bfv/m={}/d={dim}: N {}, {} lanes of {} bits, {} primes of Q, log2 QP {}, |R| bound 2^{}; server preparation {:.1} s; query bytes {}, reply bytes {}, key bytes {} (once); lane 0 noise budget before sanitization {budget} bits (reserve {}); decrypted integers equal the clear reference: {exact}",
+        "veil-bench: cryptorec_lattice accurate/scheme=bfv/m={}/d={dim}: N {}, {} lanes of {} bits, {} primes of Q, log2 QP {}, |R| bound 2^{}; server preparation {:.1} s; query bytes {}, reply bytes {}, key bytes {} (once); lane 0 noise budget before sanitization {budget} bits (reserve 42 + log2 N + log2(2k) = {}); decrypted integers equal the clear reference: {exact}",
         items(),
         first.degree(),
         lanes.len(),
@@ -452,7 +454,7 @@ fn accurate_bfv_setup(dim: usize) -> AccurateBfv {
         query.len(),
         reply.len(),
         key_bytes.len(),
-        sanitize_reserve_bits(first.degree()),
+        reserve,
     );
     AccurateBfv {
         dim,

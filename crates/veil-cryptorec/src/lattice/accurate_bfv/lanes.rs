@@ -6,11 +6,14 @@
 //! **Noise plan** (bits of budget per step, at plaintext bits t, degree N, D diagonals; the
 //! plaintext-product model of [`crate::lattice::NoisePlan`]): fresh t + 12, plaintext-matrix
 //! product t + log2(N)/2 + log2(D)/2 + 4, ciphertext product (HPS, then relinearization)
-//! t + log2 N + 11 (calibrated with `SecretKey::noise_budget` in `tests/lattice_accurate_bfv.rs`), and the sanitization's reserve 42 + log2 N. The deepest path of the circuit
-//! (X -> A' -> Q' -> x PHI -> Q'^T -> x P -> x E) has 3 plaintext products and 3 ciphertext
-//! products, so log2 Q >= 7 t + 5 log2(N)/2 + ... ([`AccurateNoise::modulus_bits`]). At
-//! N = 16384 with 50-bit primes (Q P <= 438 bits for 128-bit security, so Q <= 388) that allows
-//! t <= 29 bits; the lane count is then about bits(2 R) / (t - 1).
+//! t + log2 N + 11 (calibrated with `SecretKey::noise_budget` in `tests/lattice_accurate_bfv.rs`),
+//! and the sanitization's reserve 42 + log2 N + log2(2k): veil-bfv's `sanitize` puts a ciphertext
+//! with b bits of budget left within N 2^(2 - b) of one that depends only on its plaintext, so
+//! each of the reply's 2k ciphertexts is then within 2^-40 / (2k), and the reply within 2^-40.
+//! The deepest path of the circuit (X -> A' -> Q' -> x PHI -> Q'^T -> x P -> x E) has 3 plaintext
+//! products and 3 ciphertext products ([`AccurateNoise::modulus_bits`]). At N = 16384 within
+//! 128-bit security (Q P <= 438 bits, the special prime 50 bits) that allows t <= 26 bits; the
+//! lane count is then about bits(2 R) / (t - 1).
 
 use std::sync::Arc;
 
@@ -35,19 +38,21 @@ pub struct AccurateNoise {
     pub plain_product: u32,
     /// One ciphertext product with relinearization.
     pub ciphertext_product: u32,
-    /// Left for the sanitization.
+    /// Left for the sanitization: 42 + log2 N + log2(2k) bits, so that each of the 2k reply
+    /// ciphertexts is within 2^-40 / (2k) and the whole reply within 2^-40 (module docs).
     pub reserve: u32,
 }
 
 impl AccurateNoise {
-    /// The plan at `degree`, lane prime bits `t_bits`, `diagonals` per product.
-    pub fn new(degree: usize, t_bits: u32, diagonals: usize) -> Self {
+    /// The plan at `degree`, lane prime bits `t_bits`, `diagonals` per product, `lanes` lanes.
+    pub fn new(degree: usize, t_bits: u32, diagonals: usize, lanes: usize) -> Self {
         let plan = NoisePlan::new(degree, t_bits, diagonals);
         AccurateNoise {
             fresh: plan.fresh,
             plain_product: plan.per_product,
             ciphertext_product: t_bits + degree.trailing_zeros() + 11,
-            reserve: sanitize_reserve_bits(degree),
+            reserve: sanitize_reserve_bits(degree)
+                + (2 * lanes).next_power_of_two().trailing_zeros(),
         }
     }
 
@@ -80,7 +85,7 @@ impl Lanes {
         let mut best: Option<(usize, u32, usize, u32)> = None;
         for k in 1..=MAX_LANES {
             let t_bits = (need_bits.div_ceil(k as u32) + 1).max(MIN_T_BITS);
-            let q_bits = AccurateNoise::new(n, t_bits, diagonals).modulus_bits();
+            let q_bits = AccurateNoise::new(n, t_bits, diagonals, k).modulus_bits();
             // Q's primes of equal size at most prime_bits; the special prime has prime_bits.
             let primes = q_bits.div_ceil(cfg.prime_bits);
             let size = q_bits.div_ceil(primes);
