@@ -1,10 +1,11 @@
 //! Writes seed inputs for the `ive_query`, `ive_response`, `ive_ckks_query` and
 //! `ive_ckks_response` fuzz targets (same parameters and table shapes as the targets):
-//! `cargo run -p veil-ive --example fuzz_seeds -- fuzz/corpus`.
+//! `cargo run -p veil-ive --example fuzz_seeds -- fuzz/corpus`. `ive_query` also gets a
+//! two-digit query (`seed-digits-valid`) for the target's digit server.
 
 use veil_ive::bfv::{BfvClient, BfvServer, NoiseModel, ive_parameters};
 use veil_ive::ckks::CkksClient;
-use veil_ive::{ExactBasis, IveClient, Query, Response};
+use veil_ive::{DigitBasis, ExactBasis, IveClient, Query, Response};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::args()
@@ -18,6 +19,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = BfvClient::from_secret_key(sk)?;
     let basis = ExactBasis::roots_of_unity(16, params.plaintext())?;
     let query = client.query(&basis, &[1, 5, 9])?;
+    // The same 16-row table split into two digits of 4 (the target's digit server).
+    let digit_query =
+        client.digit_query(&DigitBasis::new(&[4, 4], params.plaintext())?, &[1, 5, 9])?;
     let server = BfvServer::new(
         &params,
         client.public_key()?,
@@ -63,5 +67,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             bytes.get(..bytes.len() / 2).unwrap_or(&[]),
         )?;
     }
+    let d = std::path::Path::new(&dir).join("ive_query");
+    std::fs::write(d.join("seed-digits-valid"), &digit_query)?;
     Ok(())
 }
