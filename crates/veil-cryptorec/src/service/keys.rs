@@ -223,6 +223,13 @@ impl KeyRegistry {
         Ok(())
     }
 
+    /// Drops every key set (clients upload again after `UnknownKey`); the counters stay.
+    pub fn clear(&self) {
+        let mut inner = self.lock();
+        inner.entries.clear();
+        inner.stats.bytes = 0;
+    }
+
     /// The counters.
     pub fn stats(&self) -> RegistryStats {
         let inner = self.lock();
