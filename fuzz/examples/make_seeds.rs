@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 
 use veil_cryptorec::fast::{Randomness, encrypt_query, respond};
-use veil_paillier_fuzz::cryptorec::{cryptorec, lattice, sample_users};
+use veil_paillier_fuzz::cryptorec::{cryptorec, lattice, lattice_accurate_bfv, sample_users};
 use veil_paillier_fuzz::rtas::{
     Recording, encode_input, holder_program, owner_config, owner_data, parse_input, protocol, run,
     sizes, tcp,
@@ -353,12 +353,38 @@ fn cryptorec_lattice_seeds() {
     }
 }
 
+/// Seeds of `cryptorec_lattice_accurate_bfv`: the selector byte, then a real message (setup,
+/// query, reply of the fixture; the 4.5 MB key message is left to the selector byte 1).
+fn cryptorec_lattice_accurate_bfv_seeds() {
+    let fx = lattice_accurate_bfv();
+    let user = veil_cryptorec::model::UserRatings {
+        items: vec![0, 3, 5],
+        values: vec![4.0, 2.0, 5.0],
+    };
+    let (query, _) = fx.client.query(&user).expect("query");
+    let reply = fx.server.answer(&fx.keys, &query).expect("reply");
+    let messages = [
+        (0u8, "setup", fx.server.setup_bytes().expect("setup")),
+        (2, "query", query),
+        (3, "reply", reply),
+    ];
+    for (which, name, bytes) in messages {
+        let mut seed = vec![which];
+        seed.extend_from_slice(&bytes);
+        write("cryptorec_lattice_accurate_bfv", name, &seed);
+    }
+}
+
 /// Writes every target's seeds, or only those of the targets named on the command line.
 fn main() {
     let only: Vec<String> = std::env::args().skip(1).collect();
     let wanted = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
-    let all: [(&str, fn()); 6] = [
+    let all: [(&str, fn()); 7] = [
         ("cryptorec_lattice", cryptorec_lattice_seeds),
+        (
+            "cryptorec_lattice_accurate_bfv",
+            cryptorec_lattice_accurate_bfv_seeds,
+        ),
         ("cryptorec", cryptorec_seeds),
         ("rtas", rtas_seeds),
         ("rtas_tcp", rtas_tcp_seeds),

@@ -13,7 +13,11 @@ fuzz_target!(|data: &[u8]| {
         let _ = ct.rescale();
     }
     if let Ok(seeded) = SeededCiphertext::from_bytes(&f.params, data) {
-        assert_eq!(seeded.to_bytes(), data, "seeded ciphertexts encode canonically");
+        assert_eq!(
+            seeded.to_bytes(),
+            data,
+            "seeded ciphertexts encode canonically"
+        );
         if let Ok(ct) = seeded.expand() {
             let _ = f.sk.decrypt_complex(&ct);
         }

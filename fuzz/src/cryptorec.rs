@@ -8,7 +8,10 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use veil_cryptorec::data::RatingScale;
 use veil_cryptorec::fast::{KeyPolicy, TrustedKey, prove_key};
-use veil_cryptorec::lattice::{ClientKeys, FastClient, FastServer, LatticeConfig};
+use veil_cryptorec::lattice::{
+    AccurateBfvClient, AccurateBfvConfig, AccurateBfvKeys, AccurateBfvServer, ClientKeys,
+    FastClient, FastServer, LatticeConfig,
+};
 use veil_cryptorec::model::{Model, UserRatings};
 use veil_cryptorec::quant::{QuantConfig, QuantizedModel};
 use veil_paillier::{KeyGenerator, PrivateKey, PublicKey};
@@ -160,6 +163,52 @@ pub fn lattice() -> &'static LatticeFixture {
             .client_keys(&client.key_bytes().expect("key bytes"))
             .expect("keys");
         LatticeFixture {
+            server,
+            client,
+            keys,
+        }
+    })
+}
+
+/// The exact accurate mode's fixture (`cryptorec_lattice_accurate_bfv`): a toy model (8 items,
+/// d = 2) at N = 1024, below 128-bit security to keep each run short, matrices kept prepared; a
+/// client with a fixed-seed secret key and its keys as the server holds them.
+pub struct AccurateBfvFixture {
+    /// The server.
+    pub server: AccurateBfvServer,
+    /// The client.
+    pub client: AccurateBfvClient,
+    /// The client's keys, parsed by the server.
+    pub keys: AccurateBfvKeys,
+}
+
+/// The exact accurate-mode fixture (built on first use).
+pub fn lattice_accurate_bfv() -> &'static AccurateBfvFixture {
+    static FIXTURE: OnceLock<AccurateBfvFixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let (m, d) = (8, 2);
+        let model = Model {
+            mu: 3.5,
+            item_bias: Array1::from_shape_fn(m, |i| i as f32 * 0.05 - 0.2),
+            a: Array2::from_shape_fn((m, d), |(j, c)| (j + c) as f32 * 0.01 - 0.03),
+            q: Array2::from_shape_fn((m, d), |(i, c)| (i * c) as f32 * 0.01 - 0.02),
+            scale: RatingScale::default(),
+            input_norm: 0.5,
+        };
+        let mut cfg = AccurateBfvConfig::one_step(0.05);
+        cfg.lattice.degree = 1024;
+        cfg.lattice.allow_below_128_bit_security = true;
+        cfg.keep_prepared = true;
+        let server = AccurateBfvServer::new(&model, &cfg).expect("server");
+        let client = AccurateBfvClient::with_secret(
+            server.setup().clone(),
+            &mut veil_ring::sample::Sampler::from_seed([11; 32]),
+        )
+        .expect("client");
+        let keys = server
+            .client_keys(&client.key_bytes().expect("keys"))
+            .expect("parsed keys");
+        AccurateBfvFixture {
             server,
             client,
             keys,

@@ -64,7 +64,10 @@ fn every_object_round_trips_and_corruption_is_refused() {
     }
     let seeded = sk.encrypt_seeded_with(&pt, &mut sampler).unwrap();
     let bytes = seeded.to_bytes();
-    assert_eq!(SeededCiphertext::from_bytes(&params, &bytes).unwrap(), seeded);
+    assert_eq!(
+        SeededCiphertext::from_bytes(&params, &bytes).unwrap(),
+        seeded
+    );
     save_seed("ckks_ciphertext", "seeded", &bytes);
     let bytes = pt.to_bytes();
     assert_eq!(Plaintext::from_bytes(&params, &bytes).unwrap(), pt);
