@@ -366,7 +366,7 @@ impl LoadtestArgs {
             (Mode::Accurate, Scheme::Ckks) => Ok(ServiceId::Accurate),
             _ => Err(CliError::Input(
                 "loadtest runs --mode fast with --scheme paillier or bfv, or --mode accurate \
-                 with --scheme ckks"
+                 with --scheme ckks (the exact BFV accurate mode: not in the load test yet)"
                     .into(),
             )),
         }

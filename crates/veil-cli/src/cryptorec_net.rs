@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use clap::{Args, ValueEnum};
 use serde_json::json;
 use veil_cryptorec::fast::Randomness;
-use veil_cryptorec::lattice::{AccurateConfig, LatticeConfig};
+use veil_cryptorec::lattice::{AccurateBfvConfig, AccurateConfig, LatticeConfig};
 use veil_cryptorec::model::{Model, TrainConfig, UserRatings};
 use veil_cryptorec::quant::{QuantConfig, dequantize};
 use veil_cryptorec::service::{
@@ -120,6 +120,9 @@ pub(crate) enum Offered {
     Bfv,
     /// The accurate mode's one step over CKKS (N = 16384; prepared at start-up).
     Accurate,
+    /// The accurate mode's one step as an exact circuit over BFV (CRT lanes; at
+    /// `--lattice-degree`).
+    AccurateBfv,
 }
 
 /// What the server offers and the lattice settings.
@@ -151,6 +154,12 @@ impl OfferArgs {
                 ..LatticeConfig::default()
             }),
             accurate: has(Offered::Accurate).then_some(AccurateConfig::one_step(self.lambda)),
+            accurate_bfv: has(Offered::AccurateBfv).then(|| {
+                let mut cfg = AccurateBfvConfig::one_step(self.lambda);
+                cfg.lattice.degree = self.lattice_degree;
+                cfg.lattice.allow_below_128_bit_security = self.allow_below_128_bit_security;
+                cfg
+            }),
         }
     }
 }
@@ -169,7 +178,8 @@ pub(crate) enum Mode {
 pub(crate) enum Scheme {
     /// Paillier (additive; the fast mode only).
     Paillier,
-    /// BFV (lattice, exact integers): the fast mode.
+    /// BFV (lattice, exact integers): the fast mode, or the accurate mode's step as an exact
+    /// fixed-point circuit.
     Bfv,
     /// CKKS (lattice, approximate): the accurate mode's step.
     Ckks,
@@ -311,13 +321,7 @@ pub(crate) fn query(a: &QueryArgs) -> CliResult<()> {
                     .into(),
             ));
         }
-        (Mode::Accurate, Scheme::Bfv) => {
-            return Err(CliError::Input(
-                "the accurate mode over exact BFV is not available in this build; \
-                 --mode accurate --scheme ckks runs the one-step accurate mode over CKKS"
-                    .into(),
-            ));
-        }
+        (Mode::Accurate, Scheme::Bfv) => ServiceId::AccurateBfv,
         (Mode::Accurate, Scheme::Paillier) => {
             return Err(CliError::Input(
                 "the accurate mode needs a lattice scheme (--scheme ckks); Paillier cannot \
@@ -348,6 +352,7 @@ pub(crate) fn query(a: &QueryArgs) -> CliResult<()> {
     let outcome = match service {
         ServiceId::BfvFast => bfv_fast(&mut client, &info, &user)?,
         ServiceId::Accurate => accurate(&mut client, &user)?,
+        ServiceId::AccurateBfv => accurate_bfv(&mut client, &user)?,
         _ => paillier_fast(&mut client, &info, &user, a.list.bits)?,
     };
     let (sent, received) = client.traffic();
@@ -466,6 +471,25 @@ fn accurate(client: &mut Client, user: &UserRatings) -> CliResult<Outcome> {
     let upload_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let scores = client.accurate(&acc, &keys, user)?;
+    Ok(Outcome {
+        scores,
+        keygen_s,
+        upload_s,
+        round_trip_s: t.elapsed().as_secs_f64(),
+        key_bytes: keys.len(),
+    })
+}
+
+fn accurate_bfv(client: &mut Client, user: &UserRatings) -> CliResult<Outcome> {
+    let t = Instant::now();
+    let acc = client.accurate_bfv_client()?;
+    let keys = client.keys(ServiceId::AccurateBfv, acc.key_bytes()?)?;
+    let keygen_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    client.upload_keys(&keys)?;
+    let upload_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let scores = client.accurate_bfv(&acc, &keys, user)?;
     Ok(Outcome {
         scores,
         keygen_s,

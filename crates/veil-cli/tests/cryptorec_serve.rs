@@ -166,7 +166,7 @@ fn serve_and_query_as_two_processes() {
         (&["--mode", "accurate"][..], "does not offer"),
         (
             &["--mode", "accurate", "--scheme", "bfv"][..],
-            "not available in this build",
+            "does not offer",
         ),
         (
             &["--scheme", "ckks"][..],
@@ -201,6 +201,38 @@ fn query(addr: &str, ratings: &std::path::Path, extra: &[&str]) -> serde_json::V
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn accurate_mode_over_exact_bfv_as_two_processes() {
+    let dir = scratch_dir("cryptorec-serve-accurate-bfv");
+    let m = model_of(40, 6);
+    let path = dir.join("model.json");
+    m.save(&path, &[]).unwrap();
+    let (_server, addr) = serve_with(
+        path.to_str().unwrap(),
+        &["--offer", "accurate-bfv", "--lambda", "0.05"],
+    );
+    let ratings = dir.join("me.csv");
+    std::fs::write(&ratings, "1,5\n4,1\n20,4\n33,2\n").unwrap();
+    let out = query(&addr, &ratings, &["--mode", "accurate", "--scheme", "bfv"]);
+    assert_eq!(out["scheme"], "bfv");
+    let user = UserRatings {
+        items: vec![1, 4, 20, 33],
+        values: vec![5.0, 1.0, 4.0, 2.0],
+    };
+    let plain = m.fine_tune(&user, &FineTune::one_step(0.05)).predictions;
+    let worst = out["scores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(plain.iter())
+        .map(|(a, &b)| (a.as_f64().unwrap() - f64::from(b)).abs())
+        .fold(0.0, f64::max);
+    assert!(
+        worst < 2e-3,
+        "exact accurate mode off the float step by {worst}"
+    );
 }
 
 #[test]

@@ -40,7 +40,7 @@ fn service(m: &Model) -> Service {
     let offer = Offer {
         paillier: Some(test_keys()),
         bfv: Some(lattice(1024)),
-        accurate: None,
+        ..Offer::default()
     };
     Service::offering(m, vec![], &QuantConfig::default(), &offer).unwrap()
 }

@@ -12,11 +12,13 @@ use crate::model::UserRatings;
 use super::info::{InfoLimits, ModelInfo};
 use super::io::{Incoming, read_message, write_all_within};
 use super::keys::{KEY_ID_LEN, KeyId};
-use super::lattice::{accurate_bounds, bfv_bounds};
+use super::lattice::{accurate_bfv_bounds, accurate_bounds, bfv_bounds};
 use super::paillier::{PaillierParameters, decrypt_answer, encode_request};
 use super::wire::{self, ErrorCode, Kind, ServiceId};
 use crate::fast::prove_key;
-use crate::lattice::{AccurateClient, AccurateSetup, FastClient, PublicSetup};
+use crate::lattice::{
+    AccurateBfvClient, AccurateBfvSetup, AccurateClient, AccurateSetup, FastClient, PublicSetup,
+};
 
 /// Settings of a [`Client`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -323,6 +325,35 @@ impl Client {
         let (query, state) = client.query(user)?;
         let reply = self.accurate_send(keys, &query)?;
         client.decode(&state, &reply)
+    }
+
+    /// An exact accurate-mode client (fresh secret key) for this server's setup.
+    pub fn accurate_bfv_client(&self) -> Result<AccurateBfvClient> {
+        let setup = self.parameters(ServiceId::AccurateBfv)?;
+        AccurateBfvClient::new(setup, self.conn.options.allow_below_128_bit_security)
+    }
+
+    /// The accurate mode's one step as an exact circuit over BFV: the predictions after the
+    /// step (or the fast-mode ones when it raised the user's loss; [`AccurateBfvClient::decode`]).
+    pub fn accurate_bfv(
+        &mut self,
+        client: &AccurateBfvClient,
+        keys: &UploadedKeys,
+        user: &UserRatings,
+    ) -> Result<Vec<f32>> {
+        let (query, state) = client.query(user)?;
+        let reply = self.accurate_bfv_send(keys, &query)?;
+        client.decode(&state, &reply)
+    }
+
+    /// Sends an encrypted exact accurate-mode query and returns the reply bytes.
+    pub fn accurate_bfv_send(&mut self, keys: &UploadedKeys, query: &[u8]) -> Result<Vec<u8>> {
+        let setup = AccurateBfvSetup::from_bytes(
+            self.parameters(ServiceId::AccurateBfv)?,
+            self.conn.options.allow_below_128_bit_security,
+        )?;
+        let (_, _, reply) = accurate_bfv_bounds(&setup);
+        self.keyed_exchange(keys, query, reply)
     }
 
     /// Sends an encrypted accurate-mode query and returns the reply bytes.

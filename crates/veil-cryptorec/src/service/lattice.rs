@@ -1,12 +1,13 @@
 //! The lattice modes as services: the fast mode over BFV ([`BfvFast`], serving
-//! [`crate::lattice::FastServer`]) and the accurate mode's one step over CKKS ([`AccurateStep`],
-//! serving [`crate::lattice::AccurateServer`]).
+//! [`crate::lattice::FastServer`]), the accurate mode's one step over CKKS ([`AccurateStep`],
+//! serving [`crate::lattice::AccurateServer`]) and over exact BFV ([`AccurateBfvStep`], serving
+//! [`crate::lattice::AccurateBfvServer`]).
 //!
 //! ```text
-//! parameters: the lattice setup bytes (VCLS for BFV, VCAS for CKKS: parameters and shapes)
-//! keys:       the lattice key bytes (VCLK / VCAK), uploaded once ([`super::Kind::Keys`])
-//! request:    key id (32 bytes) | the lattice query (VCLQ / VCAQ)
-//! answer:     the lattice reply (VCLR / VCAR), sanitized by the lattice module
+//! parameters: the lattice setup bytes (VCLS / VCAS / VCBS: parameters and shapes)
+//! keys:       the lattice key bytes (VCLK / VCAK / VCBK), uploaded once ([`super::Kind::Keys`])
+//! request:    key id (32 bytes) | the lattice query (VCLQ / VCAQ / VCBQ)
+//! answer:     the lattice reply (VCLR / VCAR / VCBR), as the lattice module makes it
 //! ```
 //!
 //! Every bound below is derived from the served model's parameters (ring degree N, number of
@@ -18,8 +19,9 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::lattice::{
-    AccurateConfig, AccurateKeys, AccurateServer, AccurateSetup, ClientKeys, FastServer,
-    LatticeConfig, PublicSetup,
+    AccurateBfvConfig, AccurateBfvKeys, AccurateBfvServer, AccurateBfvSetup, AccurateConfig,
+    AccurateKeys, AccurateServer, AccurateSetup, ClientKeys, FastServer, LatticeConfig,
+    PublicSetup,
 };
 use crate::model::Model;
 use crate::quant::QuantizedModel;
@@ -63,6 +65,20 @@ pub fn accurate_bounds(setup: &AccurateSetup) -> (u64, u64, u64) {
         FRAMING + ciphertext_bytes(n, k + 1, 2) + (rotations + 2) * switching_key_bytes(n, k);
     let query = FRAMING + 3 * ciphertext_bytes(n, k, 2);
     let reply = FRAMING + 2 * ciphertext_bytes(n, k, 2);
+    (keys, query, reply)
+}
+
+/// Bounds of the exact accurate mode over BFV (one key set shared by every CRT lane; per lane
+/// three query and two reply ciphertexts): (key upload, query, reply), in bytes.
+pub fn accurate_bfv_bounds(setup: &AccurateBfvSetup) -> (u64, u64, u64) {
+    let p = setup.first();
+    let (n, k) = (p.degree(), p.ciphertext_moduli().len());
+    let lanes = setup.lanes.params.len() as u64;
+    let rotations = setup.rotation_steps().len() as u64;
+    let keys =
+        FRAMING + ciphertext_bytes(n, k + 1, 2) + (rotations + 2) * switching_key_bytes(n, k);
+    let query = FRAMING + 3 * lanes * ciphertext_bytes(n, k, 2);
+    let reply = FRAMING + 2 * lanes * ciphertext_bytes(n, k, 2);
     (keys, query, reply)
 }
 
@@ -197,6 +213,61 @@ impl Handler for AccurateStep {
     }
 }
 
+/// The server's handler of the exact accurate mode over BFV (read-only, shared).
+#[derive(Debug)]
+pub struct AccurateBfvStep {
+    server: AccurateBfvServer,
+    setup: Vec<u8>,
+    bounds: (u64, u64, u64),
+}
+
+impl AccurateBfvStep {
+    /// Prepares the float `model` for the exact step of `cfg` (see [`AccurateBfvServer::new`]).
+    pub fn new(model: &Model, cfg: &AccurateBfvConfig) -> Result<Self> {
+        let server = AccurateBfvServer::new(model, cfg)?;
+        let setup = server.setup_bytes()?;
+        let bounds = accurate_bfv_bounds(server.setup());
+        Ok(AccurateBfvStep {
+            server,
+            setup,
+            bounds,
+        })
+    }
+}
+
+impl Handler for AccurateBfvStep {
+    fn service(&self) -> ServiceId {
+        ServiceId::AccurateBfv
+    }
+
+    fn parameters(&self) -> Vec<u8> {
+        self.setup.clone()
+    }
+
+    fn max_request_bytes(&self) -> u64 {
+        KEY_ID_LEN as u64 + self.bounds.1
+    }
+
+    fn respond(&self, _request: &[u8]) -> Result<Vec<u8>> {
+        Err(keyed_only())
+    }
+
+    fn max_key_bytes(&self) -> u64 {
+        self.bounds.0
+    }
+
+    fn load_keys(&self, bytes: &[u8]) -> Result<LoadedKeys> {
+        Ok(Arc::new(self.server.client_keys(bytes)?))
+    }
+
+    fn respond_with_keys(&self, keys: &LoadedKeys, request: &[u8]) -> Result<Vec<u8>> {
+        let keys = keys
+            .downcast_ref::<AccurateBfvKeys>()
+            .ok_or_else(wrong_keys)?;
+        self.server.answer(keys, request)
+    }
+}
+
 /// What a server offers (`veil cryptorec serve --offer ...`): each service is prepared once at
 /// start-up and shared read-only by every client.
 #[derive(Clone, Debug, Default)]
@@ -207,6 +278,8 @@ pub struct Offer {
     pub bfv: Option<LatticeConfig>,
     /// The accurate mode's one step over CKKS.
     pub accurate: Option<AccurateConfig>,
+    /// The accurate mode's one step as an exact circuit over BFV.
+    pub accurate_bfv: Option<AccurateBfvConfig>,
 }
 
 impl super::Service {
@@ -228,6 +301,9 @@ impl super::Service {
         }
         if let Some(cfg) = &offer.accurate {
             handlers.push(Box::new(AccurateStep::new(model, cfg)?));
+        }
+        if let Some(cfg) = &offer.accurate_bfv {
+            handlers.push(Box::new(AccurateBfvStep::new(model, cfg)?));
         }
         if handlers.is_empty() {
             return Err(Error::Invalid {

@@ -63,7 +63,9 @@ pub use client::{Client, ClientOptions, UploadedKeys};
 pub use handler::{DEFAULT_KEY_MEMORY, Handler, Reply, Service};
 pub use info::{InfoLimits, MAX_SERVICES, ModelInfo, ServiceInfo};
 pub use keys::{KEY_ID_LEN, KeyId, KeyRegistry, LoadedKeys, RegistryStats};
-pub use lattice::{AccurateStep, BfvFast, Offer, accurate_bounds, bfv_bounds};
+pub use lattice::{
+    AccurateBfvStep, AccurateStep, BfvFast, Offer, accurate_bfv_bounds, accurate_bounds, bfv_bounds,
+};
 pub use paillier::{
     PaillierFast, PaillierParameters, decode_request, decrypt_answer, encode_request,
     encode_request_proving,

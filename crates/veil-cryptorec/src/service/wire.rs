@@ -80,16 +80,19 @@ pub enum ServiceId {
     PaillierFast,
     /// CryptoRec-f over BFV (lattice fast mode).
     BfvFast,
-    /// CryptoRec-a(1) under lattice HE (accurate mode, one step).
+    /// CryptoRec-a(1) under lattice HE (accurate mode, one step), over CKKS.
     Accurate,
+    /// CryptoRec-a(1) as an exact fixed-point circuit over BFV with CRT lanes.
+    AccurateBfv,
 }
 
 impl ServiceId {
     /// Every service this protocol version names.
-    pub const ALL: [ServiceId; 3] = [
+    pub const ALL: [ServiceId; 4] = [
         ServiceId::PaillierFast,
         ServiceId::BfvFast,
         ServiceId::Accurate,
+        ServiceId::AccurateBfv,
     ];
 
     /// The byte on the wire.
@@ -98,6 +101,7 @@ impl ServiceId {
             ServiceId::PaillierFast => 1,
             ServiceId::BfvFast => 2,
             ServiceId::Accurate => 3,
+            ServiceId::AccurateBfv => 4,
         }
     }
 
@@ -111,7 +115,8 @@ impl ServiceId {
         match self {
             ServiceId::PaillierFast => "fast mode over Paillier",
             ServiceId::BfvFast => "fast mode over BFV",
-            ServiceId::Accurate => "accurate mode",
+            ServiceId::Accurate => "accurate mode over CKKS",
+            ServiceId::AccurateBfv => "accurate mode over exact BFV",
         }
     }
 }
