@@ -65,7 +65,7 @@ pub(crate) struct LoadtestArgs {
     /// Compute workers of the child server (default: the number of cores).
     #[arg(long, value_parser = positive)]
     workers: Option<usize>,
-    /// Threads one query may use inside the child server (RAYON_NUM_THREADS): 1 makes the
+    /// Threads one query may use inside the child server (`serve --threads-per-worker`): 1 makes the
     /// worker pool the only parallelism.
     #[arg(long, default_value_t = 1, value_parser = positive)]
     threads_per_query: usize,
@@ -301,7 +301,7 @@ fn start_server(a: &LoadtestArgs, model: &Path) -> CliResult<(ChildServer, Strin
         .args(["--lattice-degree", &a.lattice_degree.to_string()])
         .args(["--lambda", &a.lambda.to_string()])
         .args(["--key-memory-mb", &a.key_memory_mb.to_string()])
-        .env("RAYON_NUM_THREADS", a.threads_per_query.to_string())
+        .args(["--threads-per-worker", &a.threads_per_query.to_string()])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
     if let Some(w) = a.workers {

@@ -30,6 +30,9 @@ pub(crate) struct ServerLimits {
     /// Compute threads: queries answered at once (default: the number of cores).
     #[arg(long, value_parser = positive)]
     pub(crate) workers: Option<usize>,
+    /// Threads one query may use (each compute worker has its own pool of this size).
+    #[arg(long, default_value_t = 1, value_parser = positive)]
+    pub(crate) threads_per_worker: usize,
     /// Clients connected at once (each holds one thread, never a core while it is idle).
     #[arg(long, default_value_t = 64, value_parser = positive)]
     pub(crate) max_connections: usize,
@@ -73,6 +76,7 @@ impl ServerLimits {
         let d = ServerConfig::default();
         ServerConfig {
             workers: self.workers.unwrap_or(d.workers),
+            threads_per_worker: self.threads_per_worker,
             max_connections: self.max_connections,
             max_pending: self.max_pending,
             idle_timeout: Duration::from_secs_f64(self.idle_timeout),

@@ -43,6 +43,11 @@ use super::wire::{ErrorCode, HEADER_LEN, Header, Kind};
 pub struct ServerConfig {
     /// Compute threads: queries answered at once (default: the machine's parallelism).
     pub workers: usize,
+    /// Threads of each compute worker's own rayon pool, which one query's data-parallel work
+    /// (RNS limbs, matrix rows) may use (default 1: `workers` queries in parallel fill the
+    /// cores). Each worker answers inside its own pool: in rayon's one global pool, workers'
+    /// jobs would queue behind each other (with `RAYON_NUM_THREADS=1`, one query at a time).
+    pub threads_per_worker: usize,
     /// Connection threads: clients connected at once (default 64).
     pub max_connections: usize,
     /// Accepted connections waiting for a connection thread; beyond, `Busy` (default 64).
@@ -69,6 +74,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             workers: thread::available_parallelism().map_or(1, |n| n.get()),
+            threads_per_worker: 1,
             max_connections: 64,
             max_pending: 64,
             idle_timeout: Duration::from_secs(30),
@@ -84,9 +90,13 @@ impl Default for ServerConfig {
 
 impl ServerConfig {
     fn validate(&self) -> Result<()> {
-        if self.workers == 0 || self.max_connections == 0 || self.max_pending == 0 {
+        if self.workers == 0
+            || self.threads_per_worker == 0
+            || self.max_connections == 0
+            || self.max_pending == 0
+        {
             return Err(Error::Invalid {
-                reason: "workers, max_connections and max_pending must be at least 1",
+                reason: "workers, threads_per_worker, max_connections and max_pending must be at least 1",
             });
         }
         if [
@@ -234,8 +244,16 @@ impl Server {
         let job_rx = Arc::new(Mutex::new(job_rx));
         for k in 0..config.workers {
             let (rx, sh) = (Arc::clone(&job_rx), Arc::clone(&shared));
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(config.threads_per_worker)
+                .thread_name(move |i| format!("cryptorec-worker-{k}-rayon-{i}"))
+                .build()
+                .map_err(|e| Error::Io {
+                    path: "starting a compute worker's thread pool".into(),
+                    source: std::io::Error::other(e),
+                })?;
             threads.push(spawn(&format!("cryptorec-worker-{k}"), move || {
-                compute_loop(&rx, &sh)
+                pool.install(|| compute_loop(&rx, &sh))
             })?);
         }
         let (conn_tx, conn_rx) = sync_channel::<(u64, TcpStream)>(config.max_pending);
