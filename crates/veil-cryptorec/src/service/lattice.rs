@@ -94,6 +94,45 @@ fn keyed_only() -> Error {
     }
 }
 
+/// The [`Handler`] of a lattice service: every request names keys the client uploaded once
+/// (`respond` without keys is refused), key bytes go through the lattice module's validating
+/// parser, and answers are the lattice module's (sanitized or re-randomized) replies. One body
+/// for the three services, which differ only in their server and key types.
+macro_rules! keyed_handler {
+    ($handler:ty, $service:expr, $keys:ty) => {
+        impl Handler for $handler {
+            fn service(&self) -> ServiceId {
+                $service
+            }
+
+            fn parameters(&self) -> Vec<u8> {
+                self.setup.clone()
+            }
+
+            fn max_request_bytes(&self) -> u64 {
+                KEY_ID_LEN as u64 + self.bounds.1
+            }
+
+            fn respond(&self, _request: &[u8]) -> Result<Vec<u8>> {
+                Err(keyed_only())
+            }
+
+            fn max_key_bytes(&self) -> u64 {
+                self.bounds.0
+            }
+
+            fn load_keys(&self, bytes: &[u8]) -> Result<LoadedKeys> {
+                Ok(Arc::new(self.server.client_keys(bytes)?))
+            }
+
+            fn respond_with_keys(&self, keys: &LoadedKeys, request: &[u8]) -> Result<Vec<u8>> {
+                let keys = keys.downcast_ref::<$keys>().ok_or_else(wrong_keys)?;
+                self.server.answer(keys, request)
+            }
+        }
+    };
+}
+
 /// The server's handler of the fast mode over BFV (read-only, shared).
 #[derive(Debug)]
 pub struct BfvFast {
@@ -125,36 +164,7 @@ impl BfvFast {
     }
 }
 
-impl Handler for BfvFast {
-    fn service(&self) -> ServiceId {
-        ServiceId::BfvFast
-    }
-
-    fn parameters(&self) -> Vec<u8> {
-        self.setup.clone()
-    }
-
-    fn max_request_bytes(&self) -> u64 {
-        KEY_ID_LEN as u64 + self.bounds.1
-    }
-
-    fn respond(&self, _request: &[u8]) -> Result<Vec<u8>> {
-        Err(keyed_only())
-    }
-
-    fn max_key_bytes(&self) -> u64 {
-        self.bounds.0
-    }
-
-    fn load_keys(&self, bytes: &[u8]) -> Result<LoadedKeys> {
-        Ok(Arc::new(self.server.client_keys(bytes)?))
-    }
-
-    fn respond_with_keys(&self, keys: &LoadedKeys, request: &[u8]) -> Result<Vec<u8>> {
-        let keys = keys.downcast_ref::<ClientKeys>().ok_or_else(wrong_keys)?;
-        self.server.answer(keys, request)
-    }
-}
+keyed_handler!(BfvFast, ServiceId::BfvFast, ClientKeys);
 
 /// The server's handler of the accurate mode, one step over CKKS (read-only, shared).
 #[derive(Debug)]
@@ -182,36 +192,7 @@ impl AccurateStep {
     }
 }
 
-impl Handler for AccurateStep {
-    fn service(&self) -> ServiceId {
-        ServiceId::Accurate
-    }
-
-    fn parameters(&self) -> Vec<u8> {
-        self.setup.clone()
-    }
-
-    fn max_request_bytes(&self) -> u64 {
-        KEY_ID_LEN as u64 + self.bounds.1
-    }
-
-    fn respond(&self, _request: &[u8]) -> Result<Vec<u8>> {
-        Err(keyed_only())
-    }
-
-    fn max_key_bytes(&self) -> u64 {
-        self.bounds.0
-    }
-
-    fn load_keys(&self, bytes: &[u8]) -> Result<LoadedKeys> {
-        Ok(Arc::new(self.server.client_keys(bytes)?))
-    }
-
-    fn respond_with_keys(&self, keys: &LoadedKeys, request: &[u8]) -> Result<Vec<u8>> {
-        let keys = keys.downcast_ref::<AccurateKeys>().ok_or_else(wrong_keys)?;
-        self.server.answer(keys, request)
-    }
-}
+keyed_handler!(AccurateStep, ServiceId::Accurate, AccurateKeys);
 
 /// The server's handler of the exact accurate mode over BFV (read-only, shared).
 #[derive(Debug)]
@@ -235,38 +216,7 @@ impl AccurateBfvStep {
     }
 }
 
-impl Handler for AccurateBfvStep {
-    fn service(&self) -> ServiceId {
-        ServiceId::AccurateBfv
-    }
-
-    fn parameters(&self) -> Vec<u8> {
-        self.setup.clone()
-    }
-
-    fn max_request_bytes(&self) -> u64 {
-        KEY_ID_LEN as u64 + self.bounds.1
-    }
-
-    fn respond(&self, _request: &[u8]) -> Result<Vec<u8>> {
-        Err(keyed_only())
-    }
-
-    fn max_key_bytes(&self) -> u64 {
-        self.bounds.0
-    }
-
-    fn load_keys(&self, bytes: &[u8]) -> Result<LoadedKeys> {
-        Ok(Arc::new(self.server.client_keys(bytes)?))
-    }
-
-    fn respond_with_keys(&self, keys: &LoadedKeys, request: &[u8]) -> Result<Vec<u8>> {
-        let keys = keys
-            .downcast_ref::<AccurateBfvKeys>()
-            .ok_or_else(wrong_keys)?;
-        self.server.answer(keys, request)
-    }
-}
+keyed_handler!(AccurateBfvStep, ServiceId::AccurateBfv, AccurateBfvKeys);
 
 /// What a server offers (`veil cryptorec serve --offer ...`): each service is prepared once at
 /// start-up and shared read-only by every client.
