@@ -14,7 +14,7 @@ use veil_cryptorec::model::{Model, TrainConfig, UserRatings};
 use veil_cryptorec::quant::{QuantConfig, dequantize};
 use veil_cryptorec::service::{
     Client, ClientOptions, ModelInfo, Offer, PaillierParameters, Server, ServerConfig, Service,
-    ServiceId,
+    ServiceId, UploadedKeys,
 };
 use veil_cryptorec::topn::top_items;
 use veil_paillier::KeyGenerator;
@@ -446,59 +446,62 @@ fn paillier_fast(
     })
 }
 
-fn bfv_fast(client: &mut Client, info: &ModelInfo, user: &UserRatings) -> CliResult<Outcome> {
+/// A lattice exchange, timed: the client from the server's setup and its keys (`make`), one
+/// upload, then the query (`ask`, which returns the scores).
+fn keyed<C>(
+    client: &mut Client,
+    service: ServiceId,
+    make: impl FnOnce(&mut Client) -> CliResult<(C, Vec<u8>)>,
+    ask: impl FnOnce(&mut Client, &C, &UploadedKeys) -> CliResult<Vec<f32>>,
+) -> CliResult<Outcome> {
     let t = Instant::now();
-    let fast = client.bfv_client()?;
-    let keys = client.keys(ServiceId::BfvFast, fast.key_bytes()?)?;
+    let (lattice_client, key_bytes) = make(client)?;
+    let keys = client.keys(service, key_bytes)?;
     let keygen_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
     client.upload_keys(&keys)?;
     let upload_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let v = client.bfv_fast(&fast, &keys, user)?;
+    let scores = ask(client, &lattice_client, &keys)?;
     Ok(Outcome {
-        scores: dequantize(&info.params, &v, user.mean()),
+        scores,
         keygen_s,
         upload_s,
         round_trip_s: t.elapsed().as_secs_f64(),
         key_bytes: keys.len(),
+    })
+}
+
+fn bfv_fast(client: &mut Client, info: &ModelInfo, user: &UserRatings) -> CliResult<Outcome> {
+    let make = |c: &mut Client| {
+        let fast = c.bfv_client()?;
+        let bytes = fast.key_bytes()?;
+        Ok((fast, bytes))
+    };
+    keyed(client, ServiceId::BfvFast, make, |c, fast, keys| {
+        let v = c.bfv_fast(fast, keys, user)?;
+        Ok(dequantize(&info.params, &v, user.mean()))
     })
 }
 
 fn accurate(client: &mut Client, user: &UserRatings) -> CliResult<Outcome> {
-    let t = Instant::now();
-    let acc = client.accurate_client()?;
-    let keys = client.keys(ServiceId::Accurate, acc.key_bytes()?)?;
-    let keygen_s = t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    client.upload_keys(&keys)?;
-    let upload_s = t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    let scores = client.accurate(&acc, &keys, user)?;
-    Ok(Outcome {
-        scores,
-        keygen_s,
-        upload_s,
-        round_trip_s: t.elapsed().as_secs_f64(),
-        key_bytes: keys.len(),
+    let make = |c: &mut Client| {
+        let acc = c.accurate_client()?;
+        let bytes = acc.key_bytes()?;
+        Ok((acc, bytes))
+    };
+    keyed(client, ServiceId::Accurate, make, |c, acc, keys| {
+        Ok(c.accurate(acc, keys, user)?)
     })
 }
 
 fn accurate_bfv(client: &mut Client, user: &UserRatings) -> CliResult<Outcome> {
-    let t = Instant::now();
-    let acc = client.accurate_bfv_client()?;
-    let keys = client.keys(ServiceId::AccurateBfv, acc.key_bytes()?)?;
-    let keygen_s = t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    client.upload_keys(&keys)?;
-    let upload_s = t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    let scores = client.accurate_bfv(&acc, &keys, user)?;
-    Ok(Outcome {
-        scores,
-        keygen_s,
-        upload_s,
-        round_trip_s: t.elapsed().as_secs_f64(),
-        key_bytes: keys.len(),
+    let make = |c: &mut Client| {
+        let acc = c.accurate_bfv_client()?;
+        let bytes = acc.key_bytes()?;
+        Ok((acc, bytes))
+    };
+    keyed(client, ServiceId::AccurateBfv, make, |c, acc, keys| {
+        Ok(c.accurate_bfv(acc, keys, user)?)
     })
 }
