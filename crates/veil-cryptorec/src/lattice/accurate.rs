@@ -119,15 +119,7 @@ impl AccurateSetup {
 
     /// Rotations: the fast mode's, plus 1, 2, ..., D_d / 2 (the sum over a period).
     pub fn rotation_steps(&self) -> Vec<i64> {
-        let mut steps = self.layout.rotation_steps();
-        let mut s = 1;
-        while s < self.layout.dim_period() {
-            steps.push(s as i64);
-            s *= 2;
-        }
-        steps.sort_unstable();
-        steps.dedup();
-        steps
+        self.layout.rotation_steps_with_period_sum()
     }
 
     fn top(&self) -> usize {

@@ -84,6 +84,20 @@ impl FastLayout {
         steps
     }
 
+    /// [`Self::rotation_steps`] plus 1, 2, ..., D_d / 2: what the accurate modes also need to
+    /// sum a product over one period of the dimension (p . p').
+    pub fn rotation_steps_with_period_sum(&self) -> Vec<i64> {
+        let mut steps = self.rotation_steps();
+        let mut s = 1;
+        while s < self.dim_period() {
+            steps.push(s as i64);
+            s *= 2;
+        }
+        steps.sort_unstable();
+        steps.dedup();
+        steps
+    }
+
     /// The query's slots: x replicated with period D_m over the first row.
     pub fn query_slots(&self, x: &[i64]) -> Result<Vec<i64>> {
         if x.len() != self.items {
